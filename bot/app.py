@@ -1,0 +1,63 @@
+"""The composition root: settings → store → services → bot, built once and wired here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.client import AmphiBot
+from bot.clock import Clock, utc_now
+from bot.config import Settings
+from bot.programme import ProgrammeService
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+from cogs.programme import ProgrammeCog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the cogs and the command line use."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    programme: ProgrammeService
+
+    def close(self) -> None:
+        """Release the database."""
+        self.db.close()
+
+
+def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    """Open the store (migrating it) and build the services (blocking: before the event loop)."""
+    db = Database(settings.database_url)
+    upgrade(db.engine)
+    return Services(settings=settings, db=db, clock=clock, programme=ProgrammeService(db, clock))
+
+
+def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    """Services with the meeting files loaded into the store; raises MeetingFileError."""
+    services = open_services(settings, clock=clock)
+    try:
+        meetings = services.programme.import_files(settings.meetings_path)
+    except Exception:
+        services.close()
+        raise
+    log.info("Loaded %d meeting(s) from %s", len(meetings), settings.meetings_path)
+    return services
+
+
+def create_bot(services: Services, **client_options) -> AmphiBot:
+    """The bot with its cogs, each handed the services it needs."""
+    cogs = [ProgrammeCog(services.programme)]
+    return AmphiBot(services, cogs, **client_options)
+
+
+async def run_bot(services: Services, **client_options) -> None:
+    """Connect and serve until stopped."""
+    token = services.settings.discord_token
+    assert token is not None
+    async with create_bot(services, **client_options) as bot:
+        await bot.start(token.reveal())

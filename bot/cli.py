@@ -1,0 +1,103 @@
+"""The `amphi` command line: parse, then call one function each."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import discord
+
+from bot.config import ConfigError, Settings, load_settings, read_environment
+from bot.meeting_files import MeetingFileError, check_meetings
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> int:
+    """Print `message` for the operator and return the exit status for bad configuration."""
+    print(f"amphi: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def settings_or_exit(*, require_discord: bool = False) -> Settings:
+    """The settings, or exit 2 naming what is missing (no traceback)."""
+    try:
+        return load_settings(read_environment(), require_discord=require_discord)
+    except ConfigError as error:
+        raise SystemExit(fail(str(error))) from None
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    from bot.app import prepare, run_bot
+
+    settings = settings_or_exit(require_discord=True)
+    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    try:
+        services = prepare(settings)
+    except MeetingFileError as error:
+        return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
+    try:
+        asyncio.run(run_bot(services))
+    except discord.LoginFailure:
+        return fail(
+            "Discord refused DISCORD_TOKEN. Reset the token on your application's Bot page "
+            "(https://discord.com/developers/applications) and put the new one in .env."
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = Path(args.path) if args.path else settings_or_exit().meetings_path
+    problems = check_meetings(path)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found in {path}.", file=sys.stderr)
+        return 1
+    print(f"{path}: OK")
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.store.db import Database
+    from bot.store.migrate import current_revision, upgrade
+
+    db = Database(settings_or_exit().database_url)
+    try:
+        upgrade(db.engine)
+        print(f"Database schema at revision {current_revision(db.engine)}.")
+    finally:
+        db.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="amphi", description="Amphi, the meeting-day bot.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="start the bot").set_defaults(func=cmd_run)
+    check = commands.add_parser("check", help="validate meeting files")
+    check.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
+    check.set_defaults(func=cmd_check)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(
+        func=cmd_db_upgrade
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

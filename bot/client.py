@@ -1,0 +1,169 @@
+"""The discord.py bot: set-up, command sync, the one error path, start-up checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.errors import AmphiError
+from bot.i18n import Translator as AmphiTranslations
+from bot.i18n import translator_for
+from bot.store import programme as store
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+class CommandTranslator(app_commands.Translator):
+    """Gives Discord the French names and descriptions of the commands from the catalogues."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        language = locale.value.split("-")[0]
+        if language == "en":
+            return None
+        return AmphiTranslations(language).lookup(string.message)
+
+
+def reader(interaction: discord.Interaction) -> AmphiTranslations:
+    """The translations for whoever triggered `interaction`."""
+    guild_locale = interaction.guild_locale.value if interaction.guild_locale else None
+    return translator_for(interaction.locale.value, guild_locale)
+
+
+def missing_resources(
+    settings: Settings,
+    channels: Iterable[tuple[int, str]],
+    roles: Iterable[tuple[int, str]],
+) -> list[str]:
+    """The configured channels and roles that the server lacks, as `SETTING='value'`."""
+    channels, roles = list(channels), list(roles)
+    missing = []
+    for setting, ref in settings.channel_refs().items():
+        if not any(ref.matches(i, n) for i, n in channels):
+            missing.append(f"{setting}={ref.raw!r}")
+    for setting, ref in settings.role_refs().items():
+        if not any(ref.matches(i, n) for i, n in roles):
+            missing.append(f"{setting}={ref.raw!r}")
+    return missing
+
+
+class AmphiBot(commands.Bot):
+    """Amphi's client; everything it needs arrives through `services`."""
+
+    def __init__(self, services: Services, cogs: list[commands.Cog], **options) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels and roles; interactions need no intent
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,
+        )
+        self.services = services
+        self._initial_cogs = cogs
+        self._guild_checked = False
+        self.tree.on_error = self.on_app_command_error
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings."""
+        return self.services.settings
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTranslator())
+        for cog in self._initial_cogs:
+            await self.add_cog(cog)
+        await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the commands to the server when their schema differs from the last sync."""
+        guild = discord.Object(id=self.settings.guild_id or 0)
+        self.tree.copy_global_to(guild=guild)
+        translator = self.tree.translator
+        assert translator is not None
+        payload = [
+            await command.get_translated_payload(self.tree, translator)
+            for command in self.tree.get_commands(guild=guild)
+        ]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"commands:{self.application_id}:{guild.id}"
+        if await self.services.db.run(store.get_state, key=key) == digest:
+            log.info("Commands unchanged since the last sync; not syncing")
+            return False
+        synced = await self.tree.sync(guild=guild)
+        await self.services.db.run(store.set_state, key=key, value=digest, write=True)
+        log.info("Synced %d commands to server %s", len(synced), guild.id)
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s (%s)", self.user, self.user.id if self.user else "?")
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        if guild.id != self.settings.guild_id or self._guild_checked:
+            return
+        self._guild_checked = True
+        missing = missing_resources(
+            self.settings,
+            ((c.id, c.name) for c in guild.channels),
+            ((r.id, r.name) for r in guild.roles),
+        )
+        if missing:
+            log.warning(
+                "Server %r lacks what the configuration names: %s. Create them or change "
+                "these settings in .env.",
+                guild.name,
+                ", ".join(missing),
+            )
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Domain refusals become their polite message; anything else an apology with an id."""
+        await report_error(interaction, error)
+
+
+async def report_error(interaction: discord.Interaction, error: Exception) -> None:
+    """Answer `interaction` about `error`, ephemerally, whether or not it was answered already."""
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, app_commands.CheckFailure) and isinstance(cause.__cause__, AmphiError):
+        cause = cause.__cause__
+    tr = reader(interaction)
+    if isinstance(cause, AmphiError):
+        text = cause.user_message(tr)
+    else:
+        error_id = secrets.token_hex(4)
+        log.error(
+            "Error %s in %s by user %s",
+            error_id,
+            interaction.command.qualified_name if interaction.command else interaction.type,
+            interaction.user.id,
+            exc_info=cause,
+        )
+        text = tr.gettext(
+            "Sorry, something went wrong on our side (error {error_id}). Please try again; "
+            "if it keeps happening, give this error id to an organizer.",
+            error_id=error_id,
+        )
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.exception("Could not tell user %s about an error", interaction.user.id)

@@ -1,0 +1,65 @@
+"""The programme service: meeting files into the store, and the queries commands make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.errors import NoMeeting, UnknownTalk
+from bot.meeting_files import load_meetings as load_meeting_files
+from bot.meetings import Meeting, NowAndNext, Talk, choose_active, fold, now_and_next, search_talks
+from bot.store import programme as store
+from bot.store.db import Database
+
+
+class ProgrammeService:
+    """Reads the meetings kept in the store; the store is written only by `import_files`."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._meetings: list[Meeting] | None = None
+
+    def import_files(self, path: Path) -> list[Meeting]:
+        """Load the meeting files at `path` and save them (blocking: for start-up and the CLI)."""
+        meetings = load_meeting_files(path)
+        now = self.clock()
+        for meeting in meetings:
+            self.db.call(store.save_meeting, meeting=meeting, source=str(path), now=now, write=True)
+        self._meetings = self.db.call(store.load_meetings)
+        return meetings
+
+    async def meetings(self) -> list[Meeting]:
+        """Every loaded meeting."""
+        if self._meetings is None:
+            self._meetings = await self.db.run(store.load_meetings)
+        return self._meetings
+
+    async def active_meeting(self) -> Meeting:
+        """The meeting commands act on: the current or next one."""
+        meeting = choose_active(await self.meetings(), self.clock())
+        if meeting is None:
+            raise NoMeeting()
+        return meeting
+
+    async def now_and_next(self) -> tuple[Meeting, NowAndNext]:
+        """The active meeting and what is on now."""
+        meeting = await self.active_meeting()
+        return meeting, now_and_next(meeting, self.clock())
+
+    async def suggest_talks(self, query: str, limit: int = 25) -> list[Talk]:
+        """Talks matching what the user typed so far."""
+        return search_talks(await self.active_meeting(), query, limit)
+
+    async def find_talk(self, query: str) -> tuple[Meeting, Talk]:
+        """The talk a `talk` option names: its key (from autocomplete) or a unique match."""
+        meeting = await self.active_meeting()
+        talk = meeting.talk(query.strip())
+        if talk is None:
+            matches = search_talks(meeting, query)
+            exact = [t for t in matches if fold(t.title) == fold(query.strip())]
+            if len(exact) == 1 or len(matches) == 1:
+                talk = (exact or matches)[0]
+        if talk is None:
+            raise UnknownTalk(query)
+        return meeting, talk

@@ -1,0 +1,95 @@
+"""The engine and the one way to use it: `await db.run(fn, ...)` in a worker thread.
+
+The store is synchronous SQLAlchemy run in a small thread pool rather than an async engine: the
+command line, Alembic and the bot then share one code path, SQLite has a single writer anyway,
+and the event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs that name no driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and real transactions."""
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=4)
+
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's BEGIN below open transactions (pysqlite's own would come too late).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        # A writing transaction takes the write lock up front, so two writers never deadlock
+        # upgrading their read locks.
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The store's engine and the worker threads that use it."""
+
+    def __init__(self, url: str, *, workers: int = 4) -> None:
+        self.url = normalize_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._writer = self.engine.execution_options(sqlite_immediate=True)
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="amphi-db")
+
+    def call(self, fn: Callable[..., T], /, *args: Any, write: bool = False, **kwargs: Any) -> T:
+        """Run `fn(session, *args, **kwargs)` in one transaction, here and now (blocking)."""
+        bind = self._writer if write else self.engine
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            return fn(session, *args, **kwargs)
+
+    async def run(
+        self, fn: Callable[..., T], /, *args: Any, write: bool = False, **kwargs: Any
+    ) -> T:
+        """Run `fn(session, *args, **kwargs)` in one transaction in a worker thread."""
+        loop = asyncio.get_running_loop()
+        job = functools.partial(self.call, fn, *args, write=write, **kwargs)
+        return await loop.run_in_executor(self._executor, job)
+
+    def close(self) -> None:
+        """Stop the workers and close every connection."""
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()

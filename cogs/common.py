@@ -1,0 +1,93 @@
+"""Discord glue the cogs share: cards to embeds, role checks, talk autocomplete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import AmphiError, NotAllowed
+from bot.permissions import Standing, standing
+from bot.programme import ProgrammeService
+from bot.render import Card, pack_cards, truncate
+
+T = TypeVar("T")
+
+CHOICE_NAME_LIMIT = 100
+
+
+def card_to_embed(card: Card) -> discord.Embed:
+    """A card as a discord.py embed."""
+    embed = discord.Embed(
+        title=card.title or None, description=card.description or None, url=card.url or None
+    )
+    for name, value in card.fields:
+        embed.add_field(name=name, value=value, inline=False)
+    if card.footer:
+        embed.set_footer(text=card.footer)
+    return embed
+
+
+async def send_cards(
+    interaction: discord.Interaction, cards: list[Card], *, ephemeral: bool = True
+) -> None:
+    """Answer with `cards`, over several messages when Discord's limits require it."""
+    for index, group in enumerate(pack_cards(cards)):
+        embeds = [card_to_embed(card) for card in group]
+        if index == 0 and not interaction.response.is_done():
+            await interaction.response.send_message(embeds=embeds, ephemeral=ephemeral)
+        else:
+            await interaction.followup.send(embeds=embeds, ephemeral=ephemeral)
+
+
+def member_standing(interaction: discord.Interaction) -> Standing:
+    """The standing of whoever triggered `interaction`, read from their roles now."""
+    user = interaction.user
+    roles = getattr(user, "roles", [])
+    administrator = isinstance(user, discord.Member) and user.guild_permissions.administrator
+    return standing(
+        interaction.client.settings,  # type: ignore[attr-defined]
+        administrator=administrator,
+        roles=((role.id, role.name) for role in roles),
+    )
+
+
+def ensure_standing(interaction: discord.Interaction, level: Standing) -> None:
+    """Refuse politely unless the member has `level` (for buttons and commands alike)."""
+    if member_standing(interaction) < level:
+        raise NotAllowed(organizers_only=level is Standing.ORGANIZER)
+
+
+def require(level: Standing) -> Callable[[T], T]:
+    """Hide a command from members without `level` by default, and enforce it at run time."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        try:
+            ensure_standing(interaction, level)
+        except AmphiError as refusal:
+            raise app_commands.CheckFailure(str(refusal)) from refusal
+        return True
+
+    permissions = (
+        {"manage_events": True} if level is Standing.ORGANIZER else {"manage_messages": True}
+    )
+
+    def decorator(func: T) -> T:
+        func = app_commands.check(predicate)(func)
+        return app_commands.default_permissions(**permissions)(func)
+
+    return decorator
+
+
+async def talk_choices(programme: ProgrammeService, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices for a `talk` option: 'Title — Speaker', valued by the talk's key."""
+    talks = await programme.suggest_talks(current)
+    return [
+        app_commands.Choice(
+            name=truncate(f"{talk.title} — {talk.speaker_names}", CHOICE_NAME_LIMIT),
+            value=talk.key,
+        )
+        for talk in talks
+    ]

@@ -1,0 +1,58 @@
+"""/programme, /now and /calendar."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import reader
+from bot.ics import build_calendar, calendar_filename
+from bot.programme import ProgrammeService
+from bot.render import render_now, render_programme, render_talk
+from cogs.common import card_to_embed, send_cards, talk_choices
+
+
+class ProgrammeCog(commands.Cog):
+    """The day's programme, for everyone."""
+
+    def __init__(self, programme: ProgrammeService) -> None:
+        self.programme = programme
+
+    @app_commands.command(name="programme", description="Show the day's programme, or one talk")
+    @app_commands.describe(talk="A talk: type part of its title or a speaker's name")
+    async def show_programme(self, interaction: discord.Interaction, talk: str | None = None):
+        tr = reader(interaction)
+        if talk:
+            meeting, found = await self.programme.find_talk(talk)
+            cards = render_talk(meeting, found, tr)
+        else:
+            cards = render_programme(await self.programme.active_meeting(), tr)
+        await send_cards(interaction, cards)
+
+    @show_programme.autocomplete("talk")
+    async def _talk_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await talk_choices(self.programme, current)
+
+    @app_commands.command(name="now", description="The talk on now and the next one")
+    async def show_now(self, interaction: discord.Interaction):
+        meeting, state = await self.programme.now_and_next()
+        card = render_now(meeting, state, reader(interaction))
+        await interaction.response.send_message(embed=card_to_embed(card), ephemeral=True)
+
+    @app_commands.command(name="calendar", description="The programme as a calendar file")
+    async def send_calendar(self, interaction: discord.Interaction):
+        tr = reader(interaction)
+        meeting = await self.programme.active_meeting()
+        data = build_calendar(meeting, generated_at=self.programme.clock())
+        await interaction.response.send_message(
+            tr.gettext(
+                "The programme of {title}, for your calendar app (each talk has a reminder "
+                "10 minutes before it starts).",
+                title=meeting.title,
+            ),
+            file=discord.File(io.BytesIO(data), filename=calendar_filename(meeting)),
+            ephemeral=True,
+        )

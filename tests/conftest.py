@@ -1,0 +1,78 @@
+"""Shared fixtures: the shipped meeting, databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_MEETING = ROOT / "data" / "meetings" / "theorie-du-deep-learning-2021.toml"
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_reason() -> str | None:
+    """Why PostgreSQL cases must skip, or None when a server answers."""
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3
+        ):
+            return None
+    except Exception as error:  # any failure to connect means: skip, saying why
+        return f"no PostgreSQL at 127.0.0.1:5432 ({type(error).__name__}: {error})".strip()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of the local PostgreSQL, or skip."""
+    reason = postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh database of its own on the local PostgreSQL, dropped afterwards."""
+    import psycopg
+
+    name = f"amphi_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file of the test's own."""
+    return f"sqlite:///{tmp_path / 'amphi.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated, empty store."""
+    database = Database(database_url)
+    upgrade(database.engine)
+    yield database
+    database.close()
