@@ -1,0 +1,24 @@
+"""A fake Discord (API v10 REST + gateway) for running the real discord.py client in tests."""
+
+from .fixtures import fake_discord, running_bot, start_test_bot, stop_test_bot
+from .interactions import InteractionResult
+from .messages import FakeMessage
+from .server import ENV_VAR, SITECUSTOMIZE_DIR, FakeDiscord, RequestRecord, Unhandled
+from .state import FakeChannel, FakeMember, FakeRole
+
+__all__ = [
+    "ENV_VAR",
+    "SITECUSTOMIZE_DIR",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeMember",
+    "FakeMessage",
+    "FakeRole",
+    "InteractionResult",
+    "RequestRecord",
+    "Unhandled",
+    "fake_discord",
+    "running_bot",
+    "start_test_bot",
+    "stop_test_bot",
+]
