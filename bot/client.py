@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class CommandTranslator(app_commands.Translator):
     """Gives Discord the French names and descriptions of the commands from the catalogues."""
 

@@ -19,7 +19,8 @@ EMBEDS_PER_MESSAGE = 10
 TOTAL_PER_MESSAGE = 6000
 MESSAGE_LIMIT = 2000
 
-_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]<>])")
+_LINE_START = re.compile(r"^(\s*)([#>-]|\d+\.)", re.MULTILINE)
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Card:
 
 def escape(text: str) -> str:
     """Text shown literally: markdown characters are escaped."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(r"\1\\\2", _MARKDOWN.sub(r"\\\1", text))
 
 
 def timestamp(instant: datetime, style: str = "t") -> str:

@@ -76,3 +76,29 @@ def db(database_url: str) -> Iterator[Database]:
     upgrade(database.engine)
     yield database
     database.close()
+
+
+@pytest.fixture
+async def fake():
+    """A started fake Discord with discord.py pointed at it."""
+    from tests.fake_discord import fake_discord
+
+    async with fake_discord() as started:
+        yield started
+
+
+@pytest.fixture
+def clock():
+    """The test's clock, weeks before the shipped meeting."""
+    from tests.harness import BEFORE_MEETING, FakeClock
+
+    return FakeClock(BEFORE_MEETING)
+
+
+@pytest.fixture
+async def amphi(fake, clock, sqlite_url):
+    """Amphi running against the fake Discord on a SQLite store; yields (bot, services)."""
+    from tests.harness import running_amphi, test_settings
+
+    async with running_amphi(fake, test_settings(fake, sqlite_url), clock) as running:
+        yield running

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.store.migrate import head_revision
 from tests.conftest import ROOT, SHIPPED_MEETING
 
 
@@ -90,4 +91,4 @@ def test_db_upgrade(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     result = amphi("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
-    assert "revision 0001" in result.stdout
+    assert f"revision {head_revision()}" in result.stdout

@@ -87,7 +87,9 @@ def test_pack_cards_opens_new_messages() -> None:
 
 
 def test_escape_neutralises_markdown() -> None:
-    assert escape("**bold** [link](http://x)") == r"\*\*bold\*\* \[link\]\(http://x\)"
+    assert escape("**bold** [link](http://x)") == r"\*\*bold\*\* \[link\](http://x)"
+    assert escape("# Title\n- item\n1. first") == "\\# Title\n\\- item\n\\1. first"
+    assert escape("<@123> <t:1:R>") == r"\<@123\> \<t:1:R\>"
 
 
 def test_calendar_parses_back_to_the_eleven_talks(meeting) -> None:

@@ -1,0 +1,65 @@
+"""Amphi itself against the fake Discord: settings, an injectable clock, a running bot."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import Services, create_bot, prepare
+from bot.client import AmphiBot
+from bot.config import Settings, load_settings
+from tests.conftest import SHIPPED_MEETING
+from tests.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+#: Weeks before the shipped meeting: registration is open.
+BEFORE_MEETING = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
+
+
+def test_settings(fake: FakeDiscord, database_url: str, **env: str) -> Settings:
+    """Settings that point at the fake's guild, a test database and the shipped meeting."""
+    values = {
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": database_url,
+        "AMPHI_MEETINGS": str(SHIPPED_MEETING),
+        **env,
+    }
+    return load_settings(values, require_discord=True)
+
+
+@contextlib.asynccontextmanager
+async def running_amphi(
+    fake: FakeDiscord, settings: Settings, clock: FakeClock
+) -> AsyncIterator[tuple[AmphiBot, Services]]:
+    """Amphi built by its composition root, connected to the fake until the block ends."""
+    services = prepare(settings, clock=clock)
+    bot = create_bot(services, guild_ready_timeout=0.1)
+    try:
+        await start_test_bot(bot, fake)
+        try:
+            yield bot, services
+        finally:
+            await stop_test_bot(bot)
+    finally:
+        services.close()
+
+
+def sqlite_url(folder: Path) -> str:
+    """A SQLite store in `folder`."""
+    return f"sqlite:///{folder / 'amphi.sqlite3'}"
+
+
+test_settings.__test__ = False  # a helper, not a test
