@@ -9,9 +9,11 @@ from bot.client import AmphiBot
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.programme import ProgrammeService
+from bot.registration_service import RegistrationService
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from cogs.programme import ProgrammeCog
+from cogs.registration import RegistrationCog
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ class Services:
     db: Database
     clock: Clock
     programme: ProgrammeService
+    registration: RegistrationService
 
     def close(self) -> None:
         """Release the database."""
@@ -34,7 +37,14 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     """Open the store (migrating it) and build the services (blocking: before the event loop)."""
     db = Database(settings.database_url)
     upgrade(db.engine)
-    return Services(settings=settings, db=db, clock=clock, programme=ProgrammeService(db, clock))
+    programme = ProgrammeService(db, clock)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        programme=programme,
+        registration=RegistrationService(db, programme, clock),
+    )
 
 
 def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
@@ -51,8 +61,12 @@ def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
 
 def create_bot(services: Services, **client_options) -> AmphiBot:
     """The bot with its cogs, each handed the services it needs."""
-    cogs = [ProgrammeCog(services.programme)]
-    return AmphiBot(services, cogs, **client_options)
+    bot = AmphiBot(services, **client_options)
+    bot.initial_cogs = [
+        ProgrammeCog(services.programme),
+        RegistrationCog(bot, services.settings, services.registration),
+    ]
+    return bot
 
 
 async def run_bot(services: Services, **client_options) -> None:

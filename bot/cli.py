@@ -79,6 +79,44 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _offline_services():
+    from bot.app import prepare
+
+    try:
+        return prepare(settings_or_exit())
+    except MeetingFileError as error:
+        raise SystemExit(
+            fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
+        ) from None
+
+
+def cmd_status(_args: argparse.Namespace) -> int:
+    from bot.render_registration import render_status
+
+    services = _offline_services()
+    try:
+        print(render_status(asyncio.run(services.registration.figures())))
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_export_registrations(args: argparse.Namespace) -> int:
+    from bot.render_registration import registrations_csv
+
+    services = _offline_services()
+    try:
+        text = registrations_csv(asyncio.run(services.registration.all_registrations()))
+    finally:
+        services.close()
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8-sig")
+        print(f"{text.count(chr(10)) - 1} registration(s) written to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amphi", description="Amphi, the meeting-day bot.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -86,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate meeting files")
     check.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
     check.set_defaults(func=cmd_check)
+    commands.add_parser("status", help="the capacity figures from the store").set_defaults(
+        func=cmd_status
+    )
+    export = commands.add_parser("export", help="export data as CSV")
+    export_commands = export.add_subparsers(dest="what", required=True, metavar="WHAT")
+    registrations = export_commands.add_parser("registrations", help="the registrations")
+    registrations.add_argument("-o", "--output", help="a file to write (default: stdout)")
+    registrations.set_defaults(func=cmd_export_registrations)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(

@@ -66,7 +66,7 @@ def missing_resources(
 class AmphiBot(commands.Bot):
     """Amphi's client; everything it needs arrives through `services`."""
 
-    def __init__(self, services: Services, cogs: list[commands.Cog], **options) -> None:
+    def __init__(self, services: Services, **options) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels and roles; interactions need no intent
         super().__init__(
@@ -77,7 +77,7 @@ class AmphiBot(commands.Bot):
             **options,
         )
         self.services = services
-        self._initial_cogs = cogs
+        self.initial_cogs: list[commands.Cog] = []  # set by the composition root
         self._guild_checked = False
         self.tree.on_error = self.on_app_command_error
 
@@ -88,7 +88,7 @@ class AmphiBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())
-        for cog in self._initial_cogs:
+        for cog in self.initial_cogs:
             await self.add_cog(cog)
         await self.sync_commands_if_changed()
 

@@ -46,7 +46,8 @@ def member_standing(interaction: discord.Interaction) -> Standing:
     """The standing of whoever triggered `interaction`, read from their roles now."""
     user = interaction.user
     roles = getattr(user, "roles", [])
-    administrator = isinstance(user, discord.Member) and user.guild_permissions.administrator
+    # The interaction carries the member's resolved permissions (owner and roles included).
+    administrator = interaction.guild is not None and interaction.permissions.administrator
     return standing(
         interaction.client.settings,  # type: ignore[attr-defined]
         administrator=administrator,
@@ -60,8 +61,8 @@ def ensure_standing(interaction: discord.Interaction, level: Standing) -> None:
         raise NotAllowed(organizers_only=level is Standing.ORGANIZER)
 
 
-def require(level: Standing) -> Callable[[T], T]:
-    """Hide a command from members without `level` by default, and enforce it at run time."""
+def only(level: Standing) -> Callable[[T], T]:
+    """Enforce `level` at run time, whatever Discord's command permissions say."""
 
     async def predicate(interaction: discord.Interaction) -> bool:
         try:
@@ -70,13 +71,17 @@ def require(level: Standing) -> Callable[[T], T]:
             raise app_commands.CheckFailure(str(refusal)) from refusal
         return True
 
+    return app_commands.check(predicate)
+
+
+def require(level: Standing) -> Callable[[T], T]:
+    """For a top-level command: hidden by default from members without `level`, and enforced."""
     permissions = (
         {"manage_events": True} if level is Standing.ORGANIZER else {"manage_messages": True}
     )
 
     def decorator(func: T) -> T:
-        func = app_commands.check(predicate)(func)
-        return app_commands.default_permissions(**permissions)(func)
+        return app_commands.default_permissions(**permissions)(only(level)(func))
 
     return decorator
 

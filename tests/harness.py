@@ -63,3 +63,14 @@ def sqlite_url(folder: Path) -> str:
 
 
 test_settings.__test__ = False  # a helper, not a test
+
+
+async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a test deadline
+    """Wait until `check()` holds (for effects the bot has after its reply, such as roles)."""
+    import asyncio
+
+    async with asyncio.timeout(timeout):
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.01)

@@ -92,3 +92,41 @@ def test_db_upgrade(tmp_path: Path) -> None:
     result = amphi("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     assert f"revision {head_revision()}" in result.stdout
+
+
+def test_status_and_export_read_the_store(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.app import prepare
+    from bot.config import load_settings
+    from bot.registration import Mode
+    from tests.harness import BEFORE_MEETING
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    env = {"DATABASE_URL": url, "AMPHI_MEETINGS": str(SHIPPED_MEETING)}
+    services = prepare(load_settings(env), clock=lambda: BEFORE_MEETING)
+    try:
+        for user, mode in [(1, Mode.IN_PERSON), (2, Mode.REMOTE)]:
+            asyncio.run(
+                services.registration.register(
+                    user_id=user, display_name=f"u{user}", mode=mode, member=user == 1
+                )
+            )
+    finally:
+        services.close()
+
+    status = amphi("status", cwd=tmp_path, env=env)
+    assert status.returncode == 0, status.stderr
+    assert "registered in person: 1" in status.stdout
+    assert "registered remote:    1" in status.stdout
+    assert "seats left:           599" in status.stdout
+
+    exported = amphi("export", "registrations", cwd=tmp_path, env=env)
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert lines[0].startswith("name,discord_id,mode,member")
+    assert lines[1].startswith("u1,1,in_person,yes") and lines[2].startswith("u2,2,remote,no")
+
+    written = amphi("export", "registrations", "-o", "out.csv", cwd=tmp_path, env=env)
+    assert "2 registration(s) written" in written.stdout
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig") == exported.stdout

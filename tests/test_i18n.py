@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.i18n import Translator, _catalogue, language_of, translator_for
 from cogs.programme import ProgrammeCog
+from cogs.registration import RegistrationCog
 from tests.conftest import ROOT
 
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}
@@ -28,10 +29,14 @@ def code_messages() -> set[str | tuple[str, str]]:
 
 
 def all_cogs() -> list:
-    return [ProgrammeCog(programme=None)]  # type: ignore[arg-type]
+    return [
+        ProgrammeCog(programme=None),  # type: ignore[arg-type]
+        RegistrationCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
+    ]
 
 
 def command_strings() -> tuple[set[str], set[str]]:
+    """Names (Discord's naming rules apply) and texts (descriptions, choice names)."""
     names: set[str] = set()
     texts: set[str] = set()
     for cog in all_cogs():
@@ -42,7 +47,7 @@ def command_strings() -> tuple[set[str], set[str]]:
                 for parameter in command.parameters:
                     names.add(parameter.name)
                     texts.add(parameter.description)
-                    names.update(choice.name for choice in parameter.choices)
+                    texts.update(choice.name for choice in parameter.choices)
     return names, texts
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -74,10 +75,18 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(sqlite_immediate=True)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="amphi-db")
+        # SQLite has one writer: queueing our own writers here beats its busy handler's sleeps.
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
 
     def call(self, fn: Callable[..., T], /, *args: Any, write: bool = False, **kwargs: Any) -> T:
         """Run `fn(session, *args, **kwargs)` in one transaction, here and now (blocking)."""
-        bind = self._writer if write else self.engine
+        if write and self._sqlite_writer is not None:
+            with self._sqlite_writer:
+                return self._transaction(self._writer, fn, *args, **kwargs)
+        return self._transaction(self._writer if write else self.engine, fn, *args, **kwargs)
+
+    @staticmethod
+    def _transaction(bind: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         with Session(bind, expire_on_commit=False) as session, session.begin():
             return fn(session, *args, **kwargs)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime
@@ -93,3 +93,47 @@ class AppStateRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str
+
+
+class RegistrationControlRow(SQLModel, table=True):
+    """Per meeting: the row every registration change locks first, and the organizers' overrides."""
+
+    __tablename__ = "registration_control"
+
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    )
+    capacity: int | None = None  # None: the meeting file's capacity
+    state: str = Field(default="auto", max_length=10)  # auto (until the deadline), open, closed
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, sa_type=BigInteger)
+    panel_channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    panel_message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class RegistrationRow(SQLModel, table=True):
+    """One person's registration; one per meeting and Discord user."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id", name="uq_registration_meeting_user"),
+        Index("ix_registration_seats", "meeting_id", "status", "mode", "queue_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
+    )
+    user_id: int = Field(sa_type=BigInteger)
+    display_name: str = Field(max_length=100)
+    mode: str = Field(max_length=10)  # in_person, remote
+    status: str = Field(max_length=10)  # confirmed, waitlisted
+    queue_number: int | None = None  # the waitlist order while waitlisted
+    member: bool = False
+    affiliation: str = Field(default="", max_length=200)
+    dm: bool = False
+    locale: str = Field(default="", max_length=10)  # the language of their DMs
+    notice_pending: bool = False  # promoted, and not yet told
+    role_problem: str = ""
+    registered_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

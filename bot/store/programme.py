@@ -10,7 +10,14 @@ from sqlmodel import Session, col, select
 
 from bot.meetings import Meeting, Person, ReminderSettings, Talk
 from bot.meetings import Session as MeetingSession
-from bot.store.models import AppStateRow, MeetingRow, SessionRow, SpeakerRow, TalkRow
+from bot.store.models import (
+    AppStateRow,
+    MeetingRow,
+    RegistrationControlRow,
+    SessionRow,
+    SpeakerRow,
+    TalkRow,
+)
 
 
 def save_meeting(session: Session, *, meeting: Meeting, source: str, now: datetime) -> int:
@@ -33,6 +40,8 @@ def save_meeting(session: Session, *, meeting: Meeting, source: str, now: dateti
     session.add(row)
     session.flush()
     assert row.id is not None
+    if session.get(RegistrationControlRow, row.id) is None:
+        session.add(RegistrationControlRow(meeting_id=row.id))
 
     session_rows = _save_sessions(session, row.id, meeting)
     old_talks = {
