@@ -31,3 +31,6 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+bench: $(STAMP)
+	$(BIN)/python -m bench

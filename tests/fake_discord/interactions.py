@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,9 @@ class InteractionResult:
         # (status, Discord error code) of every callback the fake refused, e.g. (404, 10062).
         self.rejected: list[tuple[int, int]] = []
         self._edits_at_ack = 0
+        # Loop times, for latency measurements: the accepted first response, the first follow-up.
+        self.acknowledged_at: float | None = None
+        self.first_followup_at: float | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -85,6 +89,7 @@ class InteractionResult:
 
     def _acknowledge(self, callback_type: int) -> None:
         self.response_type = callback_type
+        self.acknowledged_at = asyncio.get_running_loop().time()
         if self.source_message is not None:
             self._edits_at_ack = len(self.source_message.edits)
 

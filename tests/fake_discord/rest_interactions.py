@@ -100,6 +100,8 @@ class InteractionApi:
                 return error(400, 50006, "Cannot send an empty message")
             message = await self.fake.create_message(result.channel, payload, files, result)
         result.followups.append(message)
+        if result.first_followup_at is None:
+            result.first_followup_at = asyncio.get_running_loop().time()
         self.fake.changes.notify()
         if request.query.get("wait") in TRUE:
             return json_response(message.payload())

@@ -1,0 +1,1 @@
+"""Benchmarks against the fake Discord: `make bench` (never run by the tests)."""

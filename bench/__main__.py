@@ -1,0 +1,69 @@
+"""`python -m bench`: run the benchmarks, print a table, write bench/results/*.json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import registration_burst
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def machine() -> str:
+    """What the figures were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def print_table(title: str, rows: list[dict]) -> None:
+    print(f"\n{title}")
+    columns = ["first response p50/p99/max ms", "reply p99 ms", ">3s", "drain s"]
+    print(f"{'':32} {columns[0]:>31} {columns[1]:>13} {columns[2]:>5} {columns[3]:>8}")
+    for row in rows:
+        if "skipped" in row:
+            print(f"{row['bot']:32} skipped: {row['skipped']}")
+            continue
+        first, reply = row["first_response"], row["reply"]
+        figures = f"{first['p50_ms']:.0f} / {first['p99_ms']:.0f} / {first['max_ms']:.0f}"
+        print(
+            f"{row['bot']:32} {figures:>31} {reply['p99_ms']:>13.0f} {row['over_3s']:>5} "
+            f"{row['drain_s']:>8.2f}"
+        )
+        if "cancel_50_and_promote_s" in row:
+            print(f"{'':32} 50 cancellations, promotions told: {row['cancel_50_and_promote_s']} s")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    rows = asyncio.run(registration_burst.run())
+    print(f"Machine: {machine()}")
+    print_table(
+        f"Registration burst: {registration_burst.MEMBERS} members at once, 600 seats", rows
+    )
+    floor = rows[0]["first_response"]["p99_ms"]
+    for row in rows[1:]:
+        if "first_response" in row:
+            ratio = row["first_response"]["p99_ms"] / floor
+            print(f"{row['bot']}: first-response p99 is {ratio:.2f}x the floor's")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = RESULTS / f"bench-{stamp}.json"
+    out.write_text(json.dumps({"machine": machine(), "registration_burst": rows}, indent=2))
+    print(f"\nWritten to {out}")
+
+
+if __name__ == "__main__":
+    main()
