@@ -76,7 +76,15 @@ async def amphi_burst(store: str, members: int = MEMBERS) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="amphi-bench-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
     if store == "postgresql":
-        url = await asyncio.to_thread(_fresh_postgres_database)
+        url = await asyncio.to_thread(_create_postgres_database)
+    try:
+        return await _burst(store, url, members)
+    finally:
+        if store == "postgresql":
+            await asyncio.to_thread(_drop_postgres_database, url.rsplit("/", 1)[1])
+
+
+async def _burst(store: str, url: str, members: int) -> dict:
     async with fake_discord() as fake:
         fake.interaction_deadline = 120
         settings = test_settings(fake, url)
@@ -113,16 +121,25 @@ async def amphi_burst(store: str, members: int = MEMBERS) -> dict:
     }
 
 
-def _fresh_postgres_database() -> str:
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+
+def _create_postgres_database() -> str:
     import uuid
 
     import psycopg
 
     name = f"amphi_bench_{uuid.uuid4().hex[:8]}"
-    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def run() -> list[dict]:

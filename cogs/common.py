@@ -8,6 +8,7 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
+from bot.config import Ref
 from bot.errors import AmphiError, NotAllowed
 from bot.permissions import Standing, standing
 from bot.programme import ProgrammeService
@@ -16,6 +17,20 @@ from bot.render import Card, pack_cards, truncate
 T = TypeVar("T")
 
 CHOICE_NAME_LIMIT = 100
+
+
+def find_role(guild: discord.Guild | None, ref: Ref) -> discord.Role | None:
+    """The guild's role that a setting names."""
+    if guild is None:
+        return None
+    return next((role for role in guild.roles if ref.matches(role.id, role.name)), None)
+
+
+def find_channel(guild: discord.Guild | None, ref: Ref) -> discord.TextChannel | None:
+    """The guild's text channel that a setting names."""
+    if guild is None:
+        return None
+    return next((c for c in guild.text_channels if ref.matches(c.id, c.name)), None)
 
 
 def card_to_embed(card: Card) -> discord.Embed:

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import reader
-from bot.config import Ref, Settings
+from bot.config import Settings
 from bot.errors import N_
 from bot.i18n import translator_for
 from bot.permissions import Standing
@@ -24,7 +24,7 @@ from bot.render_registration import (
     render_mine,
     render_outcome,
 )
-from cogs.common import card_to_embed, member_standing, only
+from cogs.common import card_to_embed, find_role, member_standing, only
 from cogs.panel import CapacityPanel
 
 log = logging.getLogger(__name__)
@@ -33,13 +33,6 @@ MODE_CHOICES = [
     app_commands.Choice(name="in person", value=Mode.IN_PERSON.value),
     app_commands.Choice(name="remote", value=Mode.REMOTE.value),
 ]
-
-
-def find_role(guild: discord.Guild | None, ref: Ref) -> discord.Role | None:
-    """The guild's role that a setting names."""
-    if guild is None:
-        return None
-    return next((role for role in guild.roles if ref.matches(role.id, role.name)), None)
 
 
 class RegistrationCog(commands.Cog):
