@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.broadcast import Broadcaster
 from bot.client import AmphiBot
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.programme import ProgrammeService
 from bot.registration_service import RegistrationService
+from bot.scheduler import PostScheduler
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from cogs.dm import DirectMessages
 from cogs.programme import ProgrammeCog
 from cogs.registration import RegistrationCog
+from cogs.reminders import ReminderCog
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,8 @@ class Services:
     clock: Clock
     programme: ProgrammeService
     registration: RegistrationService
+    posts: PostScheduler
+    broadcaster: Broadcaster
 
     def close(self) -> None:
         """Release the database."""
@@ -44,6 +50,8 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         clock=clock,
         programme=programme,
         registration=RegistrationService(db, programme, clock),
+        posts=PostScheduler(db, clock, programme, remote_link=settings.remote_link is not None),
+        broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
     )
 
 
@@ -62,9 +70,19 @@ def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
 def create_bot(services: Services, **client_options) -> AmphiBot:
     """The bot with its cogs, each handed the services it needs."""
     bot = AmphiBot(services, **client_options)
+    dms = DirectMessages(bot, services.db)
     bot.initial_cogs = [
         ProgrammeCog(services.programme),
-        RegistrationCog(bot, services.settings, services.registration),
+        RegistrationCog(bot, services.settings, services.registration, dms),
+        ReminderCog(
+            bot,
+            services.settings,
+            services.programme,
+            services.registration,
+            services.posts,
+            services.broadcaster,
+            dms,
+        ),
     ]
     return bot
 

@@ -79,6 +79,24 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from bot.meeting_files import load_meetings
+    from bot.planner import plan_posts
+    from bot.render_posts import plan_lines
+
+    settings = settings_or_exit()
+    try:
+        meetings = load_meetings(Path(args.path) if args.path else settings.meetings_path)
+    except MeetingFileError as error:
+        return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
+    for meeting in meetings:
+        posts = plan_posts(meeting, remote_link=settings.remote_link is not None)
+        print(f"{meeting.title} ({meeting.slug}) — {len(posts)} planned posts")
+        for line in plan_lines(meeting, posts):
+            print("  " + line)
+    return 0
+
+
 def _offline_services():
     from bot.app import prepare
 
@@ -124,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate meeting files")
     check.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
     check.set_defaults(func=cmd_check)
+    plan = commands.add_parser("plan", help="the timeline of planned posts (no Discord needed)")
+    plan.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
+    plan.set_defaults(func=cmd_plan)
     commands.add_parser("status", help="the capacity figures from the store").set_defaults(
         func=cmd_status
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -91,6 +93,21 @@ class AmphiBot(commands.Bot):
         for cog in self.initial_cogs:
             await self.add_cog(cog)
         await self.sync_commands_if_changed()
+        # The posts need the server's channels and roles, which arrive with the gateway.
+        self._posts_task = asyncio.create_task(self._start_posts(), name="amphi-posts")
+
+    async def _start_posts(self) -> None:
+        await self.wait_until_ready()
+        await self.services.posts.start()
+
+    async def close(self) -> None:
+        task = getattr(self, "_posts_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.services.posts.stop()
+        await super().close()
 
     async def sync_commands_if_changed(self) -> bool:
         """Sync the commands to the server when their schema differs from the last sync."""

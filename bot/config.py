@@ -90,6 +90,7 @@ class Settings:
     remote_role: Ref = Ref("Remote")
     remote_link: Secret | None = field(default=None)
     log_level: str = "INFO"
+    dm_rate: float = 20.0  # DMs a second in broadcasts
 
     def channel_refs(self) -> dict[str, Ref]:
         """The configured channels by setting name."""
@@ -170,6 +171,16 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
     if remote_link and not remote_link.startswith(("https://", "http://")):
         raise ConfigError("REMOTE_LINK", "must be a web address starting with https://")
 
+    dm_rate_raw = get("DM_RATE") or "20"
+    try:
+        dm_rate = float(dm_rate_raw)
+    except ValueError:
+        dm_rate = 0.0
+    if not 0 < dm_rate <= 40:
+        raise ConfigError(
+            "DM_RATE", f"must be a number of DMs a second from 0.1 to 40, not {dm_rate_raw!r}"
+        )
+
     return Settings(
         discord_token=Secret(token) if token else None,
         guild_id=int(guild_raw) if guild_raw else None,
@@ -184,4 +195,5 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
         remote_role=refs["REMOTE_ROLE"],
         remote_link=Secret(remote_link) if remote_link else None,
         log_level=log_level,
+        dm_rate=dm_rate,
     )

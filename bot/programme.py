@@ -42,6 +42,13 @@ class ProgrammeService:
             raise NoMeeting()
         return meeting
 
+    async def meeting(self, slug: str) -> Meeting:
+        """A loaded meeting by its slug."""
+        for meeting in await self.meetings():
+            if meeting.slug == slug:
+                return meeting
+        raise NoMeeting()
+
     async def now_and_next(self) -> tuple[Meeting, NowAndNext]:
         """The active meeting and what is on now."""
         meeting = await self.active_meeting()

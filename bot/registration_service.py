@@ -106,10 +106,15 @@ class RegistrationService:
             store.set_capacity, meeting=meeting, seats=seats, by=by, now=self.clock(), write=True
         )
 
-    async def all_registrations(self) -> list[Registration]:
-        """Every registration, confirmed first, then the waitlist in order, then remote."""
-        meeting = await self._meeting()
+    async def all_registrations(self, meeting: Meeting | None = None) -> list[Registration]:
+        """Every registration (of the active meeting by default): confirmed, waitlist, remote."""
+        meeting = meeting or await self._meeting()
         return await self.db.run(store.all_registrations, meeting=meeting)
+
+    async def lookup(self, *, user_id: int) -> Registration | None:
+        """A person's registration, read only."""
+        meeting = await self._meeting()
+        return await self.db.run(store.lookup, meeting=meeting, user_id=user_id)
 
     async def mark_told(self, *, user_id: int) -> None:
         """A promoted person was told by DM."""

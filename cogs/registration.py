@@ -9,13 +9,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.broadcast import DmClosed
 from bot.client import reader
 from bot.config import Settings
 from bot.errors import N_
 from bot.i18n import translator_for
+from bot.meetings import Meeting
 from bot.permissions import Standing
-from bot.registration import Mode, Registration
+from bot.registration import Mode, Registration, RegistrationOutcome
 from bot.registration_service import RegistrationService
+from bot.render import escape
 from bot.render_registration import (
     promotion_notice,
     registrations_csv,
@@ -25,6 +28,7 @@ from bot.render_registration import (
     render_outcome,
 )
 from cogs.common import card_to_embed, find_role, member_standing, only
+from cogs.dm import DirectMessages
 from cogs.panel import CapacityPanel
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,15 @@ MODE_CHOICES = [
     app_commands.Choice(name="in person", value=Mode.IN_PERSON.value),
     app_commands.Choice(name="remote", value=Mode.REMOTE.value),
 ]
+
+
+def wants_link_now(outcome: RegistrationOutcome) -> bool:
+    """Whether this registration just became one that receives the video link by DM."""
+    now = outcome.registration
+    if not (now.dm and now.attendance_role is Mode.REMOTE):
+        return False
+    before = outcome.previous
+    return before is None or not (before.dm and before.attendance_role is Mode.REMOTE)
 
 
 class RegistrationCog(commands.Cog):
@@ -45,10 +58,17 @@ class RegistrationCog(commands.Cog):
         guild_only=True,
     )
 
-    def __init__(self, bot: commands.Bot, settings: Settings, service: RegistrationService) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        settings: Settings,
+        service: RegistrationService,
+        dms: DirectMessages,
+    ) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
+        self.dms = dms
         self.panel = CapacityPanel(bot, service)
 
     async def cog_load(self) -> None:
@@ -92,6 +112,23 @@ class RegistrationCog(commands.Cog):
         )
         await self.seat_promoted(interaction.guild, outcome.promoted)
         self.panel.refresh()
+        if wants_link_now(outcome) and self.settings.remote_link is not None:
+            await self.send_link(interaction, meeting)
+
+    async def send_link(self, interaction: discord.Interaction, meeting: Meeting) -> None:
+        """DM the video link to someone who just opted in to follow remotely."""
+        assert self.settings.remote_link is not None
+        tr = reader(interaction)
+        text = tr.gettext(
+            "The video link for {meeting}: {link}\nPlease do not share it. You will also get "
+            "it by DM before each session.",
+            meeting=escape(meeting.title),
+            link=self.settings.remote_link.reveal(),
+        )
+        try:
+            await self.dms.send(interaction.user.id, text)
+        except (DmClosed, discord.HTTPException) as error:
+            log.info("Could not DM the video link to %s: %s", interaction.user.id, error)
 
     @app_commands.command(name="unregister", description="Cancel your registration")
     @app_commands.guild_only()

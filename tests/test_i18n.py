@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.i18n import Translator, _catalogue, language_of, translator_for
 from cogs.programme import ProgrammeCog
 from cogs.registration import RegistrationCog
+from cogs.reminders import ReminderCog
 from tests.conftest import ROOT
 
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}
@@ -31,7 +32,8 @@ def code_messages() -> set[str | tuple[str, str]]:
 def all_cogs() -> list:
     return [
         ProgrammeCog(programme=None),  # type: ignore[arg-type]
-        RegistrationCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
+        RegistrationCog(bot=None, settings=None, service=None, dms=None),  # type: ignore[arg-type]
+        ReminderCog(None, None, None, None, None, None, None),  # type: ignore[arg-type]
     ]
 
 

@@ -137,3 +137,65 @@ class RegistrationRow(SQLModel, table=True):
     role_problem: str = ""
     registered_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PlannedPostRow(SQLModel, table=True):
+    """A post the bot will make, or made: the row is the truth the scheduler works from."""
+
+    __tablename__ = "planned_post"
+
+    key: str = Field(primary_key=True, max_length=200)
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=30)
+    target: str = Field(max_length=100)
+    lead_minutes: float | None = None
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # pending → sending (claimed) → sent | late | failed; or skipped | cancelled
+    status: str = Field(default="pending", max_length=10)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    detail: str = ""
+
+
+class DmDeliveryRow(SQLModel, table=True):
+    """One DM of a broadcast; claimed before it is sent, so nobody gets it twice."""
+
+    __tablename__ = "dm_delivery"
+
+    broadcast_key: str = Field(primary_key=True, max_length=200)
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    status: str = Field(default="pending", max_length=10)  # pending, sending, sent, failed
+    detail: str = ""
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DmChannelRow(SQLModel, table=True):
+    """The DM channel of a user, reused rather than opened again for each DM."""
+
+    __tablename__ = "dm_channel"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    channel_id: int = Field(sa_type=BigInteger)
+
+
+class AnnouncementRow(SQLModel, table=True):
+    """An organizer's announcement: drafted (previewed), then sent now or at a time."""
+
+    __tablename__ = "announcement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_id: int = Field(sa_type=BigInteger)
+    text: str = Field(max_length=2000)
+    channel_id: int | None = Field(default=None, sa_type=BigInteger)  # None: announcements
+    audience: str = Field(default="none", max_length=10)  # none, registered, in_person, remote
+    dm: bool = False
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: at once
+    status: str = Field(default="draft", max_length=10)  # draft, scheduled, sent, cancelled
+    created_at: datetime = Field(sa_type=UTCDateTime)

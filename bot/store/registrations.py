@@ -369,6 +369,12 @@ def _row(session: Session, meeting: Meeting, user_id: int) -> RegistrationRow | 
     ).first()
 
 
+def lookup(session: Session, *, meeting: Meeting, user_id: int) -> Registration | None:
+    """A registration with its waitlist position, changing nothing."""
+    row = _row(session, meeting, user_id)
+    return None if row is None else _view(row, _position(session, row))
+
+
 def mark_told(session: Session, *, meeting: Meeting, user_id: int) -> None:
     """The promotion notice reached the person."""
     row = _row(session, meeting, user_id)

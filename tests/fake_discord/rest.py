@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,9 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[st
         return {}, []
     body = await request.json()
     return (body if body is not None else {}), []
+
+
+NONCE_WINDOW_SECONDS = 300.0
 
 
 class RestApi:
@@ -223,7 +227,17 @@ class RestApi:
         fields = ("content", "embeds", "components", "sticker_ids", "poll")
         if not files and not any(payload.get(k) for k in fields):
             return error(400, 50006, "Cannot send an empty message")
+        nonce = payload.get("nonce") if payload.get("enforce_nonce") else None
+        if nonce is not None:
+            # Discord returns the earlier message for a nonce it saw in the last few minutes.
+            earlier = self.fake.nonces.get((channel.id, str(nonce)))
+            now = asyncio.get_running_loop().time()
+            if earlier is not None and now - earlier[1] < NONCE_WINDOW_SECONDS:
+                self.fake.nonce_replays += 1
+                return json_response(earlier[0].payload())
         message = await self.fake.create_message(channel, payload, files)
+        if nonce is not None:
+            self.fake.nonces[(channel.id, str(nonce))] = (message, now)
         return json_response(message.payload())
 
     async def get_message(self, request: web.Request) -> web.Response:

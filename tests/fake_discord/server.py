@@ -51,6 +51,9 @@ class FakeDiscord(InteractionDriver):
         self.global_commands: list[dict[str, Any]] = []
         self.command_ids: dict[tuple[str | None, str, int], int] = {}
         self.sync_count = 0
+        # (channel id, nonce) → (message, loop time): Discord's enforce_nonce deduplication.
+        self.nonces: dict[tuple[int, str], tuple[FakeMessage, float]] = {}
+        self.nonce_replays = 0
         self.traffic = Traffic()
         self.requests: list[RequestRecord] = self.traffic.requests
         self.unhandled: list[Unhandled] = self.traffic.unhandled

@@ -1,0 +1,107 @@
+"""Meeting → planned posts (pure); each has a stable key, so it is sent once whatever happens."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.meetings import Meeting, minutes
+
+
+class PostKind(StrEnum):
+    """What a planned post is."""
+
+    SESSION_REMINDER = "session-reminder"  # in the announcements channel, pings the attendees
+    TALK_START = "talk-start"  # "now on", in the announcements channel
+    LINK_DMS = "link-dms"  # the video link by DM to remote registrants who opted in
+    ANNOUNCEMENT = "announcement"  # an organizer's scheduled announcement
+
+    @property
+    def from_programme(self) -> bool:
+        """Whether the planner derives it from the programme (announcements come from people)."""
+        return self is not PostKind.ANNOUNCEMENT
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """One post the bot will make; `key` is its identity across restarts and programme edits."""
+
+    key: str
+    meeting_slug: str
+    kind: PostKind
+    target: str  # a session ("s1"), a talk key, or an announcement id
+    due: datetime
+    lead_minutes: float | None = None
+
+    @property
+    def nonce(self) -> str:
+        """Discord's message nonce for this post: a retry after a crash is not posted twice."""
+        return nonce_for(self.key)
+
+
+def nonce_for(key: str) -> str:
+    """A 25-character nonce (Discord's limit) derived from a stable key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+def format_lead(lead: float) -> str:
+    """15 → '15m', 0.5 → '0.5m'."""
+    return f"{lead:g}m"
+
+
+def post_key(slug: str, kind: PostKind, target: str, lead: float | None = None) -> str:
+    """The stable key of a post."""
+    parts = [slug, kind.value, target]
+    if lead is not None:
+        parts.append(format_lead(lead))
+    return ":".join(parts)
+
+
+def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPost]:
+    """Every post the programme calls for, in time order; `remote_link` adds the link DMs."""
+    settings = meeting.reminders
+    posts: list[PlannedPost] = []
+    for index, session in enumerate(meeting.sessions, start=1):
+        target = f"s{index}"
+        for lead in sorted(set(settings.session_leads_minutes), reverse=True):
+            posts.append(
+                PlannedPost(
+                    key=post_key(meeting.slug, PostKind.SESSION_REMINDER, target, lead),
+                    meeting_slug=meeting.slug,
+                    kind=PostKind.SESSION_REMINDER,
+                    target=target,
+                    due=session.start - minutes(lead),
+                    lead_minutes=lead,
+                )
+            )
+        if remote_link:
+            lead = settings.remote_link_lead_minutes
+            posts.append(
+                PlannedPost(
+                    key=post_key(meeting.slug, PostKind.LINK_DMS, target, lead),
+                    meeting_slug=meeting.slug,
+                    kind=PostKind.LINK_DMS,
+                    target=target,
+                    due=session.start - minutes(lead),
+                    lead_minutes=lead,
+                )
+            )
+        if settings.talk_start:
+            for talk in session.talks:
+                posts.append(
+                    PlannedPost(
+                        key=post_key(meeting.slug, PostKind.TALK_START, talk.key),
+                        meeting_slug=meeting.slug,
+                        kind=PostKind.TALK_START,
+                        target=talk.key,
+                        due=talk.start,
+                    )
+                )
+    return sorted(posts, key=lambda p: (p.due, p.key))
+
+
+def session_index(target: str) -> int:
+    """'s2' → 1 (the index in `meeting.sessions`)."""
+    return int(target.removeprefix("s")) - 1

@@ -1,0 +1,171 @@
+"""Planned posts in the store: the plan kept in step with the programme, claims, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.planner import PlannedPost, PostKind
+from bot.store.models import MeetingRow, PlannedPostRow
+
+OPEN = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """A planned post with where it stands."""
+
+    post: PlannedPost
+    status: str
+    done_at: datetime | None = None
+    detail: str = ""
+
+
+def _record(row: PlannedPostRow, slug: str) -> PostRecord:
+    post = PlannedPost(
+        key=row.key,
+        meeting_slug=slug,
+        kind=PostKind(row.kind),
+        target=row.target,
+        due=row.due_at,
+        lead_minutes=row.lead_minutes,
+    )
+    return PostRecord(post=post, status=row.status, done_at=row.done_at, detail=row.detail)
+
+
+def _slugs(session: Session) -> dict[int, str]:
+    return {m.id: m.slug for m in session.exec(select(MeetingRow))}  # type: ignore[misc]
+
+
+def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[PostRecord]:
+    """Make the stored plan of one meeting match `posts`; returns the posts still to send.
+
+    Sent, late, skipped and failed posts are history and stay as they are; a pending post that
+    the programme no longer calls for is cancelled; a moved one gets its new time.
+    """
+    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    existing = {
+        row.key: row
+        for row in session.exec(
+            select(PlannedPostRow).where(PlannedPostRow.meeting_id == meeting_id)
+        )
+    }
+    wanted = {post.key: post for post in posts}
+    for key, post in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(
+                PlannedPostRow(
+                    key=key,
+                    meeting_id=meeting_id,
+                    kind=post.kind.value,
+                    target=post.target,
+                    lead_minutes=post.lead_minutes,
+                    due_at=post.due,
+                )
+            )
+        elif row.status in ("pending", "cancelled") and row.due_at != post.due:
+            row.due_at, row.status = post.due, "pending"
+            session.add(row)
+        elif row.status == "cancelled":
+            row.status = "pending"
+            session.add(row)
+    for key, row in existing.items():
+        if key not in wanted and PostKind(row.kind).from_programme and row.status == "pending":
+            row.status, row.detail = "cancelled", "no longer in the programme"
+            session.add(row)
+    session.flush()
+    return open_posts(session)
+
+
+def add_post(session: Session, *, post: PlannedPost) -> None:
+    """Plan one post (an announcement)."""
+    meeting_id = session.exec(
+        select(MeetingRow.id).where(MeetingRow.slug == post.meeting_slug)
+    ).one()
+    session.add(
+        PlannedPostRow(
+            key=post.key,
+            meeting_id=meeting_id,
+            kind=post.kind.value,
+            target=post.target,
+            lead_minutes=post.lead_minutes,
+            due_at=post.due,
+        )
+    )
+
+
+def open_posts(session: Session) -> list[PostRecord]:
+    """Posts not yet done (pending, or claimed and interrupted), in time order."""
+    slugs = _slugs(session)
+    rows = session.exec(
+        select(PlannedPostRow)
+        .where(col(PlannedPostRow.status).in_(OPEN))
+        .order_by(col(PlannedPostRow.due_at), col(PlannedPostRow.key))
+    )
+    return [_record(row, slugs[row.meeting_id]) for row in rows]
+
+
+def timeline(session: Session, *, slug: str) -> list[PostRecord]:
+    """Every post of a meeting, whatever its status, in time order."""
+    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    rows = session.exec(
+        select(PlannedPostRow)
+        .where(PlannedPostRow.meeting_id == meeting_id)
+        .order_by(col(PlannedPostRow.due_at), col(PlannedPostRow.key))
+    )
+    return [_record(row, slug) for row in rows]
+
+
+def get(session: Session, *, key: str) -> PostRecord | None:
+    """One post."""
+    row = session.get(PlannedPostRow, key)
+    return None if row is None else _record(row, _slugs(session)[row.meeting_id])
+
+
+def claim(session: Session, *, key: str, now: datetime) -> bool:
+    """Take a pending post for sending; False when it is taken, done or cancelled."""
+    result = session.execute(
+        update(PlannedPostRow)
+        .where(col(PlannedPostRow.key) == key)
+        .where(col(PlannedPostRow.status) == "pending")
+        .values(status="sending", claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+def claimed_at(session: Session, *, key: str) -> datetime | None:
+    """When a post was claimed (for one interrupted while sending)."""
+    row = session.get(PlannedPostRow, key)
+    return None if row is None else row.claimed_at
+
+
+def finish(
+    session: Session,
+    *,
+    key: str,
+    status: str,
+    now: datetime,
+    message_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Record how a post ended: sent, late, skipped, failed or cancelled."""
+    row = session.get(PlannedPostRow, key)
+    if row is None:
+        return
+    row.status, row.done_at, row.message_id, row.detail = status, now, message_id, detail
+    session.add(row)
+
+
+def cancel(session: Session, *, key: str, now: datetime, detail: str) -> bool:
+    """Cancel a post that is still pending."""
+    result = session.execute(
+        update(PlannedPostRow)
+        .where(col(PlannedPostRow.key) == key)
+        .where(col(PlannedPostRow.status) == "pending")
+        .values(status="cancelled", done_at=now, detail=detail)
+    )
+    return result.rowcount == 1
