@@ -51,6 +51,7 @@ class PostScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.started = asyncio.Event()  # set once the first reconcile pass has run
 
     def handle(self, kind: PostKind, deliver: Deliver) -> None:
         """Use `deliver` to send posts of `kind` (the cogs register theirs)."""
@@ -61,9 +62,11 @@ class PostScheduler:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._scheduler.start()
         await self.replan()
+        self.started.set()
 
     async def stop(self) -> None:
         """Stop scheduling; posts being sent finish first."""
+        self.started.clear()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None

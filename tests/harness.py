@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ async def running_amphi(
     bot = create_bot(services, guild_ready_timeout=0.1)
     try:
         await start_test_bot(bot, fake)
+        await asyncio.wait_for(services.posts.started.wait(), 5)
         try:
             yield bot, services
         finally:
