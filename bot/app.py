@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.announcements import AnnouncementService
 from bot.broadcast import Broadcaster
 from bot.client import AmphiBot
 from bot.clock import Clock, utc_now
@@ -14,6 +15,7 @@ from bot.registration_service import RegistrationService
 from bot.scheduler import PostScheduler
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from cogs.announcements import AnnouncementCog
 from cogs.dm import DirectMessages
 from cogs.programme import ProgrammeCog
 from cogs.registration import RegistrationCog
@@ -33,6 +35,7 @@ class Services:
     registration: RegistrationService
     posts: PostScheduler
     broadcaster: Broadcaster
+    announcements: AnnouncementService
 
     def close(self) -> None:
         """Release the database."""
@@ -44,14 +47,17 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     db = Database(settings.database_url)
     upgrade(db.engine)
     programme = ProgrammeService(db, clock)
+    registration = RegistrationService(db, programme, clock)
+    posts = PostScheduler(db, clock, programme, remote_link=settings.remote_link is not None)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         programme=programme,
-        registration=RegistrationService(db, programme, clock),
-        posts=PostScheduler(db, clock, programme, remote_link=settings.remote_link is not None),
+        registration=registration,
+        posts=posts,
         broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
+        announcements=AnnouncementService(db, clock, programme, registration, posts),
     )
 
 
@@ -83,6 +89,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             services.broadcaster,
             dms,
         ),
+        AnnouncementCog(bot, services.settings, services.announcements, services.broadcaster, dms),
     ]
     return bot
 

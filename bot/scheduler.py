@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 #: post interrupted mid-send is sent again within this window only.
 NONCE_WINDOW = timedelta(minutes=4)
 
+#: A post fired this soon after its time is on time (an announcement sent "now", say).
+ON_TIME = timedelta(seconds=5)
+
 #: Delivers a post; `late` when it goes out during catch-up. Returns the message id, if any.
 Deliver = Callable[[PlannedPost, bool], Awaitable[int | None]]
 
@@ -126,7 +129,7 @@ class PostScheduler:
             elif record.status != "pending":
                 continue
             elif post.due <= now:
-                self._spawn(self.fire(post.key, catch_up=True))
+                self._spawn(self.fire(post.key, catch_up=now - post.due > ON_TIME))
             else:
                 # Relative to the injected clock, so a test's clock and the real one agree.
                 run_at = datetime.now(UTC) + (post.due - now)

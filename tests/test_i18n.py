@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from discord import app_commands
 
 from bot.i18n import Translator, _catalogue, language_of, translator_for
+from cogs.announcements import AnnouncementCog
 from cogs.programme import ProgrammeCog
 from cogs.registration import RegistrationCog
 from cogs.reminders import ReminderCog
@@ -34,6 +35,7 @@ def all_cogs() -> list:
         ProgrammeCog(programme=None),  # type: ignore[arg-type]
         RegistrationCog(bot=None, settings=None, service=None, dms=None),  # type: ignore[arg-type]
         ReminderCog(None, None, None, None, None, None, None),  # type: ignore[arg-type]
+        AnnouncementCog(None, None, None, None, None),  # type: ignore[arg-type]
     ]
 
 

@@ -107,7 +107,7 @@ async def test_a_restart_sends_nothing_twice(engine, db, clock) -> None:
 async def test_interrupted_sends_are_resumed_only_within_the_nonce_window(
     engine, db, clock
 ) -> None:
-    clock.now = DUE
+    clock.now = DUE - timedelta(minutes=1)
     await engine.start()
     await engine.stop()
     other = post_key(SLUG, PostKind.SESSION_REMINDER, "s2", 15)

@@ -199,3 +199,4 @@ class AnnouncementRow(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: at once
     status: str = Field(default="draft", max_length=10)  # draft, scheduled, sent, cancelled
     created_at: datetime = Field(sa_type=UTCDateTime)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)  # once posted

@@ -1,0 +1,280 @@
+"""/announce with its preview, /announcements list and cancel, and their delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announcements import Announcement, AnnouncementService, Audience
+from bot.broadcast import Broadcaster, DeliveryReport
+from bot.client import reader, report_error
+from bot.config import Settings
+from bot.i18n import Translator, translator_for
+from bot.permissions import Standing
+from bot.planner import PlannedPost, PostKind
+from bot.render_announcements import (
+    render_preview,
+    render_progress,
+    render_report,
+    render_scheduled,
+    when,
+)
+from cogs.common import ensure_standing, find_channel, find_role, only, require
+from cogs.dm import DirectMessages
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_SECONDS = 1.0
+
+AUDIENCE_CHOICES = [
+    app_commands.Choice(name="nobody", value=Audience.NONE.value),
+    app_commands.Choice(name="everyone registered", value=Audience.REGISTERED.value),
+    app_commands.Choice(name="in person", value=Audience.IN_PERSON.value),
+    app_commands.Choice(name="remote", value=Audience.REMOTE.value),
+]
+
+
+class AnnouncementButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"amphi:announce:(?P<action>send|cancel):(?P<id>\d+)",
+):
+    """Send or Cancel under a preview; works after a restart, for organizers only."""
+
+    def __init__(self, action: str, announcement_id: int, label: str = "") -> None:
+        style = discord.ButtonStyle.success if action == "send" else discord.ButtonStyle.danger
+        super().__init__(
+            discord.ui.Button(
+                label=label or action,
+                style=style,
+                custom_id=f"amphi:announce:{action}:{announcement_id}",
+            )
+        )
+        self.action = action
+        self.announcement_id = announcement_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> AnnouncementButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            ensure_standing(interaction, Standing.ORGANIZER)
+            cog = interaction.client.get_cog("AnnouncementCog")  # type: ignore[attr-defined]
+            await cog.on_button(interaction, self.action, self.announcement_id)
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+class AnnouncementCog(commands.Cog):
+    """Organizers reach the attendees: in a channel, with a role ping, and by DM."""
+
+    announcements = app_commands.Group(
+        name="announcements",
+        description="Organizers: scheduled announcements",
+        default_permissions=discord.Permissions(manage_events=True),
+        guild_only=True,
+    )
+
+    def __init__(
+        self,
+        bot: commands.Bot,
+        settings: Settings,
+        service: AnnouncementService,
+        broadcaster: Broadcaster,
+        dms: DirectMessages,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.service = service
+        self.broadcaster = broadcaster
+        self.dms = dms
+        self._progress: dict[int, discord.Interaction] = {}  # the Send press, while it is valid
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AnnouncementButton)
+        self.service.posts.handle(PostKind.ANNOUNCEMENT, self.deliver)
+
+    @app_commands.command(name="announce", description="Organizers: post an announcement")
+    @app_commands.describe(
+        message="The text to post",
+        channel="Where to post it (default: the announcements channel)",
+        at="When: HH:MM on the meeting day, or a date and time (default: now)",
+        audience="Whose role to ping (default: nobody)",
+        dm="Also DM the members of the audience who opted in to DMs",
+    )
+    @app_commands.choices(audience=AUDIENCE_CHOICES)
+    @app_commands.guild_only()
+    @require(Standing.ORGANIZER)
+    async def announce(
+        self,
+        interaction: discord.Interaction,
+        message: str,
+        channel: discord.TextChannel | None = None,
+        at: str | None = None,
+        audience: app_commands.Choice[str] | None = None,
+        dm: bool = False,
+    ):
+        tr = reader(interaction)
+        draft = await self.service.draft(
+            author_id=interaction.user.id,
+            text=message,
+            channel_id=channel.id if channel else None,
+            audience=Audience(audience.value if audience else Audience.NONE.value),
+            dm=dm,
+            at=at,
+        )
+        recipients = await self.service.recipients(draft)
+        target = channel or find_channel(interaction.guild, self.settings.announcements_channel)
+        label = target.mention if target else f"#{self.settings.announcements_channel}"
+        view = discord.ui.View(timeout=None)
+        view.add_item(AnnouncementButton("send", draft.id, tr.gettext("Send")))
+        view.add_item(AnnouncementButton("cancel", draft.id, tr.gettext("Cancel")))
+        await interaction.response.send_message(
+            render_preview(draft, label, len(recipients), tr), view=view, ephemeral=True
+        )
+
+    async def on_button(self, interaction: discord.Interaction, action: str, item: int) -> None:
+        """Send or Cancel pressed under a preview."""
+        tr = reader(interaction)
+        if action == "cancel":
+            await self.service.cancel(item)
+            await interaction.response.edit_message(
+                content=tr.gettext("Announcement #{id} is cancelled.", id=item), view=None
+            )
+            return
+        announcement = await self.service.get(item)
+        if announcement.status != "draft":
+            await interaction.response.edit_message(
+                content=tr.gettext("Announcement #{id} was already sent or cancelled.", id=item),
+                view=None,
+            )
+            return
+        already = tr.gettext("Announcement #{id} was already sent or cancelled.", id=item)
+        if announcement.due is not None:
+            if await self.service.confirm(item) is None:
+                await interaction.response.edit_message(content=already, view=None)
+                return
+            text = tr.gettext(
+                "Announcement #{id} is scheduled {when}. /announcements cancel can still stop it.",
+                id=item,
+                when=when(announcement, tr),
+            )
+            await interaction.response.edit_message(content=text, view=None)
+            return
+        # Answer first: the delivery edits this message with its progress and report.
+        self._progress.setdefault(item, interaction)
+        await interaction.response.edit_message(
+            content=tr.gettext("Sending announcement #{id}…", id=item), view=None
+        )
+        if await self.service.confirm(item) is None:
+            if self._progress.get(item) is interaction:
+                del self._progress[item]
+            await interaction.edit_original_response(content=already)
+
+    @announcements.command(name="list", description="Scheduled announcements")
+    @only(Standing.ORGANIZER)
+    async def list_announcements(self, interaction: discord.Interaction):
+        scheduled = await self.service.scheduled()
+        await interaction.response.send_message(
+            render_scheduled(scheduled, reader(interaction)), ephemeral=True
+        )
+
+    @announcements.command(name="cancel", description="Cancel a scheduled announcement")
+    @app_commands.describe(id="The announcement's number (see /announcements list)")
+    @only(Standing.ORGANIZER)
+    async def cancel_announcement(self, interaction: discord.Interaction, id: int):
+        await self.service.cancel(id)
+        await interaction.response.send_message(
+            reader(interaction).gettext("Announcement #{id} is cancelled.", id=id), ephemeral=True
+        )
+
+    # ----- delivery ------------------------------------------------------------------------
+    async def deliver(self, post: PlannedPost, late: bool) -> int | None:
+        """Post the announcement, then DM it; a resumed delivery skips what was done."""
+        announcement = await self.service.get(int(post.target))
+        guild = self.bot.get_guild(self.settings.guild_id or 0)
+        if guild is None:
+            raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
+        tr = translator_for(None, guild.preferred_locale.value)
+        message_id = announcement.message_id
+        if message_id is None:
+            message_id = await self._post(guild, announcement, post.nonce)
+            await self.service.mark_posted(announcement.id, message_id)
+        report = None
+        sink = self._progress.pop(announcement.id, None)
+        if announcement.dm:
+            report = await self._send_dms(post, announcement, sink, tr)
+        await self.service.mark_sent(announcement.id)
+        await self._report(announcement, render_report(announcement, report, tr), sink)
+        return message_id
+
+    async def _post(self, guild: discord.Guild, announcement: Announcement, nonce: str) -> int:
+        channel = (
+            guild.get_channel(announcement.channel_id) if announcement.channel_id else None
+        ) or find_channel(guild, self.settings.announcements_channel)
+        if not isinstance(channel, discord.TextChannel):
+            raise RuntimeError("the announcement's channel is not on the server")
+        wanted = {
+            Audience.NONE: [],
+            Audience.REGISTERED: [self.settings.in_person_role, self.settings.remote_role],
+            Audience.IN_PERSON: [self.settings.in_person_role],
+            Audience.REMOTE: [self.settings.remote_role],
+        }[announcement.audience]
+        roles = [role for role in (find_role(guild, ref) for ref in wanted) if role is not None]
+        pings = " ".join(role.mention for role in roles)
+        message = await channel.send(
+            f"{pings}\n{announcement.text}" if pings else announcement.text,
+            nonce=nonce,
+            # Only the audience's roles may ping: mentions typed in the text stay inert.
+            allowed_mentions=discord.AllowedMentions(everyone=False, users=False, roles=roles),
+        )
+        return message.id
+
+    async def _send_dms(
+        self,
+        post: PlannedPost,
+        announcement: Announcement,
+        sink: discord.Interaction | None,
+        tr: Translator,
+    ) -> DeliveryReport:
+        recipients = [r.user_id for r in await self.service.recipients(announcement)]
+        meeting = await self.service.programme.meeting(announcement.meeting_slug)
+        text = (
+            tr.gettext("Announcement from the organizers of {meeting}:", meeting=meeting.title)
+            + "\n\n"
+            + announcement.text
+        )
+        loop = asyncio.get_running_loop()
+        last = 0.0
+
+        async def progress(report: DeliveryReport) -> None:
+            nonlocal last
+            if sink is None or loop.time() - last < PROGRESS_EVERY_SECONDS:
+                return
+            last = loop.time()
+            try:
+                await sink.edit_original_response(content=render_progress(report, tr))
+            except discord.HTTPException:
+                log.info("Could not show the broadcast's progress")
+
+        return await self.broadcaster.run(
+            post.key, recipients, lambda _user: text, self.dms.send, progress
+        )
+
+    async def _report(
+        self, announcement: Announcement, text: str, sink: discord.Interaction | None
+    ) -> None:
+        try:
+            if sink is not None:
+                await sink.edit_original_response(content=text)
+            else:
+                await self.dms.send(announcement.author_id, text)
+        except Exception as error:
+            log.info("Could not give the delivery report of #%s: %s", announcement.id, error)
