@@ -10,7 +10,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import registration_burst
+from bench import posts, registration_burst
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -49,6 +49,8 @@ def print_table(title: str, rows: list[dict]) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     rows = asyncio.run(registration_burst.run())
+    lateness = asyncio.run(posts.reminder_lateness())
+    broadcast = asyncio.run(posts.broadcast())
     print(f"Machine: {machine()}")
     print_table(
         f"Registration burst: {registration_burst.MEMBERS} members at once, 600 seats", rows
@@ -58,10 +60,28 @@ def main() -> None:
         if "first_response" in row:
             ratio = row["first_response"]["p99_ms"] / floor
             print(f"{row['bot']}: first-response p99 is {ratio:.2f}x the floor's")
+    late = lateness["lateness"]
+    print(
+        f"\nReminder lateness over {lateness['posts']} planned posts (planned → posted): "
+        f"p50 {late['p50_ms']} ms, p99 {late['p99_ms']} ms, max {late['max_ms']} ms; "
+        f"longest loop stall {lateness['longest_loop_stall_ms']} ms"
+    )
+    print(
+        f"DM broadcast to {broadcast['recipients']} at {broadcast['rate_per_s']:g}/s: "
+        f"{broadcast['first_to_last_dm_s']} s first to last DM, floor "
+        f"{broadcast['throttle_floor_s']} s ({broadcast['ratio_to_floor']}x); "
+        f"429s: {broadcast['http_429']}; DMed twice: {broadcast['dm_twice']}"
+    )
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"bench-{stamp}.json"
-    out.write_text(json.dumps({"machine": machine(), "registration_burst": rows}, indent=2))
+    results = {
+        "machine": machine(),
+        "registration_burst": rows,
+        "reminder_lateness": lateness,
+        "dm_broadcast": broadcast,
+    }
+    out.write_text(json.dumps(results, indent=2))
     print(f"\nWritten to {out}")
 
 

@@ -93,7 +93,7 @@ class PostScheduler:
                 store.sync_plan, slug=meeting.slug, posts=posts, write=True
             ):
                 records[record.post.key] = record
-        await self._schedule(list(records.values()))
+        await self._schedule(list(records.values()), prune=True)
 
     async def schedule(self, post: PlannedPost) -> None:
         """Plan and schedule one post (an announcement)."""
@@ -115,13 +115,15 @@ class PostScheduler:
         """Every post of a meeting and where it stands."""
         return await self.db.run(store.timeline, slug=slug)
 
-    async def _schedule(self, records: list[PostRecord]) -> None:
+    async def _schedule(self, records: list[PostRecord], *, prune: bool = False) -> None:
+        """Schedule the open `records`; `prune` drops the jobs of posts no longer open."""
         assert self._scheduler is not None
         now = self.clock()
-        open_keys = {r.post.key for r in records if r.status in store.OPEN}
-        for job in self._scheduler.get_jobs():
-            if job.id not in open_keys and not await self._still_open(job.id):
-                job.remove()
+        if prune:
+            open_keys = {r.post.key for r in await self.db.run(store.open_posts)}
+            for job in self._scheduler.get_jobs():
+                if job.id not in open_keys:
+                    job.remove()
         for record in records:
             post = record.post
             if record.status == "sending":
@@ -142,10 +144,6 @@ class PostScheduler:
                     replace_existing=True,
                     misfire_grace_time=None,  # lateness is judged by `fire` against the grace
                 )
-
-    async def _still_open(self, key: str) -> bool:
-        record = await self.db.run(store.get, key=key)
-        return record is not None and record.status in store.OPEN
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.app import Services, create_bot, prepare
 from bot.client import AmphiBot
+from bot.clock import Clock
 from bot.config import Settings, load_settings
 from tests.conftest import SHIPPED_MEETING
 from tests.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
@@ -43,7 +44,7 @@ def test_settings(fake: FakeDiscord, database_url: str, **env: str) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_amphi(
-    fake: FakeDiscord, settings: Settings, clock: FakeClock
+    fake: FakeDiscord, settings: Settings, clock: Clock
 ) -> AsyncIterator[tuple[AmphiBot, Services]]:
     """Amphi built by its composition root, connected to the fake until the block ends."""
     services = prepare(settings, clock=clock)
