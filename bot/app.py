@@ -9,10 +9,12 @@ from bot.client import AmphiBot
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.programme import ProgrammeService
+from bot.question_service import QuestionService
 from bot.registration_service import RegistrationService
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from cogs.programme import ProgrammeCog
+from cogs.questions import QuestionsCog
 from cogs.registration import RegistrationCog
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ class Services:
     clock: Clock
     programme: ProgrammeService
     registration: RegistrationService
+    questions: QuestionService
 
     def close(self) -> None:
         """Release the database."""
@@ -44,6 +47,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         clock=clock,
         programme=programme,
         registration=RegistrationService(db, programme, clock),
+        questions=QuestionService(db, programme, clock),
     )
 
 
@@ -65,6 +69,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     bot.initial_cogs = [
         ProgrammeCog(services.programme),
         RegistrationCog(bot, services.settings, services.registration),
+        QuestionsCog(bot, services.settings, services.questions),
     ]
     return bot
 

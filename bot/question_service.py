@@ -191,8 +191,8 @@ class QuestionService:
         meeting, found = await self.talk_by_key(talk_key)
         return await self.db.run(store.thread_id, meeting=meeting, talk_key=found.key)
 
-    async def set_thread_id(self, talk_key: str, thread_id: int) -> None:
-        """Remember the talk's Q&A thread."""
+    async def set_thread_id(self, talk_key: str, thread_id: int | None) -> None:
+        """Remember the talk's Q&A thread (None: it was deleted)."""
         meeting, found = await self.talk_by_key(talk_key)
         await self.db.run(
             store.set_thread_id,

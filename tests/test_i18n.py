@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.i18n import Translator, _catalogue, language_of, translator_for
 from cogs.programme import ProgrammeCog
+from cogs.questions import QuestionsCog
 from cogs.registration import RegistrationCog
 from tests.conftest import ROOT
 
@@ -32,6 +33,7 @@ def all_cogs() -> list:
     return [
         ProgrammeCog(programme=None),  # type: ignore[arg-type]
         RegistrationCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
+        QuestionsCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
     ]
 
 

@@ -306,8 +306,10 @@ def thread_id(session: Session, *, meeting: Meeting, talk_key: str) -> int | Non
     return session.exec(select(TalkQaRow.thread_id).where(TalkQaRow.talk_id == talk.id)).first()
 
 
-def set_thread_id(session: Session, *, meeting: Meeting, talk_key: str, thread_id: int) -> None:
-    """Remember the talk's Q&A thread."""
+def set_thread_id(
+    session: Session, *, meeting: Meeting, talk_key: str, thread_id: int | None
+) -> None:
+    """Remember the talk's Q&A thread (None: it was deleted)."""
     talk = _talk(session, meeting, talk_key)
     assert talk.id is not None
     row = _qa_row(session, talk.id, lock=True)
