@@ -233,10 +233,15 @@ def next_question_text(result: NextQuestion, tr: Translator) -> str:
             author=author_label(question, tr),
         ),
         quoted(question.text),
-        tr.ngettext(
-            "{count} more question waits.", "{count} more questions wait.", result.remaining
-        ),
     ]
+    if result.remaining:
+        lines.append(
+            tr.ngettext(
+                "{count} more question waits.", "{count} more questions wait.", result.remaining
+            )
+        )
+    else:
+        lines.append(tr.gettext("It was the last one for now."))
     return fit("\n".join(lines))
 
 
