@@ -319,3 +319,15 @@ class UnknownSpeaker(AmphiError):
             title=escape(title),
             names=", ".join(escape(n) for n in names) or "—",
         )
+
+
+class QuestionNotPosted(AmphiError):
+    """Approved, but the Q&A channel is missing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "The question is approved, but it could not be posted: the Q&A channel is "
+                "missing. Please ask an organizer to check the QA_CHANNEL setting."
+            )
+        )

@@ -33,9 +33,29 @@ def talk_title(title: str) -> str:
     return escape(truncate(title, TITLE_SHOWN))
 
 
-def fit(text: str) -> str:
+def discord_length(text: str) -> int:
+    """Length in UTF-16 code units: never less than Discord's count, however it counts."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """Within Discord's 2,000 characters per message (a guard: the limits keep texts shorter)."""
-    return truncate(text, MESSAGE_LIMIT)
+    if discord_length(text) <= limit:
+        return text
+    while discord_length(text) > limit - 1:
+        text = text[: len(text) - max((discord_length(text) - limit + 1) // 2, 1)]
+    return text + "…"
+
+
+def pack_messages(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Blocks joined by newlines into as few messages as Discord's limit allows."""
+    messages: list[str] = []
+    for block in (fit(b, limit) for b in blocks):
+        if messages and discord_length(messages[-1]) + 1 + discord_length(block) <= limit:
+            messages[-1] += "\n" + block
+        else:
+            messages.append(block)
+    return messages
 
 
 def author_label(question: Question, tr: Translator) -> str:
@@ -182,7 +202,7 @@ def digest(talk: Talk, questions: list[Question], tr: Translator) -> list[str]:
         title=talk_title(talk.title),
     )
     blocks = [_block(i, q, tr) for i, q in enumerate(questions, start=1)]
-    return [card.description for card in split_card(Card(), [head, *blocks], MESSAGE_LIMIT)]
+    return pack_messages([head, *blocks])
 
 
 def question_list(

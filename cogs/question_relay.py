@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.i18n import Translator, translator_for
 from bot.question_service import QuestionService
-from bot.questions import Question, QuestionsUnavailable
+from bot.questions import Question, QuestionNotPosted, QuestionsUnavailable
 from bot.render_questions import (
     approve_label,
     approved_dm,
@@ -139,7 +139,7 @@ class QuestionRelay:
         if message is None:
             channel = find_channel(guild, self.settings.qa_channel)
             if channel is None:
-                raise QuestionsUnavailable()
+                raise QuestionNotPosted()
             message = await channel.send(
                 public_text(question, tr, with_talk=True), view=view, suppress_embeds=True
             )

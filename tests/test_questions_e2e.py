@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
+from bot.store.models import QuestionRow
 from tests.harness import eventually, running_amphi, test_settings
 
 BIAU = "some-theoretical-insights-into-wasserstein-gans"  # 10:00–10:45 Paris
@@ -55,7 +58,7 @@ async def click(fake, message, action: str, user):
     return result
 
 
-async def test_a_talk_played_end_to_end(amphi, fake, talk_time) -> None:
+async def test_a_talk_played_end_to_end(amphi, fake, talk_time, caplog) -> None:
     bot, _services = amphi
     organizer = fake.add_member("olga", roles=["Organizer"])
     moderator = fake.add_member("mona", roles=["Moderator"])
@@ -147,6 +150,7 @@ async def test_a_talk_played_end_to_end(amphi, fake, talk_time) -> None:
     assert all(_escaped(texts[m.id]) in speaker_texts for m in approved)
 
     assert_no_pings_and_anonymity(fake, anonymous)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def _escaped(text: str) -> str:
@@ -334,3 +338,22 @@ async def test_french_readers_and_speaker_autocomplete(amphi, fake, talk_time) -
     assert [c["value"] for c in talks] == [BIAU]
     _, empty = await reply_to(fake, "questions", {"talk": ACHOUR}, user=anne)
     assert "No approved question yet" in empty.text()
+
+
+async def test_missing_channels_are_explained(amphi, fake, talk_time) -> None:
+    bot, services = amphi
+    guild = bot.get_guild(fake.guild_id)
+    moderator = fake.add_member("mona", roles=["Moderator"])
+    ada = fake.add_member("ada")
+    await ask(fake, ada, "Before the Q&A channel went away")
+    fake.remove_channel("questions")
+    await eventually(lambda: all(c.name != "questions" for c in guild.text_channels))
+    result = await click(fake, fake.messages("moderation")[0], "approve", moderator)
+    refusal = await result.wait_followups(1)
+    assert "could not be posted: the Q&A channel is missing" in refusal[0].content
+    fake.remove_channel("moderation")
+    await eventually(lambda: all(c.name != "moderation" for c in guild.text_channels))
+    _, refused = await ask(fake, ada, "Anyone moderating?")
+    assert "your question was not kept" in refused.content
+    stored = services.db.call(lambda s: [q.text for q in s.exec(select(QuestionRow))])
+    assert stored == ["Before the Q&A channel went away"]
