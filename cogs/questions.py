@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.client import reader
 from bot.config import Settings
+from bot.errors import AmphiError
 from bot.permissions import Standing
 from bot.question_service import QuestionService
 from bot.questions import QaState
@@ -184,7 +185,7 @@ class QuestionsCog(commands.Cog):
             return []
         try:
             _meeting, found = await self.service.talk(str(chosen))
-        except Exception:  # an unfinished talk option: no suggestions rather than an error
+        except AmphiError:  # an unfinished talk option: no suggestions rather than an error
             return []
         typed = current.casefold()
         return [
