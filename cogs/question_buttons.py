@@ -3,7 +3,6 @@ after a restart (`bot.add_dynamic_items`). Each hands its click to the questions
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,8 +12,6 @@ from bot.client import report_error
 
 if TYPE_CHECKING:
     from cogs.questions import QuestionsCog
-
-log = logging.getLogger(__name__)
 
 COG_NAME = "QuestionsCog"
 
