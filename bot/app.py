@@ -11,6 +11,7 @@ from bot.client import AmphiBot
 from bot.clock import Clock, utc_now
 from bot.config import Settings
 from bot.programme import ProgrammeService
+from bot.question_service import QuestionService
 from bot.registration_service import RegistrationService
 from bot.scheduler import PostScheduler
 from bot.store.db import Database
@@ -18,6 +19,7 @@ from bot.store.migrate import upgrade
 from cogs.announcements import AnnouncementCog
 from cogs.dm import DirectMessages
 from cogs.programme import ProgrammeCog
+from cogs.questions import QuestionsCog
 from cogs.registration import RegistrationCog
 from cogs.reminders import ReminderCog
 
@@ -36,6 +38,7 @@ class Services:
     posts: PostScheduler
     broadcaster: Broadcaster
     announcements: AnnouncementService
+    questions: QuestionService
 
     def close(self) -> None:
         """Release the database."""
@@ -58,6 +61,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         posts=posts,
         broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
         announcements=AnnouncementService(db, clock, programme, registration, posts),
+        questions=QuestionService(db, programme, clock),
     )
 
 
@@ -90,6 +94,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             dms,
         ),
         AnnouncementCog(bot, services.settings, services.announcements, services.broadcaster, dms),
+        QuestionsCog(bot, services.settings, services.questions, services.posts),
     ]
     return bot
 

@@ -17,6 +17,8 @@ class PostKind(StrEnum):
     TALK_START = "talk-start"  # "now on", in the announcements channel
     LINK_DMS = "link-dms"  # the video link by DM to remote registrants who opted in
     ANNOUNCEMENT = "announcement"  # an organizer's scheduled announcement
+    QA_THREAD = "qa-thread"  # the talk's Q&A thread, opened at its start
+    QA_DIGEST = "qa-digest"  # the unanswered questions, DMed to the speakers at the talk's end
 
     @property
     def from_programme(self) -> bool:
@@ -88,17 +90,20 @@ def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPos
                     lead_minutes=lead,
                 )
             )
-        if settings.talk_start:
-            for talk in session.talks:
-                posts.append(
-                    PlannedPost(
-                        key=post_key(meeting.slug, PostKind.TALK_START, talk.key),
-                        meeting_slug=meeting.slug,
-                        kind=PostKind.TALK_START,
-                        target=talk.key,
-                        due=talk.start,
-                    )
+        for talk in session.talks:
+            timed = [(PostKind.QA_THREAD, talk.start), (PostKind.QA_DIGEST, talk.end)]
+            if settings.talk_start:
+                timed.append((PostKind.TALK_START, talk.start))
+            posts.extend(
+                PlannedPost(
+                    key=post_key(meeting.slug, kind, talk.key),
+                    meeting_slug=meeting.slug,
+                    kind=kind,
+                    target=talk.key,
+                    due=due,
                 )
+                for kind, due in timed
+            )
     return sorted(posts, key=lambda p: (p.due, p.key))
 
 

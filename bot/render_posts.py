@@ -82,6 +82,12 @@ def describe_post(
         return tr.gettext("now on: {title}", title=shown(talk.title if talk else post.target))
     if post.kind is PostKind.ANNOUNCEMENT:
         return tr.gettext("announcement #{id}", id=post.target)
+    if post.kind in (PostKind.QA_THREAD, PostKind.QA_DIGEST):
+        talk = meeting.talk(post.target)
+        title = shown(talk.title if talk else post.target)
+        if post.kind is PostKind.QA_THREAD:
+            return tr.gettext("Q&A thread opens: {title}", title=title)
+        return tr.gettext("questions digest to the speakers: {title}", title=title)
     index = session_index(post.target)
     title = meeting.sessions[index].title if index < len(meeting.sessions) else post.target
     lead = f"{post.lead_minutes:g}"

@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.i18n import Translator, _catalogue, language_of, translator_for
 from cogs.announcements import AnnouncementCog
 from cogs.programme import ProgrammeCog
+from cogs.questions import QuestionsCog
 from cogs.registration import RegistrationCog
 from cogs.reminders import ReminderCog
 from tests.conftest import ROOT
@@ -36,6 +37,7 @@ def all_cogs() -> list:
         RegistrationCog(bot=None, settings=None, service=None, dms=None),  # type: ignore[arg-type]
         ReminderCog(None, None, None, None, None, None, None),  # type: ignore[arg-type]
         AnnouncementCog(None, None, None, None, None),  # type: ignore[arg-type]
+        QuestionsCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
     ]
 
 

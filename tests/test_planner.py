@@ -22,7 +22,10 @@ def at(hour: int, minute: int) -> datetime:
 def test_the_shipped_day() -> None:
     posts = plan_posts(MEETING, remote_link=True)
     by_key = {p.key: p for p in posts}
-    assert len(posts) == len(by_key) == 2 * 2 + 2 + 11
+    assert len(posts) == len(by_key) == 2 * 2 + 2 + 3 * 11
+    first_talk = MEETING.talks[0]
+    assert by_key[f"{SLUG}:qa-thread:{first_talk.key}"].due == at(8, 0)
+    assert by_key[f"{SLUG}:qa-digest:{first_talk.key}"].due == at(8, 45)
     assert by_key[f"{SLUG}:session-reminder:s1:15m"].due == at(7, 45)
     assert by_key[f"{SLUG}:session-reminder:s1:0m"].due == at(8, 0)
     assert by_key[f"{SLUG}:link-dms:s2:10m"].due == at(13, 50)
@@ -40,7 +43,11 @@ def test_settings_change_the_plan() -> None:
         MEETING,
         reminders=ReminderSettings(session_leads_minutes=(30, 2.5), talk_start=False),
     )
-    keys = [p.key for p in plan_posts(quiet, remote_link=False)]
+    keys = [
+        p.key
+        for p in plan_posts(quiet, remote_link=False)
+        if p.kind is PostKind.SESSION_REMINDER or p.kind is PostKind.TALK_START
+    ]
     assert keys == [
         f"{SLUG}:session-reminder:s1:30m",
         f"{SLUG}:session-reminder:s1:2.5m",

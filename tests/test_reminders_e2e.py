@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -147,7 +148,12 @@ async def test_catch_up_at_start_sends_late_or_skips(fake, sqlite_url) -> None:
     clock = FakeClock(S1_START + timedelta(seconds=30))
     async with running_amphi(fake, test_settings(fake, sqlite_url), clock) as (_bot, services):
         await eventually(lambda: len(announcements(fake)) == 2)
-        timeline = {r.post.key: r.status for r in await services.posts.timeline(SLUG)}
+        async with asyncio.timeout(5):
+            while True:
+                timeline = {r.post.key: r.status for r in await services.posts.timeline(SLUG)}
+                if timeline[S1_0] != "sending" and timeline[FIRST_TALK] != "sending":
+                    break
+                await asyncio.sleep(0.02)
     assert timeline[S1_15] == "skipped"  # missed by 15.5 minutes, beyond the 5-minute grace
     assert timeline[S1_0] == "late"
     assert timeline[FIRST_TALK] == "late"

@@ -62,7 +62,7 @@ def statuses(db: Database) -> dict[str, str]:
 async def test_start_plans_everything_and_sends_nothing_early(engine, db) -> None:
     await engine.start()
     assert set(statuses(db).values()) == {"pending"}
-    assert len(statuses(db)) == 15
+    assert len(statuses(db)) == 2 * 2 + 3 * 11
     assert engine.recorder.sent == []
     assert {job.id for job in engine._scheduler.get_jobs()} == set(statuses(db))
 
@@ -89,6 +89,7 @@ async def test_missed_within_grace_is_sent_late_beyond_is_skipped(engine, db, cl
         [
             post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0),
             post_key(SLUG, PostKind.TALK_START, "some-theoretical-insights-into-wasserstein-gans"),
+            post_key(SLUG, PostKind.QA_THREAD, "some-theoretical-insights-into-wasserstein-gans"),
         ]
     )
     assert all(late for _key, late in engine.recorder.sent)

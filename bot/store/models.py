@@ -200,3 +200,58 @@ class AnnouncementRow(SQLModel, table=True):
     status: str = Field(default="draft", max_length=10)  # draft, scheduled, sent, cancelled
     created_at: datetime = Field(sa_type=UTCDateTime)
     message_id: int | None = Field(default=None, sa_type=BigInteger)  # once posted
+
+
+class QuestionRow(SQLModel, table=True):
+    """An audience question about a talk, from `/ask` through moderation to the chair."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        Index("ix_question_talk_status", "talk_id", "status"),
+        Index("ix_question_talk_author", "talk_id", "author_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
+    )
+    talk_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("talk.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_id: int = Field(sa_type=BigInteger)
+    author_name: str = Field(default="", max_length=100)  # as shown when it was asked
+    anonymous: bool = False
+    text: str = Field(max_length=500)
+    locale: str = Field(default="", max_length=10)  # the language of the asker's DM
+    status: str = Field(default="pending", max_length=10)  # pending, approved, rejected
+    decided_by: int | None = Field(default=None, sa_type=BigInteger)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    moderation_channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    moderation_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    public_channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    public_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class QuestionVoteRow(SQLModel, table=True):
+    """One member's upvote; the primary key allows one per member and question."""
+
+    __tablename__ = "question_vote"
+
+    question_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+
+
+class TalkQaRow(SQLModel, table=True):
+    """Per talk: the moderators' override of the Q&A window, and the talk's Q&A thread."""
+
+    __tablename__ = "talk_qa"
+
+    talk_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("talk.id", ondelete="CASCADE"), primary_key=True)
+    )
+    state: str = Field(default="auto", max_length=10)  # auto (by the window), open, closed
+    thread_id: int | None = Field(default=None, sa_type=BigInteger)
