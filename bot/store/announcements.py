@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.store.models import AnnouncementRow, MeetingRow
+from bot.store.programme import meeting_id as meeting_id_of
 
 
 def create(
@@ -23,7 +24,7 @@ def create(
     now: datetime,
 ) -> AnnouncementRow:
     """Store a draft announcement."""
-    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    meeting_id = meeting_id_of(session, slug)
     row = AnnouncementRow(
         meeting_id=meeting_id,
         author_id=author_id,
@@ -72,7 +73,7 @@ def set_message(session: Session, *, announcement_id: int, message_id: int) -> N
 
 def scheduled(session: Session, *, slug: str) -> list[AnnouncementRow]:
     """Announcements confirmed and not yet sent, soonest first."""
-    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    meeting_id = meeting_id_of(session, slug)
     return list(
         session.exec(
             select(AnnouncementRow)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.planner import PlannedPost, PostKind
 from bot.store.models import MeetingRow, PlannedPostRow
+from bot.store.programme import meeting_id as meeting_id_of
 
 OPEN = ("pending", "sending")
 
@@ -46,7 +47,7 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
     Sent, late, skipped and failed posts are history and stay as they are; a pending post that
     the programme no longer calls for is cancelled; a moved one gets its new time.
     """
-    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    meeting_id = meeting_id_of(session, slug)
     existing = {
         row.key: row
         for row in session.exec(
@@ -83,9 +84,7 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
 
 def add_post(session: Session, *, post: PlannedPost) -> None:
     """Plan one post (an announcement)."""
-    meeting_id = session.exec(
-        select(MeetingRow.id).where(MeetingRow.slug == post.meeting_slug)
-    ).one()
+    meeting_id = meeting_id_of(session, post.meeting_slug)
     session.add(
         PlannedPostRow(
             key=post.key,
@@ -111,7 +110,7 @@ def open_posts(session: Session) -> list[PostRecord]:
 
 def timeline(session: Session, *, slug: str) -> list[PostRecord]:
     """Every post of a meeting, whatever its status, in time order."""
-    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    meeting_id = meeting_id_of(session, slug)
     rows = session.exec(
         select(PlannedPostRow)
         .where(PlannedPostRow.meeting_id == meeting_id)

@@ -20,6 +20,13 @@ from bot.store.models import (
 )
 
 
+def meeting_id(session: Session, slug: str) -> int:
+    """The store's id of a loaded meeting."""
+    found = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
+    assert found is not None
+    return found
+
+
 def save_meeting(session: Session, *, meeting: Meeting, source: str, now: datetime) -> int:
     """Insert or update `meeting`; talks keep their rows (and speakers their links) by key."""
     row = session.exec(select(MeetingRow).where(MeetingRow.slug == meeting.slug)).first()

@@ -22,13 +22,12 @@ from bot.registration import (
     RemoteFull,
     Status,
 )
-from bot.store.models import MeetingRow, RegistrationControlRow, RegistrationRow
+from bot.store.models import RegistrationControlRow, RegistrationRow
+from bot.store.programme import meeting_id as meeting_id_of
 
 
 def _meeting_id(session: Session, meeting: Meeting) -> int:
-    meeting_id = session.exec(select(MeetingRow.id).where(MeetingRow.slug == meeting.slug)).one()
-    assert meeting_id is not None
-    return meeting_id
+    return meeting_id_of(session, meeting.slug)
 
 
 def _lock(session: Session, meeting: Meeting) -> RegistrationControlRow:
