@@ -20,6 +20,7 @@ from bot.errors import AmphiError
 from bot.i18n import Translator as AmphiTranslations
 from bot.i18n import translator_for
 from bot.store import programme as store
+from bot.store.db import is_unavailable
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -164,6 +165,12 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     tr = reader(interaction)
     if isinstance(cause, AmphiError):
         text = cause.user_message(tr)
+    elif is_unavailable(cause):
+        log.warning("The database is unavailable: %s", cause)
+        text = tr.gettext(
+            "The database is briefly unavailable, so nothing was changed. Please try again "
+            "in a moment."
+        )
     else:
         error_id = secrets.token_hex(4)
         log.error(

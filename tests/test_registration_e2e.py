@@ -321,3 +321,23 @@ async def test_a_thousand_registrations_at_once(amphi_on_each_store, fake) -> No
     _, figures = await ask(fake, "capacity", user=organizer)
     fields = {f["name"]: f["value"] for f in figures.embeds[0]["fields"]}
     assert (fields["Registered in person"], fields["Waitlist"]) == ("600", "350")
+
+
+async def test_an_unreachable_database_gets_a_polite_retry_message(amphi, fake) -> None:
+    from bot.store.db import Database
+
+    _bot, services = amphi
+    working = services.registration.db
+    unreachable = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    services.registration.db = unreachable
+    try:
+        ivy = fake.add_member("ivy")
+        result, reply = await register(fake, ivy)
+        assert result.ephemeral
+        assert "database is briefly unavailable, so nothing was changed" in reply.content
+    finally:
+        services.registration.db = working
+        unreachable.close()
+    _, again = await register(fake, ivy)
+    assert "You are registered" in again.content
+    assert not any("Sorry, something went wrong" in m.content for m in fake.all_messages())
