@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 #: post interrupted mid-send is sent again within this window only.
 NONCE_WINDOW = timedelta(minutes=4)
 
+#: Pauses before trying a failed delivery again (discord.py has already retried 429s and 5xx).
+RETRY_DELAYS = (2.0, 8.0)
+
 #: A post fired this soon after its time is on time (an announcement sent "now", say).
 ON_TIME = timedelta(seconds=5)
 
@@ -205,9 +208,19 @@ class PostScheduler:
             write=True,
         )
 
+    async def _deliver_with_retries(self, post: PlannedPost, late: bool) -> int | None:
+        """Deliver, trying again after a failure: the nonce and the DM rows make it safe."""
+        for delay in RETRY_DELAYS:
+            try:
+                return await self._handlers[post.kind](post, late)
+            except Exception as error:
+                log.warning("Post %s failed (%s); trying again in %g s", post.key, error, delay)
+                await asyncio.sleep(delay)
+        return await self._handlers[post.kind](post, late)
+
     async def _deliver_and_record(self, post: PlannedPost, *, late: bool) -> None:
         try:
-            message_id = await self._handlers[post.kind](post, late)
+            message_id = await self._deliver_with_retries(post, late)
         except Exception as error:
             log.exception("Could not send post %s", post.key)
             await self.db.run(

@@ -27,12 +27,18 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, bool]] = []
         self.fail: set[str] = set()
+        self.failures_left = 0
+        self.attempts = 0
         self.delay = 0.0
 
     async def __call__(self, post, late: bool) -> int:
         await asyncio.sleep(self.delay)
+        self.attempts += 1
         if post.key in self.fail:
             raise RuntimeError("Discord is down")
+        if self.failures_left:
+            self.failures_left -= 1
+            raise RuntimeError("a passing outage")
         self.sent.append((post.key, late))
         return len(self.sent)
 
@@ -122,13 +128,27 @@ async def test_interrupted_sends_are_resumed_only_within_the_nonce_window(
     assert statuses(db)[other] == "skipped"
 
 
-async def test_a_failed_delivery_is_recorded(engine, db, clock) -> None:
+async def test_a_failed_delivery_is_tried_again_then_recorded(
+    engine, db, clock, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.scheduler.RETRY_DELAYS", (0, 0))
     await engine.start()
     engine.recorder.fail.add(REMINDER)
     clock.now = DUE
     await engine.fire(REMINDER)
     record = db.call(store.get, key=REMINDER)
     assert record.status == "failed" and "Discord is down" in record.detail
+    assert engine.recorder.attempts == 3
+
+
+async def test_a_passing_outage_is_ridden_out(engine, db, clock, monkeypatch) -> None:
+    monkeypatch.setattr("bot.scheduler.RETRY_DELAYS", (0, 0))
+    await engine.start()
+    engine.recorder.failures_left = 2
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    assert engine.recorder.sent == [(REMINDER, False)]
+    assert db.call(store.get, key=REMINDER).status == "sent"
 
 
 async def test_a_changed_programme_moves_pending_posts_only(engine, db, clock) -> None:

@@ -1,0 +1,134 @@
+"""Reliability: a dropped gateway mid-burst, 429 storms, and hostile free text everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from tests.harness import eventually
+
+EPHEMERAL = 64
+HOSTILE = [
+    "@everyone",
+    "@here",
+    "<@1>",
+    "<@&2>",
+    "<#3>",
+    "[click](https://evil.example)",
+    "https://unfurl.example/page",
+    "**bold** __under__ ~~strike~~ ||spoiler||",
+    "```code```",
+    "> quote",
+    "# heading",
+    "\u200b\u200d\u2060",
+    "\u202e\u2066rtl\u2069",
+    "\x00\x07\x1b[31m",
+    "é" * 3,
+    "🙂" * 5,
+    "\n\n\t",
+    "<t:0:R>",
+]
+
+
+def hostile_text(rng: random.Random, longest: int) -> str:
+    """Free text made of mentions, markdown, control and invisible characters."""
+    parts = [rng.choice(HOSTILE) for _ in range(rng.randint(1, 8))]
+    text = " ".join(parts)
+    if rng.random() < 0.2:
+        text = (text * (longest // max(len(text), 1) + 1))[: rng.choice([longest, longest + 1])]
+    return text
+
+
+def assert_cannot_ping(message) -> None:
+    mentions = message.allowed_mentions
+    assert mentions is not None and mentions.get("parse") == [], mentions
+    assert not mentions.get("users") and not mentions.get("replied_user")
+
+
+async def test_a_dropped_gateway_mid_burst_loses_and_doubles_nothing(amphi, fake) -> None:
+    members = [fake.add_member(f"g{i}") for i in range(120)]
+    first = [
+        asyncio.create_task(fake.invoke("register", {"mode": "in_person", "member": True}, user=m))
+        for m in members[:60]
+    ]
+    await asyncio.sleep(0)
+    await fake.drop_gateway(4000)
+    rest = [
+        asyncio.create_task(fake.invoke("register", {"mode": "remote", "member": False}, user=m))
+        for m in members[60:]
+    ]
+    results = await asyncio.gather(*first, *rest)
+    replies = [await r.message(timeout=30) for r in results]
+    assert all("You are registered" in r.content for r in replies)
+    assert fake.gateway.resume_count >= 1
+    _, services = amphi
+    registrations = await services.registration.all_registrations()
+    assert sorted(r.user_id for r in registrations) == sorted(m.id for m in members)
+
+
+async def test_a_429_storm_on_dms_still_delivers_each_once(amphi, fake) -> None:
+    olga = fake.add_member("olga", roles=["Organizer"])
+    people = [fake.add_member(f"d{i}") for i in range(8)]
+    for person in people:
+        await (
+            await fake.invoke(
+                "register", {"mode": "remote", "member": True, "dm": True}, user=person
+            )
+        ).message()
+    before = {p.id: len(fake.dms(p)) for p in people}
+    fake.fail_next("POST", r"/channels/\d+/messages", 429, {"retry_after": 0.02}, count=6)
+    fake.fail_next("POST", r"/channels/\d+/messages", 500, count=1)
+    shown = await (
+        await fake.invoke(
+            "announce", {"message": "Storm", "audience": "remote", "dm": True}, user=olga
+        )
+    ).message()
+    send = next(c for c in shown.custom_ids() if ":send:" in c)
+    await (await fake.click(shown, send, user=olga)).message()
+    await eventually(lambda: "is posted" in shown.content, timeout=20)
+    assert [len(fake.dms(p)) - before[p.id] for p in people] == [1] * len(people)
+    assert len(fake.messages("announcements")) == 1
+
+
+async def test_hostile_affiliations(amphi, fake) -> None:
+    rng = random.Random(7)
+    members = [fake.add_member(f"f{i}") for i in range(150)]
+    texts = [hostile_text(rng, 200) for _ in members]
+    results = await asyncio.gather(
+        *(
+            fake.invoke(
+                "register",
+                {"mode": rng.choice(["in_person", "remote"]), "member": True, "affiliation": t},
+                user=m,
+            )
+            for m, t in zip(members, texts, strict=True)
+        )
+    )
+    for result in results:
+        reply = await result.message(timeout=30)
+        assert result.ephemeral
+        assert "Sorry, something went wrong" not in reply.content
+        assert 0 < len(reply.content) <= 2000
+        assert_cannot_ping(reply)
+
+
+async def test_hostile_announcements_ping_only_the_audience(amphi, fake) -> None:
+    rng = random.Random(11)
+    olga = fake.add_member("olga", roles=["Organizer"])
+    remote_role = fake.role_id("Remote")
+    for _ in range(40):
+        text = hostile_text(rng, 1900)
+        result = await fake.invoke("announce", {"message": text, "audience": "remote"}, user=olga)
+        shown = await result.message()
+        assert result.ephemeral and len(shown.content) <= 2000
+        assert "Sorry, something went wrong" not in shown.content
+        sends = [c for c in shown.custom_ids() if ":send:" in c]
+        if not sends:  # refused politely (empty after trimming, or too long)
+            assert "announcement" in shown.content.lower()
+            continue
+        await (await fake.click(shown, sends[0], user=olga)).message()
+    await eventually(lambda: all("Preview" not in m.content for m in fake.all_messages()))
+    for posted in fake.messages("announcements"):
+        assert len(posted.content) <= 2000
+        assert posted.allowed_mentions["parse"] == []
+        assert [int(r) for r in posted.allowed_mentions.get("roles", [])] == [remote_role]
