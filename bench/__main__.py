@@ -10,7 +10,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import posts, registration_burst
+from bench import posts, process_burst, registration_burst
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -48,7 +48,8 @@ def print_table(title: str, rows: list[dict]) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
-    rows = asyncio.run(registration_burst.run())
+    rows = asyncio.run(process_burst.run())
+    in_process = asyncio.run(registration_burst.run())
     lateness = asyncio.run(posts.reminder_lateness())
     broadcast = asyncio.run(posts.broadcast())
     print(f"Machine: {machine()}")
@@ -78,6 +79,7 @@ def main() -> None:
     results = {
         "machine": machine(),
         "registration_burst": rows,
+        "registration_burst_in_process": in_process,
         "reminder_lateness": lateness,
         "dm_broadcast": broadcast,
     }

@@ -76,12 +76,12 @@ async def amphi_burst(store: str, members: int = MEMBERS) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="amphi-bench-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
     if store == "postgresql":
-        url = await asyncio.to_thread(_create_postgres_database)
+        url = await asyncio.to_thread(create_postgres_database)
     try:
         return await _burst(store, url, members)
     finally:
         if store == "postgresql":
-            await asyncio.to_thread(_drop_postgres_database, url.rsplit("/", 1)[1])
+            await asyncio.to_thread(drop_postgres_database, url.rsplit("/", 1)[1])
 
 
 async def _burst(store: str, url: str, members: int) -> dict:
@@ -124,7 +124,7 @@ async def _burst(store: str, url: str, members: int) -> dict:
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
-def _create_postgres_database() -> str:
+def create_postgres_database() -> str:
     import uuid
 
     import psycopg
@@ -135,7 +135,7 @@ def _create_postgres_database() -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
-def _drop_postgres_database(name: str) -> None:
+def drop_postgres_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from bot.clock import Clock
@@ -222,39 +222,35 @@ class AnnouncementService:
     async def confirm(self, announcement_id: int) -> Announcement | None:
         """Send (or schedule) a draft; None when it was already confirmed or cancelled."""
         announcement = await self.get(announcement_id)
-        if not await self.db.run(
-            store.change_status,
-            announcement_id=announcement_id,
-            old=("draft",),
-            new="scheduled",
-            write=True,
-        ):
-            return None
+        now = self.clock()
+        if announcement.due is not None and announcement.due <= now:
+            raise TimeInThePast(announcement.due)  # the preview sat too long: say so
         post = PlannedPost(
             key=announcement.post_key,
             meeting_slug=announcement.meeting_slug,
             kind=PostKind.ANNOUNCEMENT,
             target=str(announcement.id),
-            due=announcement.due or self.clock(),
+            due=announcement.due or now,
         )
-        await self.posts.schedule(post)
+        if not await self.db.run(
+            store.confirm, announcement_id=announcement_id, post=post, write=True
+        ):
+            return None
+        await self.posts.track(post.key)
         return await self.get(announcement_id)
 
     async def cancel(self, announcement_id: int) -> Announcement:
         """Cancel a draft or a scheduled announcement that has not gone out."""
         announcement = await self.get(announcement_id)
-        if announcement.status == "scheduled" and not await self.posts.cancel(
-            announcement.post_key
-        ):
-            raise UnknownAnnouncement(announcement_id)  # it is being sent, or was
         if not await self.db.run(
-            store.change_status,
+            store.cancel,
             announcement_id=announcement_id,
-            old=("draft", "scheduled"),
-            new="cancelled",
+            post_key=announcement.post_key,
+            now=self.clock(),
             write=True,
         ):
             raise UnknownAnnouncement(announcement_id)
+        self.posts.forget(announcement.post_key)
         return await self.get(announcement_id)
 
     async def scheduled(self) -> list[Announcement]:
@@ -268,6 +264,11 @@ class AnnouncementService:
         await self.db.run(
             store.set_message, announcement_id=announcement_id, message_id=message_id, write=True
         )
+
+    async def claim_age(self, announcement: Announcement) -> timedelta | None:
+        """How long ago its post was claimed for sending (to tell a resumed send)."""
+        claimed = await self.posts.claimed_at(announcement.post_key)
+        return None if claimed is None else self.clock() - claimed
 
     async def mark_sent(self, announcement_id: int) -> None:
         """Posted and every DM delivered or given up."""

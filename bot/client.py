@@ -99,13 +99,23 @@ class AmphiBot(commands.Bot):
 
     async def _start_posts(self) -> None:
         await self.wait_until_ready()
-        await self.services.posts.start()
+        delay = 1.0
+        while True:
+            try:
+                await self.services.posts.start()
+                return
+            except Exception:
+                # Without the scheduler no reminder would go out: say so, and keep trying.
+                log.exception("Could not start the scheduled posts; trying again in %g s", delay)
+                await self.services.posts.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
     async def close(self) -> None:
         task = getattr(self, "_posts_task", None)
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.services.posts.stop()
         await super().close()

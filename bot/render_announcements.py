@@ -89,3 +89,11 @@ def render_scheduled(announcements: list[Announcement], tr: Translator) -> str:
             f"**#{a.id}** · {when(a, tr)} · {tr.gettext(AUDIENCE_LABELS[a.audience])} · {preview}"
         )
     return truncate("\n".join(lines), 2000)
+
+
+def announcement_dm(meeting_title: str, text: str, tr: Translator) -> str:
+    """The DM that carries an announcement, within Discord's 2,000 characters."""
+    header = tr.gettext(
+        "Announcement from the organizers of {meeting}:", meeting=truncate(meeting_title, 60)
+    )
+    return truncate(f"{header}\n\n{text}", 2000)

@@ -98,21 +98,20 @@ class PostScheduler:
                 records[record.post.key] = record
         await self._schedule(list(records.values()), prune=True)
 
-    async def schedule(self, post: PlannedPost) -> None:
-        """Plan and schedule one post (an announcement)."""
-        await self.db.run(store.add_post, post=post, write=True)
-        record = await self.db.run(store.get, key=post.key)
-        assert record is not None
-        await self._schedule([record])
+    async def track(self, key: str) -> None:
+        """Schedule a post stored by someone else (an announcement, planned with its row)."""
+        record = await self.db.run(store.get, key=key)
+        if record is not None and self._scheduler is not None:
+            await self._schedule([record])
 
-    async def cancel(self, key: str) -> bool:
-        """Cancel a pending post."""
-        cancelled = await self.db.run(
-            store.cancel, key=key, now=self.clock(), detail="cancelled", write=True
-        )
-        if cancelled and self._scheduler is not None and self._scheduler.get_job(key):
+    def forget(self, key: str) -> None:
+        """Drop the job of a post cancelled in the store."""
+        if self._scheduler is not None and self._scheduler.get_job(key):
             self._scheduler.remove_job(key)
-        return cancelled
+
+    async def claimed_at(self, key: str) -> datetime | None:
+        """When a post was claimed for sending."""
+        return await self.db.run(store.claimed_at, key=key)
 
     async def timeline(self, slug: str) -> list[PostRecord]:
         """Every post of a meeting and where it stands."""
@@ -139,7 +138,7 @@ class PostScheduler:
                 # Relative to the injected clock, so a test's clock and the real one agree.
                 run_at = datetime.now(UTC) + (post.due - now)
                 self._scheduler.add_job(
-                    self.fire,
+                    self._job,
                     "date",
                     run_date=run_at,
                     id=post.key,
@@ -147,6 +146,10 @@ class PostScheduler:
                     replace_existing=True,
                     misfire_grace_time=None,  # lateness is judged by `fire` against the grace
                 )
+
+    async def _job(self, key: str) -> None:
+        # APScheduler cancels its jobs at shutdown; a task of ours is awaited by `stop` instead.
+        self._spawn(self.fire(key))
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -194,7 +197,8 @@ class PostScheduler:
         now = self.clock()
         claimed = await self.db.run(store.claimed_at, key=post.key)
         broadcast = post.kind in (PostKind.LINK_DMS, PostKind.ANNOUNCEMENT)
-        if broadcast or (claimed is not None and now - claimed <= NONCE_WINDOW):
+        recent = claimed is not None and now - claimed <= NONCE_WINDOW
+        if post.kind.repeatable and (broadcast or recent):
             log.info("Resuming post %s, interrupted while sending", post.key)
             await self._deliver_and_record(post, late=True)
             return
@@ -210,7 +214,7 @@ class PostScheduler:
 
     async def _deliver_with_retries(self, post: PlannedPost, late: bool) -> int | None:
         """Deliver, trying again after a failure: the nonce and the DM rows make it safe."""
-        for delay in RETRY_DELAYS:
+        for delay in RETRY_DELAYS if post.kind.repeatable else ():
             try:
                 return await self._handlers[post.kind](post, late)
             except Exception as error:

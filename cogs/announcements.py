@@ -18,12 +18,14 @@ from bot.i18n import Translator, translator_for
 from bot.permissions import Standing
 from bot.planner import PlannedPost, PostKind
 from bot.render_announcements import (
+    announcement_dm,
     render_preview,
     render_progress,
     render_report,
     render_scheduled,
     when,
 )
+from bot.scheduler import NONCE_WINDOW
 from cogs.common import ensure_standing, find_channel, find_role, only, require
 from cogs.dm import DirectMessages
 
@@ -199,21 +201,44 @@ class AnnouncementCog(commands.Cog):
     async def deliver(self, post: PlannedPost, late: bool) -> int | None:
         """Post the announcement, then DM it; a resumed delivery skips what was done."""
         announcement = await self.service.get(int(post.target))
+        if announcement.status != "scheduled":
+            return None  # cancelled while it was being confirmed
         guild = self.bot.get_guild(self.settings.guild_id or 0)
-        if guild is None:
-            raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
-        tr = translator_for(None, guild.preferred_locale.value)
-        message_id = announcement.message_id
-        if message_id is None:
-            message_id = await self._post(guild, announcement, post.nonce)
-            await self.service.mark_posted(announcement.id, message_id)
-        report = None
-        sink = self._progress.pop(announcement.id, None)
-        if announcement.dm:
-            report = await self._send_dms(post, announcement, sink, tr)
+        tr = translator_for(None, guild.preferred_locale.value if guild else None)
+        sink = self._progress.get(announcement.id)
+        try:
+            if guild is None:
+                raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
+            message_id = announcement.message_id
+            if message_id is None and await self._may_post(announcement):
+                message_id = await self._post(guild, announcement, post.nonce)
+                await self.service.mark_posted(announcement.id, message_id)
+            report = await self._send_dms(post, announcement, sink, tr) if announcement.dm else None
+        except Exception as error:
+            failed = tr.gettext(
+                "Announcement #{id} could not be sent yet ({error}); Amphi tries again, and "
+                "/reminders shows how it ends.",
+                id=announcement.id,
+                error=f"{type(error).__name__}: {error}"[:300],
+            )
+            await self._report(announcement, failed, sink)
+            raise
+        self._progress.pop(announcement.id, None)
         await self.service.mark_sent(announcement.id)
         await self._report(announcement, render_report(announcement, report, tr), sink)
         return message_id
+
+    async def _may_post(self, announcement: Announcement) -> bool:
+        """False for a send resumed too long after a crash: Discord may have it already."""
+        age = await self.service.claim_age(announcement)
+        if age is not None and age > NONCE_WINDOW:
+            log.warning(
+                "Announcement #%s was interrupted %s ago; its DMs go on, its post is not repeated",
+                announcement.id,
+                age,
+            )
+            return False
+        return True
 
     async def _post(self, guild: discord.Guild, announcement: Announcement, nonce: str) -> int:
         channel = (
@@ -246,11 +271,7 @@ class AnnouncementCog(commands.Cog):
     ) -> DeliveryReport:
         recipients = [r.user_id for r in await self.service.recipients(announcement)]
         meeting = await self.service.programme.meeting(announcement.meeting_slug)
-        text = (
-            tr.gettext("Announcement from the organizers of {meeting}:", meeting=meeting.title)
-            + "\n\n"
-            + announcement.text
-        )
+        text = announcement_dm(meeting.title, announcement.text, tr)
         loop = asyncio.get_running_loop()
         last = 0.0
 

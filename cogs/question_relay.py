@@ -101,8 +101,9 @@ class QuestionRelay:
                 type=discord.ChannelType.public_thread,
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
-            await thread.send(thread_intro(talk, self.channel_reader(guild)), suppress_embeds=True)
+            # Kept before anything else can fail, so a retry never makes a second thread.
             await self.service.set_thread_id(talk_key, thread.id)
+            await thread.send(thread_intro(talk, self.channel_reader(guild)), suppress_embeds=True)
             log.info("Opened the Q&A thread %s for talk %s", thread.id, talk_key)
             return thread.id
 

@@ -77,3 +77,13 @@ async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a
             if check():
                 return
             await asyncio.sleep(0.01)
+
+
+async def settled_status(services: Services, slug: str, key: str, timeout: float = 5.0) -> str:  # noqa: ASYNC109
+    """The status of a planned post once it is no longer pending or being sent."""
+    async with asyncio.timeout(timeout):
+        while True:
+            statuses = {r.post.key: r.status for r in await services.posts.timeline(slug)}
+            if statuses[key] not in ("pending", "sending"):
+                return statuses[key]
+            await asyncio.sleep(0.02)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.planner import PostKind, post_key
-from tests.harness import eventually, running_amphi, test_settings
+from tests.harness import eventually, running_amphi, settled_status, test_settings
 
 SLUG = "theorie-du-deep-learning-2021"
 
@@ -174,3 +174,73 @@ async def test_preview_in_french(amphi, fake) -> None:
     assert "**Aperçu de l'annonce n° 1**" in shown.content
     assert "Mentionne : personne." in shown.content
     assert shown.custom_ids() and "Envoyer" in str(shown.components)
+
+
+async def test_send_pressed_after_the_time_has_passed_is_refused(amphi, fake, clock) -> None:
+    olga = organizer(fake)
+    _r, shown = await preview(fake, olga, message="Too late", at="10:05")
+    clock.now = datetime(2021, 6, 28, 8, 12, tzinfo=UTC)  # 10:12 in Paris
+    click = await fake.click(shown, button(shown, "send"), user=olga)
+    reply = await click.message()
+    assert "is already past" in reply.content
+    listed = await (await fake.invoke("announcements list", user=olga)).message()
+    assert "No announcement is scheduled." in listed.content
+
+
+async def test_a_failed_post_is_reported_to_the_organizer(amphi, fake, monkeypatch) -> None:
+    monkeypatch.setattr("bot.scheduler.RETRY_DELAYS", (0, 0))
+    olga = organizer(fake)
+    _r, shown = await preview(fake, olga, message="Blocked")
+    fake.fail_next("POST", r"/channels/\d+/messages", 403, {"code": 50013}, count=3)
+    await (await fake.click(shown, button(shown, "send"), user=olga)).message()
+    await eventually(lambda: "could not be sent yet" in shown.content)
+    assert "Forbidden" in shown.content
+    _bot, services = amphi
+    key = post_key(SLUG, PostKind.ANNOUNCEMENT, "1")
+    assert await settled_status(services, SLUG, key) == "failed"
+    assert fake.messages("announcements") == []
+
+
+async def test_a_cancelled_announcement_is_never_posted(amphi, fake, clock) -> None:
+    from bot.store import announcements as store
+
+    _bot, services = amphi
+    olga = organizer(fake)
+    _r, shown = await preview(fake, olga, message="Changed my mind", at="15:30")
+    await (await fake.click(shown, button(shown, "send"), user=olga)).message()
+    # A cancel that won the race after the post was planned: the delivery checks the row.
+    services.db.call(
+        store.change_status, announcement_id=1, old=("scheduled",), new="cancelled", write=True
+    )
+    clock.now = datetime(2021, 6, 28, 13, 30, tzinfo=UTC)
+    await services.posts.fire(post_key(SLUG, PostKind.ANNOUNCEMENT, "1"))
+    assert fake.messages("announcements") == []
+
+
+async def test_a_send_resumed_long_after_a_crash_is_not_posted_twice(
+    fake, clock, sqlite_url
+) -> None:
+    from bot.store import posts as post_store
+
+    settings = test_settings(fake, sqlite_url)
+    olga = organizer(fake)
+    key = post_key(SLUG, PostKind.ANNOUNCEMENT, "1")
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        _r, shown = await preview(fake, olga, message="Once", at="15:30")
+        await (await fake.click(shown, button(shown, "send"), user=olga)).message()
+        # The process dies after claiming the post at 15:30, perhaps after posting it.
+        services.db.call(
+            post_store.claim, key=key, now=datetime(2021, 6, 28, 13, 30, tzinfo=UTC), write=True
+        )
+    clock.now = datetime(2021, 6, 28, 13, 34, 30, tzinfo=UTC)  # restarted 4.5 minutes later
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        assert await settled_status(services, SLUG, key) == "late"
+    assert fake.messages("announcements") == []  # beyond Discord's nonce window: not repeated
+
+
+def test_announcement_dms_fit_in_a_message() -> None:
+    from bot.i18n import Translator
+    from bot.render_announcements import announcement_dm
+
+    text = announcement_dm("T" * 500, "x" * 1900, Translator("fr"))
+    assert len(text) <= 2000 and text.startswith("Annonce des organisateurs")

@@ -175,3 +175,24 @@ async def test_server_errors_and_rate_limits_still_deliver_once(amphi, fake, clo
     assert len(announcements(fake)) == 1
     record = await services.posts.timeline(SLUG)
     assert {r.post.key: r.status for r in record}[S1_0] == "sent"
+
+
+async def test_the_scheduler_starts_even_if_its_first_attempt_fails(
+    fake, clock, sqlite_url, monkeypatch, caplog
+) -> None:
+    from bot.scheduler import PostScheduler
+
+    original = PostScheduler.replan
+    calls = []
+
+    async def flaky(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database went away")
+        await original(self)
+
+    monkeypatch.setattr(PostScheduler, "replan", flaky)
+    async with running_amphi(fake, test_settings(fake, sqlite_url), clock) as (_bot, services):
+        assert services.posts.started.is_set()
+    assert len(calls) == 2
+    assert "Could not start the scheduled posts" in caplog.text

@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.store.models import AnnouncementRow, MeetingRow
+from bot.planner import PlannedPost, PostKind
+from bot.store import posts
+from bot.store.models import AnnouncementRow, MeetingRow, PlannedPostRow
 from bot.store.programme import meeting_id as meeting_id_of
 
 
@@ -72,13 +74,42 @@ def set_message(session: Session, *, announcement_id: int, message_id: int) -> N
 
 
 def scheduled(session: Session, *, slug: str) -> list[AnnouncementRow]:
-    """Announcements confirmed and not yet sent, soonest first."""
+    """Announcements confirmed whose post has not gone out yet, soonest first."""
     meeting_id = meeting_id_of(session, slug)
-    return list(
+    waiting = set(
         session.exec(
-            select(AnnouncementRow)
-            .where(AnnouncementRow.meeting_id == meeting_id)
-            .where(AnnouncementRow.status == "scheduled")
-            .order_by(col(AnnouncementRow.due_at), col(AnnouncementRow.id))
+            select(PlannedPostRow.target)
+            .where(PlannedPostRow.meeting_id == meeting_id)
+            .where(PlannedPostRow.kind == PostKind.ANNOUNCEMENT.value)
+            .where(col(PlannedPostRow.status).in_(posts.OPEN))
         )
     )
+    rows = session.exec(
+        select(AnnouncementRow)
+        .where(AnnouncementRow.meeting_id == meeting_id)
+        .where(AnnouncementRow.status == "scheduled")
+        .order_by(col(AnnouncementRow.due_at), col(AnnouncementRow.id))
+    )
+    return [row for row in rows if str(row.id) in waiting]
+
+
+def confirm(session: Session, *, announcement_id: int, post: PlannedPost) -> bool:
+    """Draft → scheduled, with its planned post, in one transaction; False if not a draft."""
+    if not change_status(session, announcement_id=announcement_id, old=("draft",), new="scheduled"):
+        return False
+    posts.add_post(session, post=post)
+    return True
+
+
+def cancel(session: Session, *, announcement_id: int, post_key: str, now: datetime) -> bool:
+    """Cancel a draft, or a scheduled announcement whose post has not started; in one go."""
+    row = session.get(AnnouncementRow, announcement_id)
+    if row is None or row.status not in ("draft", "scheduled"):
+        return False
+    if row.status == "scheduled" and not posts.cancel(
+        session, key=post_key, now=now, detail="cancelled by an organizer"
+    ):
+        return False  # it is being sent, or was
+    row.status = "cancelled"
+    session.add(row)
+    return True
