@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from bot.clock import Clock
+from bot.config import Ref, Settings
 from bot.errors import N_, AmphiError
 from bot.meetings import Meeting
 from bot.planner import PlannedPost, PostKind, post_key
@@ -31,6 +32,15 @@ class Audience(StrEnum):
     REGISTERED = "registered"
     IN_PERSON = "in_person"
     REMOTE = "remote"
+
+    def roles(self, settings: Settings) -> list[Ref]:
+        """The configured roles that an announcement to this audience pings."""
+        return {
+            Audience.NONE: [],
+            Audience.REGISTERED: [settings.in_person_role, settings.remote_role],
+            Audience.IN_PERSON: [settings.in_person_role],
+            Audience.REMOTE: [settings.remote_role],
+        }[self]
 
     def includes(self, registration: Registration) -> bool:
         """Whether a registrant belongs to this audience (`none` pings nobody, DMs everyone)."""

@@ -52,6 +52,16 @@ class Registration:
     locale: str = ""
 
     @property
+    def follows_remotely(self) -> bool:
+        """Remote, or waiting for a seat (the waitlist follows remotely meanwhile)."""
+        return self.attendance_role is Mode.REMOTE
+
+    @property
+    def gets_link_dms(self) -> bool:
+        """Whether the video link reaches them by DM (they follow remotely and opted in)."""
+        return self.dm and self.follows_remotely
+
+    @property
     def attendance_role(self) -> Mode:
         """Their role: in person with a seat; remote otherwise (the waitlist follows remotely)."""
         if self.mode is Mode.IN_PERSON and self.status is Status.CONFIRMED:
@@ -103,6 +113,12 @@ class CapacityFigures:
     def registered(self) -> int:
         """Everyone registered, waitlist included."""
         return self.in_person + self.remote + self.waitlist
+
+
+def wants_link_now(outcome: RegistrationOutcome) -> bool:
+    """Whether this change just made the person one who receives the video link by DM."""
+    before = outcome.previous
+    return outcome.registration.gets_link_dms and not (before and before.gets_link_dms)
 
 
 class RegistrationClosed(AmphiError):

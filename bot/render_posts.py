@@ -8,7 +8,18 @@ from bot.errors import N_
 from bot.i18n import Translator
 from bot.meetings import Meeting, Session, Talk
 from bot.planner import PlannedPost, PostKind, session_index
-from bot.render import Card, escape, local_time, speakers_line, split_card, talk_line, timestamp
+from bot.registration import Registration
+from bot.render import (
+    TITLE_LIMIT,
+    Card,
+    escape,
+    local_time,
+    speakers_line,
+    split_card,
+    talk_line,
+    timestamp,
+    truncate,
+)
 from bot.store.posts import PostRecord
 
 
@@ -35,7 +46,7 @@ def session_reminder(
             "Following remotely? Press the button below to get the video link."
         )
     lines = [talk_line(meeting, talk, tr) for talk in session.talks]
-    [card] = split_card(Card(title=escape(session.title)), lines)[:1]
+    [card] = split_card(Card(title=truncate(escape(session.title), TITLE_LIMIT)), lines)[:1]
     return text, card
 
 
@@ -59,6 +70,25 @@ def link_dm(meeting: Meeting, session: Session, link: str, tr: Translator) -> st
         relative=timestamp(session.start, "R"),
         link=link,
     )
+
+
+def link_answer(registration: Registration | None, link: str | None, tr: Translator) -> str:
+    """The video link for someone who follows remotely; a polite refusal otherwise."""
+    if link is None:
+        return tr.gettext(
+            "The organizers have not shared a video link yet. Please ask them, or try again later."
+        )
+    if registration is None:
+        return tr.gettext(
+            "The video link is for registered remote attendees. Register first with "
+            "/register (mode: remote), then press the button again."
+        )
+    if not registration.follows_remotely:
+        return tr.gettext(
+            "You have a seat in the room, so the video link is not for you. If you need to "
+            "follow remotely, switch with /register (mode: remote)."
+        )
+    return tr.gettext("The video link: {link}\nPlease do not share it.", link=link)
 
 
 STATUS_LABELS = {

@@ -246,12 +246,7 @@ class AnnouncementCog(commands.Cog):
         ) or find_channel(guild, self.settings.announcements_channel)
         if not isinstance(channel, discord.TextChannel):
             raise RuntimeError("the announcement's channel is not on the server")
-        wanted = {
-            Audience.NONE: [],
-            Audience.REGISTERED: [self.settings.in_person_role, self.settings.remote_role],
-            Audience.IN_PERSON: [self.settings.in_person_role],
-            Audience.REMOTE: [self.settings.remote_role],
-        }[announcement.audience]
+        wanted = announcement.audience.roles(self.settings)
         roles = [role for role in (find_role(guild, ref) for ref in wanted) if role is not None]
         pings = " ".join(role.mention for role in roles)
         message = await channel.send(

@@ -16,7 +16,7 @@ from bot.errors import N_
 from bot.i18n import translator_for
 from bot.meetings import Meeting
 from bot.permissions import Standing
-from bot.registration import Mode, Registration, RegistrationOutcome
+from bot.registration import Mode, Registration, wants_link_now
 from bot.registration_service import RegistrationService
 from bot.render import escape
 from bot.render_registration import (
@@ -37,15 +37,6 @@ MODE_CHOICES = [
     app_commands.Choice(name="in person", value=Mode.IN_PERSON.value),
     app_commands.Choice(name="remote", value=Mode.REMOTE.value),
 ]
-
-
-def wants_link_now(outcome: RegistrationOutcome) -> bool:
-    """Whether this registration just became one that receives the video link by DM."""
-    now = outcome.registration
-    if not (now.dm and now.attendance_role is Mode.REMOTE):
-        return False
-    before = outcome.previous
-    return before is None or not (before.dm and before.attendance_role is Mode.REMOTE)
 
 
 class RegistrationCog(commands.Cog):

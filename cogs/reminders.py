@@ -17,9 +17,8 @@ from bot.i18n import Translator, translator_for
 from bot.permissions import Standing
 from bot.planner import PlannedPost, PostKind, session_index
 from bot.programme import ProgrammeService
-from bot.registration import Mode
 from bot.registration_service import RegistrationService
-from bot.render_posts import link_dm, render_timeline, session_reminder, talk_start
+from bot.render_posts import link_answer, link_dm, render_timeline, session_reminder, talk_start
 from bot.scheduler import PostScheduler
 from cogs.common import card_to_embed, find_channel, find_role, require, send_cards
 from cogs.dm import DirectMessages
@@ -48,36 +47,12 @@ class VideoLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amph
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             services = interaction.client.services  # type: ignore[attr-defined]
-            text = await video_link_answer(
-                services.settings, services.registration, interaction.user.id, reader(interaction)
-            )
+            link = services.settings.remote_link
+            registration = await services.registration.lookup(user_id=interaction.user.id)
+            text = link_answer(registration, link.reveal() if link else None, reader(interaction))
             await interaction.response.send_message(text, ephemeral=True)
         except Exception as error:
             await report_error(interaction, error)
-
-
-async def video_link_answer(
-    settings: Settings, registrations: RegistrationService, user_id: int, tr: Translator
-) -> str:
-    """The link for a registered remote (or waitlisted) attendee; a polite refusal otherwise."""
-    if settings.remote_link is None:
-        return tr.gettext(
-            "The organizers have not shared a video link yet. Please ask them, or try again later."
-        )
-    registration = await registrations.lookup(user_id=user_id)
-    if registration is None:
-        return tr.gettext(
-            "The video link is for registered remote attendees. Register first with "
-            "/register (mode: remote), then press the button again."
-        )
-    if registration.attendance_role is not Mode.REMOTE:
-        return tr.gettext(
-            "You have a seat in the room, so the video link is not for you. If you need to "
-            "follow remotely, switch with /register (mode: remote)."
-        )
-    return tr.gettext(
-        "The video link: {link}\nPlease do not share it.", link=settings.remote_link.reveal()
-    )
 
 
 def video_link_view(tr: Translator) -> discord.ui.View:
@@ -178,7 +153,7 @@ class ReminderCog(commands.Cog):
         recipients = {
             r.user_id: r
             for r in await self.registration.all_registrations(meeting)
-            if r.dm and r.attendance_role is Mode.REMOTE
+            if r.gets_link_dms
         }
 
         def render(user_id: int) -> str:

@@ -93,3 +93,22 @@ def test_app_state(db: Database) -> None:
     db.call(store.set_state, key="x", value="1", write=True)
     db.call(store.set_state, key="x", value="2", write=True)
     assert db.call(store.get_state, key="x") == "2"
+
+
+def test_a_corrected_title_keeps_the_talk(db: Database) -> None:
+    meeting = load_meeting_file(SHIPPED_MEETING)
+    db.call(store.save_meeting, meeting=meeting, source="test", now=NOW, write=True)
+    first = meeting.sessions[0].talks[0]
+    before = db.call(lambda s: s.exec(select(TalkRow).where(TalkRow.key == first.key)).one())
+    fixed = replace(first, key="some-theoretical-insights-into-wgans", title="… into WGANs")
+    edited = replace(
+        meeting,
+        sessions=(
+            replace(meeting.sessions[0], talks=(fixed, *meeting.sessions[0].talks[1:])),
+            meeting.sessions[1],
+        ),
+    )
+    db.call(store.save_meeting, meeting=edited, source="test", now=NOW, write=True)
+    after = db.call(lambda s: s.exec(select(TalkRow).where(TalkRow.key == fixed.key)).one())
+    assert after.id == before.id and after.title == "… into WGANs"
+    assert len(db.call(lambda s: s.exec(select(TalkRow)).all())) == 11

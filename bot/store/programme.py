@@ -54,10 +54,18 @@ def save_meeting(session: Session, *, meeting: Meeting, source: str, now: dateti
     old_talks = {
         t.key: t for t in session.exec(select(TalkRow).where(TalkRow.meeting_id == row.id))
     }
+    wanted_keys = {talk.key for talk in meeting.talks}
+    # A talk whose title was corrected keeps its row (and its questions) if its time did not move.
+    renamed = {t.start_at: t for key, t in old_talks.items() if key not in wanted_keys}
     position = 0
     for session_row, meeting_session in zip(session_rows, meeting.sessions, strict=True):
         for talk in meeting_session.talks:
-            talk_row = old_talks.pop(talk.key, None) or TalkRow(
+            talk_row = old_talks.pop(talk.key, None)
+            if talk_row is None and talk.start in renamed:
+                talk_row = renamed.pop(talk.start)
+                old_talks.pop(talk_row.key, None)
+                talk_row.key = talk.key
+            talk_row = talk_row or TalkRow(
                 meeting_id=row.id, session_id=0, key=talk.key, position=0, title=""
             )
             talk_row.session_id = session_row.id
