@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import discord
 from discord.ext import commands
@@ -12,7 +13,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.i18n import Translator, translator_for
 from bot.question_service import QuestionService
-from bot.questions import Question, QuestionNotPosted, QuestionsUnavailable
+from bot.questions import Question, QuestionNotPosted, QuestionStatus, QuestionsUnavailable
 from bot.render_questions import (
     approve_label,
     approved_dm,
@@ -29,6 +30,9 @@ from cogs.common import find_channel
 from cogs.question_buttons import moderation_view, upvote_view
 
 log = logging.getLogger(__name__)
+
+#: An approved question not public after this long failed to publish.
+PUBLICATION_TIMEOUT = timedelta(minutes=1)
 
 THREAD_ARCHIVE_MINUTES = 1440
 
@@ -51,6 +55,8 @@ class QuestionRelay:
         self.settings = settings
         self.service = service
         self._thread_locks: dict[str, asyncio.Lock] = {}
+        self._publish_locks: dict[int, asyncio.Lock] = {}
+        self.failed_publications: set[int] = set()
         self._label_locks: dict[int, asyncio.Lock] = {}
         self._shown_votes: dict[int, int] = {}
 
@@ -113,6 +119,30 @@ class QuestionRelay:
                 await self.service.set_thread_id(talk_key, None)
 
     # ----- approved questions ------------------------------------------------------------------
+    def publication_failed(self, question: Question) -> bool:
+        """Approved but not public because publishing failed (not merely still under way)."""
+        if question.status is not QuestionStatus.APPROVED or question.public_message_id:
+            return False
+        if question.id in self.failed_publications:
+            return True
+        # After a restart: an approval this old would have been published by now.
+        decided = question.decided_at
+        return decided is not None and self.service.clock() - decided > PUBLICATION_TIMEOUT
+
+    async def publish_once(self, question_id: int) -> discord.Message | None:
+        """Publish an approved question unless it is out already; the post if made now.
+
+        Serialised per question, so an approval and a retry after a failed publication never
+        post it twice.
+        """
+        async with self._publish_locks.setdefault(question_id, asyncio.Lock()):
+            question = await self.service.get(question_id=question_id)
+            if question.public_message_id is not None:
+                return None
+            message = await self.publish(question)
+            self.failed_publications.discard(question_id)
+            return message
+
     async def publish(self, question: Question) -> discord.Message:
         """Post an approved question in its talk's thread (or the Q&A channel) with Upvote."""
         guild = self.guild()

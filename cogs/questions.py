@@ -14,18 +14,20 @@ from bot.errors import AmphiError
 from bot.permissions import Standing
 from bot.planner import PlannedPost, PostKind
 from bot.question_service import QuestionService
-from bot.questions import QaState
+from bot.questions import AlreadyDecided, QaState
 from bot.render_questions import (
+    approve_label,
     ask_ack,
     moderation_text,
     next_question_text,
     qa_state_text,
     question_list,
+    reject_label,
     speaker_linked_text,
 )
 from bot.scheduler import PostScheduler
 from cogs.common import CHOICE_NAME_LIMIT, ensure_standing, only, send_cards, talk_choices
-from cogs.question_buttons import DYNAMIC_ITEMS
+from cogs.question_buttons import DYNAMIC_ITEMS, moderation_view
 from cogs.question_relay import DigestReport, QuestionRelay
 
 log = logging.getLogger(__name__)
@@ -217,14 +219,28 @@ class QuestionsCog(commands.Cog):
     async def on_approve(self, interaction: discord.Interaction, question_id: int) -> None:
         """Approve: one decision, the card shows it, the question goes public, people are told."""
         ensure_standing(interaction, Standing.MODERATOR)
-        question = await self.service.approve(question_id=question_id, by=interaction.user.id)
+        try:
+            decided = await self.service.approve(question_id=question_id, by=interaction.user.id)
+        except AlreadyDecided:
+            decided = await self.service.get(question_id=question_id)
+            if not self.relay.publication_failed(decided):
+                raise
+            # Approved, but its publication failed: this press publishes it.
         tr = self.relay.channel_reader(interaction.guild)
         await interaction.response.edit_message(
-            content=moderation_text(question, tr), view=None, suppress_embeds=True
+            content=moderation_text(decided, tr), view=None, suppress_embeds=True
         )
-        message = await self.relay.publish(question)
-        await self.relay.tell_asker(question, message.jump_url)
-        await self.relay.tell_speakers(question)
+        try:
+            published = await self.relay.publish_once(question_id)
+        except Exception:
+            self.relay.failed_publications.add(question_id)
+            # Give the card its buttons back, so a moderator can publish it once it can be.
+            retry = moderation_view(question_id, approve_label(tr), reject_label(tr))
+            await interaction.edit_original_response(view=retry)
+            raise
+        if published is not None:
+            await self.relay.tell_asker(decided, published.jump_url)
+            await self.relay.tell_speakers(decided)
 
     async def on_reject(self, interaction: discord.Interaction, question_id: int) -> None:
         """Reject: the card shows the decision; the question leaves the queue."""

@@ -356,6 +356,14 @@ async def test_missing_channels_are_explained(amphi, fake, talk_time) -> None:
     result = await click(fake, fake.messages("moderation")[0], "approve", moderator)
     refusal = await result.wait_followups(1)
     assert "could not be posted: the Q&A channel is missing" in refusal[0].content
+    card = fake.messages("moderation")[0]
+    await eventually(lambda: bool(card.custom_ids()))  # its buttons are back, to try again
+    fake.add_channel("questions")
+    await eventually(lambda: any(c.name == "questions" for c in guild.text_channels))
+    await (await click(fake, card, "approve", moderator)).message()
+    await eventually(lambda: len(thread_posts(fake)) == 1)
+    assert "Before the Q&A channel went away" in thread_posts(fake)[0].content
+    assert card.custom_ids() == []
     fake.remove_channel("moderation")
     await eventually(lambda: all(c.name != "moderation" for c in guild.text_channels))
     _, refused = await ask(fake, ada, "Anyone moderating?")
