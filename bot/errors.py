@@ -35,6 +35,15 @@ class NoMeeting(AmphiError):
         )
 
 
+class UnknownMeeting(AmphiError):
+    """A meeting option matched no loaded meeting."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            N_("No meeting “{slug}” is loaded. Pick one of the suggestions."), slug=slug[:100]
+        )
+
+
 class UnknownTalk(AmphiError):
     """A talk option matched nothing."""
 

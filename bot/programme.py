@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import Clock
-from bot.errors import NoMeeting, UnknownTalk
+from bot.errors import NoMeeting, UnknownMeeting, UnknownTalk
 from bot.meeting_files import load_meetings as load_meeting_files
 from bot.meetings import Meeting, NowAndNext, Talk, choose_active, fold, now_and_next, search_talks
 from bot.store import programme as store
 from bot.store.db import Database
+
+ACTIVE_MEETING_KEY = "active-meeting"
 
 
 class ProgrammeService:
@@ -19,6 +21,7 @@ class ProgrammeService:
         self.db = db
         self.clock = clock
         self._meetings: list[Meeting] | None = None
+        self._chosen: str | None = None  # an organizer's choice of meeting ("" for none)
 
     def import_files(self, path: Path) -> list[Meeting]:
         """Load the meeting files at `path` and save them (blocking: for start-up and the CLI)."""
@@ -36,11 +39,23 @@ class ProgrammeService:
         return self._meetings
 
     async def active_meeting(self) -> Meeting:
-        """The meeting commands act on: the current or next one."""
-        meeting = choose_active(await self.meetings(), self.clock())
+        """The meeting commands act on: the organizers' choice, else the current or next one."""
+        meetings = await self.meetings()
+        if self._chosen is None:
+            self._chosen = await self.db.run(store.get_state, key=ACTIVE_MEETING_KEY) or ""
+        meeting = next((m for m in meetings if m.slug == self._chosen), None)
+        meeting = meeting or choose_active(meetings, self.clock())
         if meeting is None:
             raise NoMeeting()
         return meeting
+
+    async def choose(self, slug: str | None) -> Meeting:
+        """Make `slug` the active meeting; None goes back to the current or next one."""
+        if slug is not None and slug not in {m.slug for m in await self.meetings()}:
+            raise UnknownMeeting(slug)
+        await self.db.run(store.set_state, key=ACTIVE_MEETING_KEY, value=slug or "", write=True)
+        self._chosen = slug or ""
+        return await self.active_meeting()
 
     async def meeting(self, slug: str) -> Meeting:
         """A loaded meeting by its slug."""

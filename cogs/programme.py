@@ -10,13 +10,24 @@ from discord.ext import commands
 
 from bot.client import reader
 from bot.ics import build_calendar, calendar_filename
+from bot.meetings import fold
+from bot.permissions import Standing
 from bot.programme import ProgrammeService
-from bot.render import render_now, render_programme, render_talk
-from cogs.common import card_to_embed, send_cards, talk_choices
+from bot.render import escape, render_now, render_programme, render_talk, timestamp, truncate
+from cogs.common import CHOICE_NAME_LIMIT, card_to_embed, only, send_cards, talk_choices
+
+AUTOMATIC = "automatic"
 
 
 class ProgrammeCog(commands.Cog):
-    """The day's programme, for everyone."""
+    """The day's programme, for everyone; organizers choose which meeting."""
+
+    meeting = app_commands.Group(
+        name="meeting",
+        description="Organizers: which meeting the commands act on",
+        default_permissions=discord.Permissions(manage_events=True),
+        guild_only=True,
+    )
 
     def __init__(self, programme: ProgrammeService) -> None:
         self.programme = programme
@@ -56,3 +67,30 @@ class ProgrammeCog(commands.Cog):
             file=discord.File(io.BytesIO(data), filename=calendar_filename(meeting)),
             ephemeral=True,
         )
+
+    @meeting.command(name="switch", description="Make another loaded meeting the active one")
+    @app_commands.describe(meeting="A loaded meeting, or automatic (the current or next one)")
+    @only(Standing.ORGANIZER)
+    async def switch_meeting(self, interaction: discord.Interaction, meeting: str):
+        chosen = await self.programme.choose(None if meeting == AUTOMATIC else meeting)
+        await interaction.response.send_message(
+            reader(interaction).gettext(
+                "The commands now act on {title} ({date}).",
+                title=escape(chosen.title),
+                date=timestamp(chosen.start, "D"),
+            ),
+            ephemeral=True,
+        )
+
+    @switch_meeting.autocomplete("meeting")
+    async def _meeting_autocomplete(self, interaction: discord.Interaction, current: str):
+        typed = fold(current)
+        choices = [
+            app_commands.Choice(
+                name=truncate(f"{m.title} — {m.day.isoformat()}", CHOICE_NAME_LIMIT), value=m.slug
+            )
+            for m in await self.programme.meetings()
+            if typed in fold(f"{m.title} {m.slug}")
+        ]
+        automatic = reader(interaction).gettext("automatic: the current or next meeting")
+        return [app_commands.Choice(name=automatic, value=AUTOMATIC), *choices][:25]

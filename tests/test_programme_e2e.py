@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
+from tests.conftest import SHIPPED_MEETING
 from tests.harness import running_amphi, test_settings
 
 EPHEMERAL = 64
@@ -169,3 +170,47 @@ async def test_missing_channels_and_roles_are_named_once(fake, clock, sqlite_url
     assert len(warnings) == 1
     assert "MODERATION_CHANNEL='moderation'" in warnings[0]
     assert "REMOTE_ROLE='Remote'" in warnings[0]
+
+
+async def test_organizers_switch_the_active_meeting(fake, clock, sqlite_url, tmp_path) -> None:
+    folder = tmp_path / "meetings"
+    folder.mkdir()
+    shipped = SHIPPED_MEETING.read_text(encoding="utf-8")
+    (folder / "a.toml").write_text(shipped, encoding="utf-8")
+    later = (
+        shipped.replace("2021-06-28", "2022-06-27")
+        .replace('slug = "theorie-du-deep-learning-2021"', 'slug = "theorie-du-deep-learning-2022"')
+        .replace('title = "Théorie du deep learning"', 'title = "Théorie du deep learning II"')
+    )
+    (folder / "b.toml").write_text(later, encoding="utf-8")
+    settings = test_settings(fake, sqlite_url, AMPHI_MEETINGS=str(folder))
+    async with running_amphi(fake, settings, clock):
+        olga = fake.add_member("olga", roles=["Organizer"])
+        reader = fake.add_member("ann")
+
+        async def programme_title() -> str:
+            reply = await (await fake.invoke("programme", user=reader)).message()
+            return reply.embeds[0]["title"]
+
+        assert await programme_title() == "Théorie du deep learning"
+        choices = await fake.autocomplete(
+            "meeting switch", {"meeting": "II"}, focused="meeting", user=olga
+        )
+        assert [c["value"] for c in choices] == ["automatic", "theorie-du-deep-learning-2022"]
+        result = await fake.invoke(
+            "meeting switch", {"meeting": "theorie-du-deep-learning-2022"}, user=olga
+        )
+        reply = await result.message()
+        assert result.ephemeral and "Théorie du deep learning II" in reply.content
+        assert await programme_title() == "Théorie du deep learning II"
+
+        refused = await (
+            await fake.invoke("meeting switch", {"meeting": "automatic"}, user=reader)
+        ).message()
+        assert "Only organizers can do this." in refused.content
+        unknown = await (
+            await fake.invoke("meeting switch", {"meeting": "nope"}, user=olga)
+        ).message()
+        assert "No meeting “nope” is loaded." in unknown.content
+        await (await fake.invoke("meeting switch", {"meeting": "automatic"}, user=olga)).message()
+        assert await programme_title() == "Théorie du deep learning"
