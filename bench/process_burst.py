@@ -16,9 +16,11 @@ from pathlib import Path
 
 from bench.registration_burst import (
     MEMBERS,
+    create_postgres_database,
+    drop_postgres_database,
     latencies,
 )
-from tests.conftest import ROOT, SHIPPED_MEETING
+from tests.conftest import ROOT, SHIPPED_MEETING, postgres_reason
 from tests.fake_discord import fake_discord
 from tests.harness import eventually
 
@@ -88,18 +90,29 @@ async def _run(module: list[str], command: str, options, members: int, env_extra
     }
 
 
-async def run(members: int = MEMBERS, database_url: str | None = None) -> list[dict]:
-    """The floor and Amphi, each in its own process."""
+async def run(members: int = MEMBERS) -> list[dict]:
+    """The floor, then Amphi on SQLite and on PostgreSQL, each bot in its own process."""
     floor = await _run(["-m", "bench.floor_bot"], "ping", lambda i: {}, members, {})
-    extra = {"DATABASE_URL": database_url} if database_url else {}
-    amphi = await _run(
-        ["-m", "bot", "run"],
-        "register",
-        lambda i: {"mode": "in_person", "member": i % 2 == 0},
-        members,
-        extra,
-    )
-    return [
-        {"bot": "floor (/ping), own process", **floor},
-        {"bot": "amphi /register, own process", **amphi},
-    ]
+    rows = [{"bot": "floor (/ping)", **floor}]
+    for store in ("sqlite", "postgresql"):
+        extra: dict[str, str] = {}
+        if store == "postgresql":
+            reason = postgres_reason()
+            if reason:
+                rows.append({"bot": f"amphi /register ({store})", "skipped": reason})
+                continue
+            extra["DATABASE_URL"] = await asyncio.to_thread(create_postgres_database)
+        try:
+            figures = await _run(
+                ["-m", "bot", "run"],
+                "register",
+                lambda i: {"mode": "in_person", "member": i % 2 == 0},
+                members,
+                extra,
+            )
+        finally:
+            if "DATABASE_URL" in extra:
+                name = extra["DATABASE_URL"].rsplit("/", 1)[1]
+                await asyncio.to_thread(drop_postgres_database, name)
+        rows.append({"bot": f"amphi /register ({store})", **figures})
+    return rows
