@@ -166,11 +166,6 @@ def choose_active(meetings: list[Meeting], now: datetime) -> Meeting | None:
     return upcoming[0] if upcoming else ordered[-1]
 
 
-def local_day_start(meeting: Meeting) -> datetime:
-    """Midnight of the meeting day in the meeting's timezone."""
-    return datetime.combine(meeting.day, datetime.min.time(), tzinfo=meeting.tz)
-
-
 def minutes(value: float) -> timedelta:
     """A lead in minutes (floats allowed) as a timedelta."""
     return timedelta(minutes=value)

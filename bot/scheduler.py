@@ -79,14 +79,6 @@ class PostScheduler:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def plan(self) -> list[PlannedPost]:
-        """Every post the loaded programme calls for (pure; nothing is stored)."""
-        return [
-            post
-            for meeting in await self.programme.meetings()
-            for post in plan_posts(meeting, remote_link=self.remote_link)
-        ]
-
     async def replan(self) -> None:
         """Bring the stored plan in step with the programme and (re)schedule what is open."""
         records: dict[str, PostRecord] = {}

@@ -26,7 +26,7 @@ from bot.render_announcements import (
     when,
 )
 from bot.scheduler import NONCE_WINDOW
-from cogs.common import ensure_standing, find_channel, find_role, only, require
+from cogs.common import ensure_standing, find_channel, find_role, only, privileged_group, require
 from cogs.dm import DirectMessages
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,10 @@ class AnnouncementButton(
 class AnnouncementCog(commands.Cog):
     """Organizers reach the attendees: in a channel, with a role ping, and by DM."""
 
-    announcements = app_commands.Group(
-        name="announcements",
-        description="Organizers: scheduled announcements",
-        default_permissions=discord.Permissions(manage_events=True),
-        guild_only=True,
+    announcements = privileged_group(
+        "announcements",
+        "Organizers: scheduled announcements",
+        Standing.ORGANIZER,
     )
 
     def __init__(

@@ -89,16 +89,27 @@ def only(level: Standing) -> Callable[[T], T]:
     return app_commands.check(predicate)
 
 
+#: Discord's default permission that hides a command from members below each standing.
+HIDDEN_FROM = {
+    Standing.ORGANIZER: discord.Permissions(manage_events=True),
+    Standing.MODERATOR: discord.Permissions(manage_messages=True),
+}
+
+
 def require(level: Standing) -> Callable[[T], T]:
     """For a top-level command: hidden by default from members without `level`, and enforced."""
-    permissions = (
-        {"manage_events": True} if level is Standing.ORGANIZER else {"manage_messages": True}
-    )
 
     def decorator(func: T) -> T:
-        return app_commands.default_permissions(**permissions)(only(level)(func))
+        return app_commands.default_permissions(HIDDEN_FROM[level])(only(level)(func))
 
     return decorator
+
+
+def privileged_group(name: str, description: str, level: Standing) -> app_commands.Group:
+    """A command group hidden by default below `level` (each subcommand enforces it: `only`)."""
+    return app_commands.Group(
+        name=name, description=description, default_permissions=HIDDEN_FROM[level], guild_only=True
+    )
 
 
 async def talk_choices(programme: ProgrammeService, current: str) -> list[app_commands.Choice[str]]:

@@ -14,7 +14,14 @@ from bot.meetings import fold
 from bot.permissions import Standing
 from bot.programme import ProgrammeService
 from bot.render import escape, render_now, render_programme, render_talk, timestamp, truncate
-from cogs.common import CHOICE_NAME_LIMIT, card_to_embed, only, send_cards, talk_choices
+from cogs.common import (
+    CHOICE_NAME_LIMIT,
+    card_to_embed,
+    only,
+    privileged_group,
+    send_cards,
+    talk_choices,
+)
 
 AUTOMATIC = "automatic"
 
@@ -22,11 +29,10 @@ AUTOMATIC = "automatic"
 class ProgrammeCog(commands.Cog):
     """The day's programme, for everyone; organizers choose which meeting."""
 
-    meeting = app_commands.Group(
-        name="meeting",
-        description="Organizers: which meeting the commands act on",
-        default_permissions=discord.Permissions(manage_events=True),
-        guild_only=True,
+    meeting = privileged_group(
+        "meeting",
+        "Organizers: which meeting the commands act on",
+        Standing.ORGANIZER,
     )
 
     def __init__(self, programme: ProgrammeService) -> None:

@@ -26,7 +26,14 @@ from bot.render_questions import (
     speaker_linked_text,
 )
 from bot.scheduler import PostScheduler
-from cogs.common import CHOICE_NAME_LIMIT, ensure_standing, only, send_cards, talk_choices
+from cogs.common import (
+    CHOICE_NAME_LIMIT,
+    ensure_standing,
+    only,
+    privileged_group,
+    send_cards,
+    talk_choices,
+)
 from cogs.question_buttons import DYNAMIC_ITEMS, moderation_view
 from cogs.question_relay import DigestReport, QuestionRelay
 
@@ -36,17 +43,15 @@ log = logging.getLogger(__name__)
 class QuestionsCog(commands.Cog):
     """Audience questions: asked, moderated, voted on, taken by the chair, sent to speakers."""
 
-    qa = app_commands.Group(
-        name="qa",
-        description="Moderators: the questions of a talk",
-        default_permissions=discord.Permissions(manage_messages=True),
-        guild_only=True,
+    qa = privileged_group(
+        "qa",
+        "Moderators: the questions of a talk",
+        Standing.MODERATOR,
     )
-    speaker = app_commands.Group(
-        name="speaker",
-        description="Organizers: the speakers' Discord accounts",
-        default_permissions=discord.Permissions(manage_events=True),
-        guild_only=True,
+    speaker = privileged_group(
+        "speaker",
+        "Organizers: the speakers' Discord accounts",
+        Standing.ORGANIZER,
     )
 
     def __init__(

@@ -27,7 +27,7 @@ from bot.render_registration import (
     render_mine,
     render_outcome,
 )
-from cogs.common import card_to_embed, find_role, member_standing, only
+from cogs.common import card_to_embed, find_role, member_standing, only, privileged_group
 from cogs.dm import DirectMessages
 from cogs.panel import CapacityPanel
 
@@ -42,11 +42,10 @@ MODE_CHOICES = [
 class RegistrationCog(commands.Cog):
     """Seats, waitlist and remote attendance."""
 
-    registrations = app_commands.Group(
-        name="registrations",
-        description="Organizers: control registration",
-        default_permissions=discord.Permissions(manage_events=True),
-        guild_only=True,
+    registrations = privileged_group(
+        "registrations",
+        "Organizers: control registration",
+        Standing.ORGANIZER,
     )
 
     def __init__(
