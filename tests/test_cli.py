@@ -130,3 +130,29 @@ def test_status_and_export_read_the_store(tmp_path: Path) -> None:
     written = amphi("export", "registrations", "-o", "out.csv", cwd=tmp_path, env=env)
     assert "2 registration(s) written" in written.stdout
     assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig") == exported.stdout
+
+
+def test_plan_lists_every_post_of_the_day_in_paris_time(tmp_path: Path) -> None:
+    result = amphi("plan", str(SHIPPED_MEETING), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "Théorie du deep learning (theorie-du-deep-learning-2021) — 37 planned posts"
+    )
+    assert (
+        "  2021-06-28 09:45 Europe/Paris  session-reminder  Session 1: reminder, 15 min before"
+        in lines
+    )
+    assert (
+        "  2021-06-28 16:00 Europe/Paris  session-reminder  Session 2: reminder at its start"
+        in lines
+    )
+    assert any(
+        "17:00 Europe/Paris  talk-start" in line and "classical statistics" in line
+        for line in lines
+    )
+    with_link = amphi(
+        "plan", str(SHIPPED_MEETING), cwd=tmp_path, env={"REMOTE_LINK": "https://v.example/x"}
+    )
+    assert "2021-06-28 09:50 Europe/Paris  link-dms" in with_link.stdout
+    assert "https://v.example" not in with_link.stdout

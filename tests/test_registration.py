@@ -175,3 +175,24 @@ async def test_a_thousand_at_once_never_overbook(service) -> None:
     figures = await service.figures()
     assert (figures.in_person, figures.waitlist, figures.seats_left) == (600, 350, 0)
     assert figures.members + figures.non_members == 950
+
+
+async def test_remote_places_can_run_out(db: Database, clock: Clock) -> None:
+    from dataclasses import replace
+
+    from bot.registration import RemoteFull
+    from bot.store import programme as programme_store
+
+    programme = ProgrammeService(db, clock)
+    [meeting] = programme.import_files(SHIPPED_MEETING)
+    small = replace(meeting, remote_capacity=1)
+    db.call(programme_store.save_meeting, meeting=small, source="test", now=BEFORE, write=True)
+    programme._meetings = None
+    service = RegistrationService(db, programme, clock)
+    await register(service, 1, Mode.REMOTE)
+    with pytest.raises(RemoteFull) as full:
+        await register(service, 2, Mode.REMOTE)
+    assert "register in person" in str(full.value)
+    assert (await register(service, 2, Mode.IN_PERSON)).registration.status is Status.CONFIRMED
+    figures = await service.figures()
+    assert (figures.remote, figures.remote_capacity) == (1, 1)
