@@ -211,3 +211,30 @@ async def test_apscheduler_fires_at_the_time(db) -> None:
         assert recorder.sent == [(REMINDER, False)]
     finally:
         await scheduler.stop()
+
+
+async def test_a_skipped_post_moved_later_is_planned_again(engine, db, clock) -> None:
+    clock.now = DUE + timedelta(minutes=10)  # the 07:45 reminder is skipped at start
+    await engine.start()
+    await asyncio.sleep(0.05)
+    assert statuses(db)[REMINDER] == "skipped"
+    meeting = (await engine.programme.meetings())[0]
+    shift = timedelta(hours=1)
+    moved = replace(
+        meeting,
+        sessions=tuple(
+            replace(
+                s,
+                start=s.start + shift,
+                end=s.end + shift,
+                talks=tuple(replace(t, start=t.start + shift, end=t.end + shift) for t in s.talks),
+            )
+            for s in meeting.sessions
+        ),
+    )
+    engine.programme._meetings = [moved]
+    await engine.replan()
+    assert statuses(db)[REMINDER] == "pending"
+    clock.now = DUE + shift
+    await engine.fire(REMINDER)
+    assert (REMINDER, False) in engine.recorder.sent

@@ -44,8 +44,8 @@ def _slugs(session: Session) -> dict[int, str]:
 def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[PostRecord]:
     """Make the stored plan of one meeting match `posts`; returns the posts still to send.
 
-    Sent, late, skipped and failed posts are history and stay as they are; a pending post that
-    the programme no longer calls for is cancelled; a moved one gets its new time.
+    Sent, late and failed posts are history and stay as they are; a pending post that the
+    programme no longer calls for is cancelled; a moved one (even one skipped) gets its new time.
     """
     meeting_id = meeting_id_of(session, slug)
     existing = {
@@ -68,7 +68,8 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
                     due_at=post.due,
                 )
             )
-        elif row.status in ("pending", "cancelled") and row.due_at != post.due:
+        elif row.status in ("pending", "cancelled", "skipped") and row.due_at != post.due:
+            # A moved post is planned afresh (a skipped one included: its new time may be ahead).
             row.due_at, row.status = post.due, "pending"
             session.add(row)
         elif row.status == "cancelled":
