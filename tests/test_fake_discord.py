@@ -463,3 +463,39 @@ async def test_subprocess_bot_uses_sitecustomize(fake: FakeDiscord) -> None:
     out, err = await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == 0, err.decode()
     assert out.decode().strip() == "['announcements', 'general', 'moderation', 'questions']"
+
+
+async def test_the_fake_refuses_what_discord_would() -> None:
+    """Payloads over Discord's limits get a 400 (50035), as from Discord."""
+    import aiohttp
+
+    from tests.fake_discord import FakeDiscord
+
+    async with FakeDiscord() as fake:
+        channel = fake.channel_id("general")
+        url = f"{fake.rest_base}/channels/{channel}/messages"
+        headers = {"Authorization": f"Bot {fake.token}"}
+        cases = [
+            {"content": "x" * 2001},
+            {"embeds": [{"description": "x" * 4097}]},
+            {"embeds": [{"title": "t", "description": "x" * 4000}, {"description": "y" * 2500}]},
+            {
+                "content": "ok",
+                "components": [
+                    {
+                        "type": 1,
+                        "components": [
+                            {"type": 2, "style": 1, "label": "x" * 81, "custom_id": "a"}
+                        ],
+                    }
+                ],
+            },
+        ]
+        async with aiohttp.ClientSession() as http:
+            for payload in cases:
+                async with http.post(url, json=payload, headers=headers) as response:
+                    assert response.status == 400
+                    assert (await response.json())["code"] == 50035
+            async with http.post(url, json={"content": "x" * 2000}, headers=headers) as response:
+                assert response.status == 200
+        assert len(fake.messages("general")) == 1

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .gateway import GUILDS
+from .limits import THREAD_NAME, message_problems
 from .state import DM, FORUM, PUBLIC_THREAD, THREAD_TYPES, FakeChannel
 
 if TYPE_CHECKING:
@@ -50,6 +51,11 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[st
 
 
 NONCE_WINDOW_SECONDS = 300.0
+
+
+def too_big(problems: list[str]) -> web.Response:
+    """Discord's answer to a payload over its limits; the fake also records it for tests."""
+    return error(400, 50035, "Invalid Form Body: " + "; ".join(problems))
 
 
 class RestApi:
@@ -227,6 +233,8 @@ class RestApi:
         fields = ("content", "embeds", "components", "sticker_ids", "poll")
         if not files and not any(payload.get(k) for k in fields):
             return error(400, 50006, "Cannot send an empty message")
+        if problems := message_problems(payload):
+            return too_big(problems)
         nonce = payload.get("nonce") if payload.get("enforce_nonce") else None
         if nonce is not None:
             # Discord returns the earlier message for a nonce it saw in the last few minutes.
@@ -255,6 +263,8 @@ class RestApi:
         if message.author_id != self.fake.bot.id:
             return error(403, 50005, "Cannot edit a message authored by another user")
         payload, files = await read_body(request)
+        if problems := message_problems(payload):
+            return too_big(problems)
         message.edit(payload, files, self.fake.ids.next)
         self.fake.changes.notify()
         return json_response(message.payload())
@@ -283,6 +293,8 @@ class RestApi:
         if parent is None:
             return error(404, 10003, "Unknown Channel")
         payload, files = await read_body(request)
+        if len(payload.get("name") or "") > THREAD_NAME:
+            return too_big([f"name: over {THREAD_NAME} characters"])
         fake, starter = self.fake, None
         if "message_id" in request.match_info:
             starter = self._message(request)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .interactions import ALLOWED_CALLBACKS, InteractionResult, callback_answer
+from .limits import choices_problems, message_problems
 from .messages import EPHEMERAL, LOADING, FakeMessage
-from .rest import API, error, json_response, no_content, read_body
+from .rest import API, error, json_response, no_content, read_body, too_big
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -56,6 +57,9 @@ class InteractionApi:
             return self._reject(result, 400, 50035, f"Interaction response type {kind} invalid")
         if kind in (6, 7) and result.source_message is None:
             return self._reject(result, 400, 50035, "No message to update for this interaction")
+        problems = choices_problems(data) if kind == 8 else message_problems(data)
+        if problems:
+            return self._reject(result, 400, 50035, "Invalid Form Body: " + "; ".join(problems))
         if kind == 4:
             result.original = await fake.create_message(result.channel, data, files, result)
         elif kind == 5:
@@ -90,6 +94,8 @@ class InteractionApi:
         if result is None:
             return error(404, 10015, "Unknown Webhook")
         payload, files = await read_body(request)
+        if problems := message_problems(payload):
+            return too_big(problems)
         original = result.original
         if result.response_type == 5 and original is not None and original.loading:
             original.edit(payload, files, self.fake.ids.next)
@@ -130,6 +136,8 @@ class InteractionApi:
         if message is None or message.deleted:
             return error(404, 10008, "Unknown Message")
         payload, files = await read_body(request)
+        if problems := message_problems(payload):
+            return too_big(problems)
         message.edit(payload, files, self.fake.ids.next)
         self.fake.changes.notify()
         return json_response(message.payload())
