@@ -83,6 +83,7 @@ async def broadcast(recipients: int = RECIPIENTS, rate: float = RATE) -> dict:
             fake, f"sqlite:///{folder / 'broadcast.sqlite3'}", DM_RATE=f"{rate:g}"
         )
         people = [fake.add_member(f"p{i}") for i in range(recipients)]
+        fake.traffic.global_limit = 50  # Discord's global limit for bots, enforced
         async with running_amphi(fake, settings, clock) as (_bot, services):
             for person in people:
                 await services.registration.register(
@@ -108,7 +109,7 @@ async def broadcast(recipients: int = RECIPIENTS, rate: float = RATE) -> dict:
             dms = sorted(_stored_at(m) for p in people for m in fake.dms(p))
             span = (dms[-1] - dms[0]).total_seconds()
             twice = sum(1 for p in people if len(fake.dms(p)) > 1)
-            throttled = sum(1 for r in fake.requests if r.status == 429)
+            throttled = fake.traffic.global_429s
     floor = throttle_floor(recipients, rate).total_seconds()
     return {
         "recipients": recipients,

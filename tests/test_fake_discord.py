@@ -499,3 +499,25 @@ async def test_the_fake_refuses_what_discord_would() -> None:
             async with http.post(url, json={"content": "x" * 2000}, headers=headers) as response:
                 assert response.status == 200
         assert len(fake.messages("general")) == 1
+
+
+async def test_the_fake_can_enforce_the_global_rate_limit() -> None:
+    import aiohttp
+
+    from tests.fake_discord import FakeDiscord
+
+    async with FakeDiscord() as fake:
+        fake.traffic.global_limit = 5
+        url = f"{fake.rest_base}/channels/{fake.channel_id('general')}/messages"
+        headers = {"Authorization": f"Bot {fake.token}"}
+        async with aiohttp.ClientSession() as http:
+            statuses = []
+            for i in range(8):
+                async with http.post(url, json={"content": str(i)}, headers=headers) as response:
+                    statuses.append(response.status)
+                    if response.status == 429:
+                        body = await response.json()
+                        assert body["global"] is True and body["retry_after"] > 0
+                        assert response.headers["Via"]
+        assert statuses == [200] * 5 + [429] * 3
+        assert fake.traffic.global_429s == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+from bot.registration import Mode
 from tests.harness import eventually
 
 EPHEMERAL = 64
@@ -132,3 +133,29 @@ async def test_hostile_announcements_ping_only_the_audience(amphi, fake) -> None
         assert len(posted.content) <= 2000
         assert posted.allowed_mentions["parse"] == []
         assert [int(r) for r in posted.allowed_mentions.get("roles", [])] == [remote_role]
+
+
+async def test_a_broadcast_stays_under_discords_global_limit(fake, clock, sqlite_url) -> None:
+    from tests.harness import running_amphi, test_settings
+
+    fake.traffic.global_limit = 50
+    people = [fake.add_member(f"q{i}") for i in range(30)]
+    settings = test_settings(fake, sqlite_url, DM_RATE="20")
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        olga = fake.add_member("olga", roles=["Organizer"])
+        for person in people:
+            await services.registration.register(
+                user_id=person.id, display_name=person.name, mode=Mode.REMOTE, member=True, dm=True
+            )
+        shown = await (
+            await fake.invoke(
+                "announce",
+                {"message": "Under the limit", "audience": "remote", "dm": True},
+                user=olga,
+            )
+        ).message()
+        send = next(c for c in shown.custom_ids() if ":send:" in c)
+        await (await fake.click(shown, send, user=olga)).message()
+        await eventually(lambda: "is posted" in shown.content, timeout=20)
+    assert [len(fake.dms(p)) for p in people] == [1] * len(people)
+    assert fake.traffic.global_429s == 0

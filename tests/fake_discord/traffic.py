@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -50,6 +51,10 @@ class Traffic:
         self.unhandled: list[Unhandled] = []
         self.seen_tokens: list[str] = []
         self._failures: list[_Failure] = []
+        # Discord's global limit (50 a second for bots); None lets everything through.
+        self.global_limit: int | None = None
+        self.global_429s = 0
+        self._recent: deque[float] = deque()
 
     def fail_next(
         self,
@@ -84,6 +89,34 @@ class Traffic:
                 return response
         return None
 
+    def _over_global_limit(self) -> web.Response | None:
+        """Discord's global limit (`global_limit` requests a second), when one is set."""
+        if self.global_limit is None:
+            return None
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) < self.global_limit:
+            self._recent.append(now)
+            return None
+        self.global_429s += 1
+        retry_after = round(1.0 - (now - self._recent[0]), 3)
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": True,
+        }
+        response = json_response(body, 429)
+        response.headers.update(
+            {
+                "Via": "1.1 google",
+                "Retry-After": str(retry_after),
+                "X-RateLimit-Global": "true",
+                "X-RateLimit-Scope": "global",
+            }
+        )
+        return response
+
     @web.middleware
     async def middleware(
         self, request: web.Request, handler: Callable[[web.Request], Any]
@@ -98,6 +131,8 @@ class Traffic:
         # Interaction callbacks and webhooks are authorised by the token in their path.
         hook = path.startswith(("/webhooks/", "/interactions/"))
         response = self._take_failure(request.method, path)
+        if response is None and not path.startswith("/interactions/"):
+            response = self._over_global_limit()
         if response is not None:
             pass
         elif request.match_info.http_exception is not None:
