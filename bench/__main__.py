@@ -42,6 +42,8 @@ def print_table(title: str, rows: list[dict]) -> None:
             f"{row['bot']:32} {figures:>31} {reply['p99_ms']:>13.0f} {row['over_3s']:>5} "
             f"{row['drain_s']:>8.2f}"
         )
+        if "longest_loop_stall_ms" in row:
+            print(f"{'':32} longest event-loop stall: {row['longest_loop_stall_ms']} ms")
         if "cancel_50_and_promote_s" in row:
             print(f"{'':32} 50 cancellations, promotions told: {row['cancel_50_and_promote_s']} s")
 

@@ -7,14 +7,12 @@ with the throttle's floor, (n - 1) / rate.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.stats import summary_ms
+from bench.stats import LoopTicker, summary_ms
 from bot.announcements import Audience
 from bot.broadcast import throttle_floor
 from bot.clock import utc_now
@@ -54,7 +52,7 @@ async def reminder_lateness(posts: int = POSTS) -> dict:
             for announcement_id in range(1, posts + 1):
                 await services.announcements.confirm(announcement_id)
             assert utc_now() < first, "planning took longer than the lead: lateness is moot"
-            tick = _Ticker()
+            tick = LoopTicker()
             tick.start()
             await eventually(lambda: len(fake.messages("announcements")) == posts, timeout=60)
             await tick.stop()
@@ -121,27 +119,3 @@ async def broadcast(recipients: int = RECIPIENTS, rate: float = RATE) -> dict:
         "dm_twice": twice,
         "http_429": throttled,
     }
-
-
-class _Ticker:
-    """A 10 ms ticker that records the event loop's longest stall."""
-
-    def __init__(self) -> None:
-        self.longest = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(0.01)
-            self.longest = max(self.longest, loop.time() - before - 0.01)
-
-    async def stop(self) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task

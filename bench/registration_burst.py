@@ -16,7 +16,7 @@ from pathlib import Path
 import discord
 from discord import app_commands
 
-from bench.stats import summary_ms
+from bench.stats import LoopTicker, summary_ms
 from tests.conftest import postgres_reason
 from tests.fake_discord import fake_discord, start_test_bot, stop_test_bot
 from tests.harness import BEFORE_MEETING, FakeClock, eventually, running_amphi, test_settings
@@ -61,14 +61,22 @@ async def floor(members: int = MEMBERS) -> dict:
         await start_test_bot(client, fake)
         try:
             people = [fake.add_member(f"p{i}") for i in range(members)]
+            ticker = LoopTicker()
+            ticker.start()
             start = time.perf_counter()
             results = await asyncio.gather(*(fake.invoke("ping", user=p) for p in people))
             for result in results:
                 await result.response(timeout=120)
             drained = time.perf_counter() - start
+            await ticker.stop()
         finally:
             await stop_test_bot(client)
-    return {"bot": "floor (/ping)", **latencies(results), "drain_s": round(drained, 2)}
+    return {
+        "bot": "floor (/ping)",
+        **latencies(results),
+        "drain_s": round(drained, 2),
+        "longest_loop_stall_ms": round(ticker.longest * 1000, 1),
+    }
 
 
 async def amphi_burst(store: str, members: int = MEMBERS) -> dict:
@@ -90,6 +98,8 @@ async def _burst(store: str, url: str, members: int) -> dict:
         settings = test_settings(fake, url)
         async with running_amphi(fake, settings, FakeClock(BEFORE_MEETING)) as (_bot, services):
             people = [fake.add_member(f"p{i}") for i in range(members)]
+            ticker = LoopTicker()
+            ticker.start()
             start = time.perf_counter()
             results = await asyncio.gather(
                 *(
@@ -99,6 +109,7 @@ async def _burst(store: str, url: str, members: int) -> dict:
             )
             replies = [await r.message(timeout=120) for r in results]
             drained = time.perf_counter() - start
+            await ticker.stop()
             figures = await services.registration.figures()
             assert (figures.in_person, figures.waitlist) == (600, members - 600), figures
             seated = [p for p, m in zip(people, replies, strict=True) if "have a seat" in m.content]
@@ -118,6 +129,7 @@ async def _burst(store: str, url: str, members: int) -> dict:
         **latencies(results),
         "drain_s": round(drained, 2),
         "cancel_50_and_promote_s": round(promotions, 2),
+        "longest_loop_stall_ms": round(ticker.longest * 1000, 1),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 
 
@@ -21,3 +23,27 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
         "p99_ms": round(percentile(seconds, 99) * 1000, 1),
         "max_ms": round(max(seconds) * 1000, 1) if seconds else math.nan,
     }
+
+
+class LoopTicker:
+    """A 10 ms ticker that records the event loop's longest stall."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            self.longest = max(self.longest, loop.time() - before - 0.01)
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
