@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.broadcast import DmClosed
+from bot.broadcast import DmClosed, DmThrottled
 from bot.client import reader
 from bot.config import Settings
 from bot.errors import N_
@@ -269,9 +269,8 @@ class RegistrationCog(commands.Cog):
                 registration.locale, guild.preferred_locale.value if guild else None
             )
             try:
-                channel = await self.bot.create_dm(discord.Object(id=registration.user_id))
-                await channel.send(promotion_notice(tr))
-            except discord.HTTPException as error:
+                await self.dms.send(registration.user_id, promotion_notice(tr))
+            except (DmClosed, DmThrottled, discord.HTTPException) as error:
                 # Closed DMs: they will read it in the reply to their next command.
                 log.info("Could not DM promoted member %s: %s", registration.user_id, error)
             else:
