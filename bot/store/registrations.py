@@ -87,6 +87,14 @@ def _position(session: Session, row: RegistrationRow) -> int | None:
     return ahead + 1
 
 
+def _row(session: Session, meeting_id: int, user_id: int) -> RegistrationRow | None:
+    return session.exec(
+        select(RegistrationRow)
+        .where(RegistrationRow.meeting_id == meeting_id)
+        .where(RegistrationRow.user_id == user_id)
+    ).first()
+
+
 def _view(row: RegistrationRow, position: int | None = None) -> Registration:
     return Registration(
         user_id=row.user_id,
@@ -171,11 +179,7 @@ def register(
         )
         raise RegistrationClosed(closed_at)
     capacity = _capacity(control, meeting)
-    row = session.exec(
-        select(RegistrationRow)
-        .where(RegistrationRow.meeting_id == meeting_id)
-        .where(RegistrationRow.user_id == user_id)
-    ).first()
+    row = _row(session, meeting_id, user_id)
     previous = _view(row, _position(session, row)) if row else None
     notice = bool(row and row.notice_pending)
 
@@ -238,11 +242,7 @@ def register(
 def unregister(session: Session, *, meeting: Meeting, user_id: int, now: datetime) -> Cancellation:
     """Delete `user_id`'s registration; a freed seat goes to the first in line."""
     control = _lock(session, meeting)
-    row = session.exec(
-        select(RegistrationRow)
-        .where(RegistrationRow.meeting_id == control.meeting_id)
-        .where(RegistrationRow.user_id == user_id)
-    ).first()
+    row = _row(session, control.meeting_id, user_id)
     if row is None:
         raise NotRegistered()
     cancelled = _view(row, _position(session, row))
@@ -253,12 +253,7 @@ def unregister(session: Session, *, meeting: Meeting, user_id: int, now: datetim
 
 def mine(session: Session, *, meeting: Meeting, user_id: int) -> tuple[Registration, bool] | None:
     """A registration with its waitlist position, and whether a promotion notice was pending."""
-    meeting_id = _meeting_id(session, meeting)
-    row = session.exec(
-        select(RegistrationRow)
-        .where(RegistrationRow.meeting_id == meeting_id)
-        .where(RegistrationRow.user_id == user_id)
-    ).first()
+    row = _row(session, _meeting_id(session, meeting), user_id)
     if row is None:
         return None
     notice = row.notice_pending
@@ -360,23 +355,15 @@ def all_registrations(session: Session, *, meeting: Meeting) -> list[Registratio
     )
 
 
-def _row(session: Session, meeting: Meeting, user_id: int) -> RegistrationRow | None:
-    return session.exec(
-        select(RegistrationRow)
-        .where(RegistrationRow.meeting_id == _meeting_id(session, meeting))
-        .where(RegistrationRow.user_id == user_id)
-    ).first()
-
-
 def lookup(session: Session, *, meeting: Meeting, user_id: int) -> Registration | None:
     """A registration with its waitlist position, changing nothing."""
-    row = _row(session, meeting, user_id)
+    row = _row(session, _meeting_id(session, meeting), user_id)
     return None if row is None else _view(row, _position(session, row))
 
 
 def mark_told(session: Session, *, meeting: Meeting, user_id: int) -> None:
     """The promotion notice reached the person."""
-    row = _row(session, meeting, user_id)
+    row = _row(session, _meeting_id(session, meeting), user_id)
     if row is not None:
         row.notice_pending = False
         session.add(row)
@@ -384,7 +371,7 @@ def mark_told(session: Session, *, meeting: Meeting, user_id: int) -> None:
 
 def note_role_problem(session: Session, *, meeting: Meeting, user_id: int, problem: str) -> None:
     """Record (or clear) why the member's attendance role could not be set."""
-    row = _row(session, meeting, user_id)
+    row = _row(session, _meeting_id(session, meeting), user_id)
     if row is not None:
         row.role_problem = problem
         session.add(row)
