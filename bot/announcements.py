@@ -235,12 +235,11 @@ class AnnouncementService:
         now = self.clock()
         if announcement.due is not None and announcement.due <= now:
             raise TimeInThePast(announcement.due)  # the preview sat too long: say so
-        post = PlannedPost(
-            key=announcement.post_key,
-            meeting_slug=announcement.meeting_slug,
-            kind=PostKind.ANNOUNCEMENT,
-            target=str(announcement.id),
-            due=announcement.due or now,
+        post = PlannedPost.make(
+            announcement.meeting_slug,
+            PostKind.ANNOUNCEMENT,
+            str(announcement.id),
+            announcement.due or now,
         )
         if not await self.db.run(
             store.confirm, announcement_id=announcement_id, post=post, write=True

@@ -42,6 +42,13 @@ class PlannedPost:
     due: datetime
     lead_minutes: float | None = None
 
+    @classmethod
+    def make(
+        cls, slug: str, kind: PostKind, target: str, due: datetime, lead: float | None = None
+    ) -> PlannedPost:
+        """A post with the key its meeting, kind, target and lead give it."""
+        return cls(post_key(slug, kind, target, lead), slug, kind, target, due, lead)
+
     @property
     def nonce(self) -> str:
         """Discord's message nonce for this post: a retry after a crash is not posted twice."""
@@ -69,46 +76,22 @@ def post_key(slug: str, kind: PostKind, target: str, lead: float | None = None) 
 def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPost]:
     """Every post the programme calls for, in time order; `remote_link` adds the link DMs."""
     settings = meeting.reminders
+    slug = meeting.slug
     posts: list[PlannedPost] = []
     for index, session in enumerate(meeting.sessions, start=1):
         target = f"s{index}"
-        for lead in sorted(set(settings.session_leads_minutes), reverse=True):
-            posts.append(
-                PlannedPost(
-                    key=post_key(meeting.slug, PostKind.SESSION_REMINDER, target, lead),
-                    meeting_slug=meeting.slug,
-                    kind=PostKind.SESSION_REMINDER,
-                    target=target,
-                    due=session.start - minutes(lead),
-                    lead_minutes=lead,
-                )
-            )
+        leads = [(PostKind.SESSION_REMINDER, lead) for lead in set(settings.session_leads_minutes)]
         if remote_link:
-            lead = settings.remote_link_lead_minutes
-            posts.append(
-                PlannedPost(
-                    key=post_key(meeting.slug, PostKind.LINK_DMS, target, lead),
-                    meeting_slug=meeting.slug,
-                    kind=PostKind.LINK_DMS,
-                    target=target,
-                    due=session.start - minutes(lead),
-                    lead_minutes=lead,
-                )
-            )
+            leads.append((PostKind.LINK_DMS, settings.remote_link_lead_minutes))
+        posts.extend(
+            PlannedPost.make(slug, kind, target, session.start - minutes(lead), lead)
+            for kind, lead in leads
+        )
         for talk in session.talks:
             timed = [(PostKind.QA_THREAD, talk.start), (PostKind.QA_DIGEST, talk.end)]
             if settings.talk_start:
                 timed.append((PostKind.TALK_START, talk.start))
-            posts.extend(
-                PlannedPost(
-                    key=post_key(meeting.slug, kind, talk.key),
-                    meeting_slug=meeting.slug,
-                    kind=kind,
-                    target=talk.key,
-                    due=due,
-                )
-                for kind, due in timed
-            )
+            posts.extend(PlannedPost.make(slug, kind, talk.key, due) for kind, due in timed)
     return sorted(posts, key=lambda p: (p.due, p.key))
 
 

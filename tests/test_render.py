@@ -105,3 +105,23 @@ def test_calendar_parses_back_to_the_eleven_talks(meeting) -> None:
     assert len(alarms) == 1 and str(alarms[0]["ACTION"]) == "DISPLAY"
     assert len({str(e["UID"]) for e in events}) == 11
     assert b"DTSTART:20210628T080000Z" in data
+
+
+def test_the_video_link_goes_only_to_those_following_remotely() -> None:
+    from bot.registration import Mode, Registration, Status
+    from bot.render_posts import link_answer
+
+    def person(mode: Mode, status: Status) -> Registration:
+        return Registration(
+            1, "ann", mode, status, True, "", False, datetime(2021, 6, 1, tzinfo=UTC)
+        )
+
+    link = "https://video.example/room"
+    remote = person(Mode.REMOTE, Status.CONFIRMED)
+    waiting = person(Mode.IN_PERSON, Status.WAITLISTED)
+    seated = person(Mode.IN_PERSON, Status.CONFIRMED)
+    assert link in link_answer(remote, link, EN) and link in link_answer(waiting, link, EN)
+    assert link not in link_answer(seated, link, EN)
+    assert "seat in the room" in link_answer(seated, link, EN)
+    assert "/register" in link_answer(None, link, EN)
+    assert "not shared a video link yet" in link_answer(remote, None, EN)

@@ -41,6 +41,12 @@ def _slugs(session: Session) -> dict[int, str]:
     return {m.id: m.slug for m in session.exec(select(MeetingRow))}  # type: ignore[misc]
 
 
+def _slug(session: Session, meeting_id: int) -> str:
+    meeting = session.get(MeetingRow, meeting_id)
+    assert meeting is not None
+    return meeting.slug
+
+
 def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[PostRecord]:
     """Make the stored plan of one meeting match `posts`; returns the posts still to send.
 
@@ -123,7 +129,7 @@ def timeline(session: Session, *, slug: str) -> list[PostRecord]:
 def get(session: Session, *, key: str) -> PostRecord | None:
     """One post."""
     row = session.get(PlannedPostRow, key)
-    return None if row is None else _record(row, _slugs(session)[row.meeting_id])
+    return None if row is None else _record(row, _slug(session, row.meeting_id))
 
 
 def claim(session: Session, *, key: str, now: datetime) -> bool:

@@ -13,6 +13,7 @@ from .limits import THREAD_NAME, message_problems
 from .state import DM, FORUM, PUBLIC_THREAD, THREAD_TYPES, FakeChannel
 
 if TYPE_CHECKING:
+    from .messages import FakeMessage
     from .server import FakeDiscord
 
 API = "/api/v10"
@@ -51,6 +52,16 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[st
 
 
 NONCE_WINDOW_SECONDS = 300.0
+
+
+async def apply_edit(fake: FakeDiscord, message: FakeMessage, request: web.Request) -> web.Response:
+    """Edit `message` with the request's payload, within Discord's limits."""
+    payload, files = await read_body(request)
+    if problems := message_problems(payload):
+        return too_big(problems)
+    message.edit(payload, files, fake.ids.next)
+    fake.changes.notify()
+    return json_response(message.payload())
 
 
 def too_big(problems: list[str]) -> web.Response:
@@ -262,12 +273,7 @@ class RestApi:
             return error(404, 10008, "Unknown Message")
         if message.author_id != self.fake.bot.id:
             return error(403, 50005, "Cannot edit a message authored by another user")
-        payload, files = await read_body(request)
-        if problems := message_problems(payload):
-            return too_big(problems)
-        message.edit(payload, files, self.fake.ids.next)
-        self.fake.changes.notify()
-        return json_response(message.payload())
+        return await apply_edit(self.fake, message, request)
 
     async def delete_message(self, request: web.Request) -> web.Response:
         """``DELETE /channels/{id}/messages/{id}``."""

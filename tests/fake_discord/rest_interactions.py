@@ -10,7 +10,7 @@ from aiohttp import web
 from .interactions import ALLOWED_CALLBACKS, InteractionResult, callback_answer
 from .limits import choices_problems, message_problems
 from .messages import EPHEMERAL, LOADING, FakeMessage
-from .rest import API, error, json_response, no_content, read_body, too_big
+from .rest import API, apply_edit, error, json_response, no_content, read_body, too_big
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -135,12 +135,7 @@ class InteractionApi:
         message = self._message(request)
         if message is None or message.deleted:
             return error(404, 10008, "Unknown Message")
-        payload, files = await read_body(request)
-        if problems := message_problems(payload):
-            return too_big(problems)
-        message.edit(payload, files, self.fake.ids.next)
-        self.fake.changes.notify()
-        return json_response(message.payload())
+        return await apply_edit(self.fake, message, request)
 
     async def delete_message(self, request: web.Request) -> web.Response:
         """``DELETE /webhooks/{app}/{token}/messages/{id|@original}``."""
