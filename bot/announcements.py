@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -141,8 +142,10 @@ def parse_when(value: str | None, meeting: Meeting, now: datetime) -> datetime |
 
 
 def clean_announcement(text: str) -> str:
-    """The announcement's text, trimmed, within Discord's limit."""
-    cleaned = text.strip()
+    """The announcement's text, trimmed, within Discord's limit; of the control characters
+    only line breaks and tabs are kept (PostgreSQL refuses NUL in text)."""
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs"})
+    cleaned = "".join(kept).strip()
     if not cleaned:
         raise AnnouncementEmpty()
     if len(cleaned) > TEXT_LIMIT:

@@ -70,6 +70,20 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class RegistrationRequest:
+    """What one `/register` asks for, cleaned, with the moment it was asked."""
+
+    user_id: int
+    display_name: str
+    mode: Mode
+    member: bool
+    affiliation: str | None  # None keeps the current one
+    dm: bool | None  # None keeps the current choice
+    locale: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RegistrationOutcome:
     """The result of `/register`: the registration, what changed, who got a seat thanks to it."""
 

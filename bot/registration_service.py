@@ -1,10 +1,13 @@
 """Registration: seats in the room, the waitlist, remote attendance, opening and closing.
 
-Every change runs in one transaction that first locks the meeting's control row, so the room is
-never overbooked whatever the concurrency (see `bot.store.registrations`).
+Every change of seats goes through the registration desk, whose transactions first lock the
+meeting's control row, so the room is never overbooked whatever the concurrency (see
+`bot.store.seating`).
 """
 
 from __future__ import annotations
+
+import functools
 
 from bot.clock import Clock
 from bot.meetings import Meeting
@@ -18,11 +21,14 @@ from bot.registration import (
     NotRegistered,
     Registration,
     RegistrationOutcome,
+    RegistrationRequest,
     clean_affiliation,
     clean_text,
 )
+from bot.registration_desk import RegistrationDesk
 from bot.store import registrations as store
 from bot.store.db import Database
+from bot.store.seating import Seating
 
 
 class RegistrationService:
@@ -32,6 +38,7 @@ class RegistrationService:
         self.db = db
         self.programme = programme
         self.clock = clock
+        self.desk = RegistrationDesk(db)
 
     async def _meeting(self) -> Meeting:
         return await self.programme.active_meeting()
@@ -48,10 +55,7 @@ class RegistrationService:
         locale: str = "",
     ) -> RegistrationOutcome:
         """Register, or change the details of a registration."""
-        meeting = await self._meeting()
-        return await self.db.run(
-            store.register,
-            meeting=meeting,
+        request = RegistrationRequest(
             user_id=user_id,
             display_name=clean_text(display_name, DISPLAY_NAME_LIMIT) or str(user_id),
             mode=Mode(mode),
@@ -59,16 +63,15 @@ class RegistrationService:
             affiliation=None if affiliation is None else clean_affiliation(affiliation),
             dm=dm,
             locale=locale[:10],
-            now=self.clock(),
-            write=True,
+            at=self.clock(),
         )
+        job = functools.partial(Seating.register, request=request)
+        return await self.desk.submit(await self._meeting(), job, user_id)
 
     async def unregister(self, *, user_id: int) -> Cancellation:
         """Cancel a registration (its details are deleted); the first in line gets the seat."""
-        meeting = await self._meeting()
-        return await self.db.run(
-            store.unregister, meeting=meeting, user_id=user_id, now=self.clock(), write=True
-        )
+        job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
+        return await self.desk.submit(await self._meeting(), job, user_id)
 
     async def mine(self, *, user_id: int) -> tuple[Registration, bool]:
         """A person's registration, and whether they are told now of an earlier promotion."""
@@ -85,15 +88,9 @@ class RegistrationService:
 
     async def set_state(self, *, is_open: bool, by: int) -> CapacityFigures:
         """Open or close registration by an organizer's decision."""
-        meeting = await self._meeting()
-        return await self.db.run(
-            store.set_state,
-            meeting=meeting,
-            state="open" if is_open else "closed",
-            by=by,
-            now=self.clock(),
-            write=True,
-        )
+        state = "open" if is_open else "closed"
+        job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
+        return await self.desk.submit(await self._meeting(), job)
 
     async def set_capacity(
         self, *, seats: int, by: int
@@ -101,10 +98,8 @@ class RegistrationService:
         """Change the room's capacity; raising it promotes from the waitlist at once."""
         if not 0 <= seats <= 100_000:
             raise InvalidCapacity(seats)
-        meeting = await self._meeting()
-        return await self.db.run(
-            store.set_capacity, meeting=meeting, seats=seats, by=by, now=self.clock(), write=True
-        )
+        job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
+        return await self.desk.submit(await self._meeting(), job)
 
     async def all_registrations(self, meeting: Meeting | None = None) -> list[Registration]:
         """Every registration (of the active meeting by default): confirmed, waitlist, remote."""

@@ -148,39 +148,31 @@ class PostScheduler:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _grace(self, post: PlannedPost) -> timedelta:
-        for meeting in await self.programme.meetings():
-            if meeting.slug == post.meeting_slug:
-                return timedelta(minutes=meeting.reminders.grace_minutes)
-        return timedelta(0)
-
     async def fire(self, key: str, *, catch_up: bool = False) -> None:
         """Send the post `key` if it is still pending and within its grace; idempotent."""
         if key in self._in_flight:
             return
         self._in_flight.add(key)
         try:
-            record = await self.db.run(store.get, key=key)
-            if record is None or record.status != "pending":
+            graces = {
+                m.slug: timedelta(minutes=m.reminders.grace_minutes)
+                for m in await self.programme.meetings()
+            }
+            now = self.clock()
+            outcome, record = await self.db.run(
+                store.claim_due, key=key, now=now, graces=graces, write=True
+            )
+            if record is None:
                 return
-            post, now = record.post, self.clock()
-            overdue = now - post.due
-            if overdue > await self._grace(post):
+            if outcome == "skipped":
                 log.warning(
-                    "Skipped post %s: due %s, %s ago (beyond grace)", key, post.due, overdue
-                )
-                await self.db.run(
-                    store.finish,
-                    key=key,
-                    status="skipped",
-                    now=now,
-                    detail=f"missed by {overdue}",
-                    write=True,
+                    "Skipped post %s: due %s, %s ago (beyond grace)",
+                    key,
+                    record.post.due,
+                    now - record.post.due,
                 )
                 return
-            if not await self.db.run(store.claim, key=key, now=now, write=True):
-                return
-            await self._deliver_and_record(post, late=catch_up)
+            await self._deliver_and_record(record.post, late=catch_up)
         finally:
             self._in_flight.discard(key)
 

@@ -13,6 +13,7 @@ from bot.i18n import translator_for
 from bot.registration_service import RegistrationService
 from bot.render import Card
 from bot.render_registration import render_capacity
+from bot.store.db import is_unavailable
 from cogs.common import card_to_embed
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,14 @@ class CapacityPanel:
             try:
                 if await self._update():
                     last_edit = loop.time()
-            except Exception:
-                log.exception("Could not update the capacity panel")
+            except Exception as error:
+                # Keep the wish, and try again after the interval: the panel must catch up.
+                self._wanted.set()
+                last_edit = loop.time()
+                if is_unavailable(error):
+                    log.warning("Could not update the capacity panel yet: %s", error)
+                else:
+                    log.exception("Could not update the capacity panel")
 
     async def _update(self) -> bool:
         """Edit the panel if its figures changed; whether it was edited."""

@@ -95,11 +95,13 @@ class RegistrationCog(commands.Cog):
             dm=dm,
             locale=interaction.locale.value,
         )
-        await self.set_role(interaction.guild, interaction.user, outcome.registration)
         meeting = await self.service.programme.active_meeting()
-        await interaction.followup.send(
-            render_outcome(outcome, meeting.title, reader(interaction)), ephemeral=True
-        )
+        async with self.bot.followup_slots:
+            await interaction.followup.send(
+                render_outcome(outcome, meeting.title, reader(interaction)), ephemeral=True
+            )
+        # The answer first: role changes share a rate limit that a burst soon reaches.
+        await self.set_role(interaction.guild, interaction.user, outcome.registration)
         await self.seat_promoted(interaction.guild, outcome.promoted)
         self.panel.refresh()
         if wants_link_now(outcome) and self.settings.remote_link is not None:
@@ -125,8 +127,11 @@ class RegistrationCog(commands.Cog):
     async def unregister(self, interaction: discord.Interaction):
         await interaction.response.defer(ephemeral=True, thinking=True)
         cancellation = await self.service.unregister(user_id=interaction.user.id)
+        async with self.bot.followup_slots:
+            await interaction.followup.send(
+                render_cancellation(reader(interaction)), ephemeral=True
+            )
         await self.set_role(interaction.guild, interaction.user, None)
-        await interaction.followup.send(render_cancellation(reader(interaction)), ephemeral=True)
         await self.seat_promoted(interaction.guild, cancellation.promoted)
         self.panel.refresh()
 

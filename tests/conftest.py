@@ -102,3 +102,12 @@ async def amphi(fake, clock, sqlite_url):
 
     async with running_amphi(fake, test_settings(fake, sqlite_url), clock) as running:
         yield running
+
+
+@pytest.fixture
+async def amphi_on_each_store(fake, clock, database_url):
+    """Amphi running against the fake Discord, once on SQLite and once on PostgreSQL."""
+    from tests.harness import running_amphi, test_settings
+
+    async with running_amphi(fake, test_settings(fake, database_url), clock) as running:
+        yield running

@@ -69,12 +69,17 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a test deadline
-    """Wait until `check()` holds (for effects the bot has after its reply, such as roles)."""
+    """Wait until `check()` holds (for effects the bot has after its reply, such as roles).
+
+    `check` may be a coroutine function, for effects that only the store shows.
+    """
     import asyncio
+    import inspect
 
     async with asyncio.timeout(timeout):
         while True:
-            if check():
+            answer = check()
+            if await answer if inspect.isawaitable(answer) else answer:
                 return
             await asyncio.sleep(0.01)
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 
+import pytest
+from sqlalchemy.engine import make_url
+
 from bot.registration import Mode
-from tests.harness import eventually
+from tests.harness import eventually, running_amphi, test_settings
+from tests.tcp_proxy import TcpProxy
 
 EPHEMERAL = 64
 HOSTILE = [
@@ -46,7 +51,9 @@ def assert_cannot_ping(message) -> None:
     assert not mentions.get("users") and not mentions.get("replied_user")
 
 
-async def test_a_dropped_gateway_mid_burst_loses_and_doubles_nothing(amphi, fake) -> None:
+async def test_a_dropped_gateway_mid_burst_loses_and_doubles_nothing(
+    amphi_on_each_store, fake
+) -> None:
     members = [fake.add_member(f"g{i}") for i in range(120)]
     first = [
         asyncio.create_task(fake.invoke("register", {"mode": "in_person", "member": True}, user=m))
@@ -62,12 +69,12 @@ async def test_a_dropped_gateway_mid_burst_loses_and_doubles_nothing(amphi, fake
     replies = [await r.message(timeout=30) for r in results]
     assert all("You are registered" in r.content for r in replies)
     assert fake.gateway.resume_count >= 1
-    _, services = amphi
+    _, services = amphi_on_each_store
     registrations = await services.registration.all_registrations()
     assert sorted(r.user_id for r in registrations) == sorted(m.id for m in members)
 
 
-async def test_a_429_storm_on_dms_still_delivers_each_once(amphi, fake) -> None:
+async def test_a_429_storm_on_dms_still_delivers_each_once(amphi_on_each_store, fake) -> None:
     olga = fake.add_member("olga", roles=["Organizer"])
     people = [fake.add_member(f"d{i}") for i in range(8)]
     for person in people:
@@ -91,7 +98,7 @@ async def test_a_429_storm_on_dms_still_delivers_each_once(amphi, fake) -> None:
     assert len(fake.messages("announcements")) == 1
 
 
-async def test_hostile_affiliations(amphi, fake) -> None:
+async def test_hostile_affiliations(amphi_on_each_store, fake) -> None:
     rng = random.Random(7)
     members = [fake.add_member(f"f{i}") for i in range(150)]
     texts = [hostile_text(rng, 200) for _ in members]
@@ -113,7 +120,7 @@ async def test_hostile_affiliations(amphi, fake) -> None:
         assert_cannot_ping(reply)
 
 
-async def test_hostile_announcements_ping_only_the_audience(amphi, fake) -> None:
+async def test_hostile_announcements_ping_only_the_audience(amphi_on_each_store, fake) -> None:
     rng = random.Random(11)
     olga = fake.add_member("olga", roles=["Organizer"])
     remote_role = fake.role_id("Remote")
@@ -135,12 +142,10 @@ async def test_hostile_announcements_ping_only_the_audience(amphi, fake) -> None
         assert [int(r) for r in posted.allowed_mentions.get("roles", [])] == [remote_role]
 
 
-async def test_a_broadcast_stays_under_discords_global_limit(fake, clock, sqlite_url) -> None:
-    from tests.harness import running_amphi, test_settings
-
+async def test_a_broadcast_stays_under_discords_global_limit(fake, clock, database_url) -> None:
     fake.traffic.global_limit = 50
     people = [fake.add_member(f"q{i}") for i in range(30)]
-    settings = test_settings(fake, sqlite_url, DM_RATE="20")
+    settings = test_settings(fake, database_url, DM_RATE="20")
     async with running_amphi(fake, settings, clock) as (_bot, services):
         olga = fake.add_member("olga", roles=["Organizer"])
         for person in people:
@@ -159,3 +164,83 @@ async def test_a_broadcast_stays_under_discords_global_limit(fake, clock, sqlite
         await eventually(lambda: "is posted" in shown.content, timeout=20)
     assert [len(fake.dms(p)) for p in people] == [1] * len(people)
     assert fake.traffic.global_429s == 0
+
+
+def stored_registrations(url: str) -> list[tuple[int, str, str]]:
+    """(user, mode, status) of every registration, read straight from PostgreSQL."""
+    import psycopg
+
+    parsed = make_url(url)
+    with psycopg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, dbname=parsed.database
+    ) as conn:
+        query = "SELECT user_id, mode, status FROM registration ORDER BY user_id"
+        return [tuple(row) for row in conn.execute(query)]
+
+
+@contextlib.asynccontextmanager
+async def amphi_behind_a_proxy(fake, clock, postgres_url: str):
+    """Amphi on `postgres_url` reached through a TcpProxy; yields (proxy, bot, services)."""
+    with TcpProxy(make_url(postgres_url).port or 5432) as proxy:
+        through_proxy = make_url(postgres_url).set(port=proxy.port)
+        settings = test_settings(fake, through_proxy.render_as_string(hide_password=False))
+        async with running_amphi(fake, settings, clock) as (bot, services):
+            yield proxy, bot, services
+
+
+IN_PERSON = {"mode": "in_person", "member": True}
+
+
+@pytest.mark.postgres
+async def test_a_database_cut_off_for_a_moment_loses_and_doubles_nothing(
+    fake, clock, postgres_url
+) -> None:
+    async with amphi_behind_a_proxy(fake, clock, postgres_url) as (proxy, _bot, services):
+        ada, ben = fake.add_member("ada"), fake.add_member("ben")
+        first = await (await fake.invoke("register", IN_PERSON, user=ada)).message()
+        assert "You are registered" in first.content
+        # The pool keeps connections open: the cut must break those, not only new ones.
+        assert proxy.open_connections > 0
+
+        proxy.cut()
+        refused = await fake.invoke("register", IN_PERSON, user=ben)
+        reply = await refused.message()
+        assert refused.ephemeral
+        assert "database is briefly unavailable, so nothing was changed" in reply.content
+        assert [user for user, _, _ in stored_registrations(postgres_url)] == [ada.id]
+        assert fake.role_id("In person") not in ben.roles
+
+        proxy.restore()
+        again = await (await fake.invoke("register", IN_PERSON, user=ben)).message()
+        assert "You are registered" in again.content
+        figures = await services.registration.figures()
+    assert proxy.refused > 0
+    assert not any("Sorry, something went wrong" in m.content for m in fake.all_messages())
+    assert stored_registrations(postgres_url) == sorted(
+        [(ada.id, "in_person", "confirmed"), (ben.id, "in_person", "confirmed")]
+    )
+    assert (figures.in_person, figures.waitlist) == (2, 0)
+
+
+@pytest.mark.postgres
+async def test_the_capacity_panel_catches_up_once_the_database_is_back(
+    fake, clock, postgres_url, caplog
+) -> None:
+    def seats_left(message) -> str:
+        return next(f["value"] for f in message.embeds[0]["fields"] if f["name"] == "Seats left")
+
+    async with amphi_behind_a_proxy(fake, clock, postgres_url) as (proxy, bot, _services):
+        bot.get_cog("RegistrationCog").panel.interval = 1.0
+        olga = fake.add_member("olga", roles=["Organizer"])
+        await (await fake.invoke("registrations panel", user=olga)).message()
+        [panel] = fake.messages("general")
+        await (await fake.invoke("register", IN_PERSON, user=fake.add_member("ada"))).message()
+        await eventually(lambda: seats_left(panel) == "599")
+        # The next edit waits out the interval after ada's: the cut comes within that wait.
+        await (await fake.invoke("register", IN_PERSON, user=fake.add_member("ben"))).message()
+        proxy.cut()
+        await eventually(lambda: "Could not update the capacity panel" in caplog.text)
+        proxy.restore()
+        with contextlib.suppress(TimeoutError):
+            await eventually(lambda: seats_left(panel) == "598", timeout=3)
+        assert seats_left(panel) == "598"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -141,6 +142,29 @@ def claim(session: Session, *, key: str, now: datetime) -> bool:
         .values(status="sending", claimed_at=now)
     )
     return result.rowcount == 1
+
+
+def claim_due(
+    session: Session, *, key: str, now: datetime, graces: Mapping[str, timedelta]
+) -> tuple[str, PostRecord | None]:
+    """Take a pending post for sending if it is within its meeting's grace, else skip it.
+
+    One transaction from the due instant to the claim, so a post goes out sooner after its
+    time. Returns ("claimed" | "skipped", the post), or ("gone", None) when it is taken, done
+    or cancelled.
+    """
+    row = session.get(PlannedPostRow, key, with_for_update=True)
+    if row is None or row.status != "pending":
+        return "gone", None
+    record = _record(row, _slug(session, row.meeting_id))
+    overdue = now - record.post.due
+    if overdue > graces.get(record.post.meeting_slug, timedelta(0)):
+        row.status, row.done_at, row.detail = "skipped", now, f"missed by {overdue}"
+        session.add(row)
+        return "skipped", record
+    row.status, row.claimed_at = "sending", now
+    session.add(row)
+    return "claimed", record
 
 
 def claimed_at(session: Session, *, key: str) -> datetime | None:

@@ -72,6 +72,8 @@ class Gateway:
         self.resume_count = 0
         self.presence: dict[str, Any] | None = None
         self.connect_queries: list[dict[str, str]] = []
+        # Loop time of the first HELLO: when the gateway first answered a client.
+        self.first_hello_at: float | None = None
 
     @property
     def connected(self) -> bool:
@@ -90,6 +92,8 @@ class Gateway:
         try:
             hello = {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["fake-discord"]}
             await conn.send({"op": HELLO, "d": hello, "s": None, "t": None})
+            if self.first_hello_at is None:
+                self.first_hello_at = asyncio.get_running_loop().time()
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
                     await self._receive(conn, json.loads(msg.data))
