@@ -35,10 +35,10 @@ def print_burst(rows: list[dict]) -> None:
     )
     header = (
         f"{'':38} {'first response p50/p99/max ms':>30} {'reply p99 ms':>12} {'10062':>5} "
-        f"{'all replied s':>13} {'loop stall ms':>13}"
+        f"{'all replied s':>13} {'loop stall ms':>13} {'fake stall ms':>13}"
     )
     print(header)
-    floors = {r["spread_s"]: r for r in rows if r["bot"].startswith("floor") and "skipped" not in r}
+    floors = [r for r in rows if r["bot"].startswith("floor") and "skipped" not in r]
     for row in rows:
         if "skipped" in row:
             print(f"{row['bot']:38} skipped: {row['skipped']}")
@@ -48,21 +48,26 @@ def print_burst(rows: list[dict]) -> None:
         print(
             f"{row['bot']:38} {figures:>30} {row['reply']['p99_ms']:>12.0f} "
             f"{row['error_10062']:>5} {row['all_replied_s']:>13.2f} "
-            f"{row['longest_loop_stall_ms']:>13.1f}"
+            f"{row['longest_loop_stall_ms']:>13.1f} {row['fake_longest_loop_stall_ms']:>13.1f}"
         )
     for row in rows:
-        floor = floors.get(row.get("spread_s"))
-        if floor is None or row is floor or "skipped" in row:
+        if not row["bot"].startswith("amphi") or "skipped" in row:
             continue
-        ratio = row["first_response"]["p99_ms"] / max(floor["first_response"]["p99_ms"], 0.1)
-        print(f"{row['bot']}: first-response p99 is {ratio:.2f}x the floor's")
+        for floor in (f for f in floors if f["spread_s"] == row["spread_s"]):
+            ratio = row["first_response"]["p99_ms"] / max(floor["first_response"]["p99_ms"], 0.1)
+            print(f"{row['bot']}: first-response p99 is {ratio:.2f}x that of {floor['bot']}")
+    for row in rows:
+        if "p99_range_ms" in row:
+            low, high = row["p99_range_ms"]
+            print(f"{row['bot']}: median of {row['runs']} runs; p99 ranged {low}-{high} ms")
     for row in rows:
         if "skipped" in row or row["spread_s"] == 0:
             continue
         line = (
             f"{row['bot']}: ready {row['ready_after_hello_s']} s after the gateway's HELLO "
             f"({row['start_to_ready_s']} s after start); resident {row['rss_after_start_mib']} "
-            f"MiB after start, +{row['rss_growth_per_1000_mib']} MiB per 1,000 interactions"
+            f"MiB after start, +{row['rss_first_burst_mib']} MiB over the burst, "
+            f"+{row['rss_growth_per_1000_mib']} MiB per 1,000 more"
         )
         if "cancel_50_and_promote_s" in row:
             line += f"; 50 cancellations and promotions told: {row['cancel_50_and_promote_s']} s"

@@ -1,4 +1,11 @@
-"""A minimal discord.py bot that only answers /ping: the floor the benchmarks compare with.
+"""Minimal discord.py bots, the floors the benchmarks compare Amphi with.
+
+- `/ping` answers "pong": one request per interaction, what discord.py and the fake cost at least.
+- `/register` (FLOOR_ROLE_ID set) makes the same Discord calls as Amphi's /register, with no store
+  and no Amphi code: "thinking…", a follow-up, then a role for the member.
+
+They start as Amphi does (the same guild_ready_timeout, gc.freeze at ready), so that a
+comparison shows what Amphi's own work costs.
 
 Run as `python -m bench.floor_bot` with the fake Discord's sitecustomize on PYTHONPATH and
 DISCORD_TOKEN / DISCORD_GUILD_ID set, like `amphi run`.
@@ -6,6 +13,7 @@ DISCORD_TOKEN / DISCORD_GUILD_ID set, like `amphi run`.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -24,11 +32,26 @@ def main() -> None:
     async def ping(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pong", ephemeral=True)
 
+    if os.environ.get("FLOOR_ROLE_ID"):
+        role = discord.Object(int(os.environ["FLOOR_ROLE_ID"]))
+
+        @tree.command(name="register", description="register", guild=guild)
+        @app_commands.choices(mode=[app_commands.Choice(name="in person", value="in_person")])
+        async def register(
+            interaction: discord.Interaction, mode: app_commands.Choice[str], member: bool
+        ) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.followup.send("You are registered.", ephemeral=True)
+            assert isinstance(interaction.user, discord.Member)
+            await interaction.user.add_roles(role)
+
     async def setup_hook() -> None:
         await tree.sync(guild=guild)
 
     @client.event
     async def on_ready() -> None:
+        gc.collect()
+        gc.freeze()  # as Amphi does at ready: a full collection then never stalls the burst
         print("floor bot ready", file=sys.stderr, flush=True)
 
     client.setup_hook = setup_hook

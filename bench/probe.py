@@ -30,17 +30,22 @@ async def _tick(stalls: Path) -> None:
                 out.write(f"{after:.6f} {stall * 1000:.2f}\n")
 
 
-class _TickingPolicy(asyncio.DefaultEventLoopPolicy):
-    """Every new event loop starts the ticker as its first task."""
+def _start_ticking(stalls: Path) -> None:
+    """Make every asyncio.run / asyncio.Runner start the ticker as its loop's first task.
 
-    def __init__(self, stalls: Path) -> None:
-        super().__init__()
-        self.stalls = stalls
+    Hooked on the runner rather than on the event loop policy, so that it holds whatever loop
+    the program chooses.
+    """
+    lazy_init = asyncio.Runner._lazy_init  # type: ignore[attr-defined]
 
-    def new_event_loop(self) -> asyncio.AbstractEventLoop:
-        loop = super().new_event_loop()
-        loop.call_soon(lambda: loop.create_task(_tick(self.stalls)))
-        return loop
+    def _lazy_init(runner: asyncio.Runner) -> None:
+        first = runner._loop is None  # type: ignore[attr-defined]
+        lazy_init(runner)
+        if first:
+            loop = runner.get_loop()
+            loop.call_soon(lambda: loop.create_task(_tick(stalls)))
+
+    asyncio.Runner._lazy_init = _lazy_init  # type: ignore[attr-defined]
 
 
 def read_stalls(path: Path, start: float, end: float) -> list[float]:
@@ -57,7 +62,7 @@ def read_stalls(path: Path, start: float, end: float) -> list[float]:
 
 def main() -> None:
     stalls, module, *args = sys.argv[1:]
-    asyncio.set_event_loop_policy(_TickingPolicy(Path(stalls)))
+    _start_ticking(Path(stalls))
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

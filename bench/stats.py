@@ -42,6 +42,11 @@ class LoopTicker:
             await asyncio.sleep(0.01)
             self.longest = max(self.longest, loop.time() - before - 0.01)
 
+    def stop_soon(self) -> None:
+        """Stop ticking (from synchronous code); `longest` keeps its value."""
+        assert self._task is not None
+        self._task.cancel()
+
     async def stop(self) -> None:
         assert self._task is not None
         self._task.cancel()
