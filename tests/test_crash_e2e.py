@@ -1,9 +1,11 @@
-"""`amphi run` killed hard before a reminder and in the middle of a DM broadcast: once, still."""
+"""`amphi run` killed hard before a reminder, in the middle of a DM broadcast and of a burst of
+registrations: nothing lost, nothing twice."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -127,3 +129,57 @@ async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path) 
     assert "**Session 1** of Crash test starts" in reminder.content
     assert [len(fake.dms(m)) for m in members] == [1] * MEMBERS
     assert all(LINK in fake.dms(m)[0].content for m in members)
+
+
+BURST = 300
+KILL_SEED = 3
+
+
+async def test_a_hard_kill_mid_burst_keeps_every_answer_and_doubles_nothing(
+    fake, tmp_path: Path, database_url: str
+) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
+    env = {
+        **fake.subprocess_env(),
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": database_url,
+        "AMPHI_MEETINGS": str(meetings),
+    }
+    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    members = [fake.add_member(f"b{i}") for i in range(BURST)]
+    options = {"mode": "in_person", "member": True}
+
+    # Killed at a random moment while 300 people register at once, once the answers flow.
+    first = await start_amphi(fake, env)
+    burst = [asyncio.ensure_future(fake.invoke("register", options, user=m)) for m in members]
+    await eventually(lambda: sum(1 for t in burst if t.done() and t.result().followups) >= 30)
+    await asyncio.sleep(random.Random(KILL_SEED).uniform(0, 0.1))
+    await kill(first)
+    results = await asyncio.gather(*burst)
+    pairs = zip(members, results, strict=True)
+    answered = {m.id: r.followups[0].content for m, r in pairs if r.followups}
+    assert 0 < len(answered) < BURST, "the kill came before or after the whole burst"
+
+    # Those left without an answer try again; everyone ends with exactly one registration.
+    second = await start_amphi(fake, env)
+    try:
+        for member in (m for m in members if m.id not in answered):
+            retry = await fake.invoke("register", options, user=member)
+            assert "registered" in (await retry.message(timeout=10)).content
+    finally:
+        await kill(second)
+    services = prepare(load_settings(env), clock=lambda: now)
+    try:
+        everyone = await services.registration.all_registrations()
+    finally:
+        services.close()
+    assert sorted(r.user_id for r in everyone) == sorted(m.id for m in members)
+    seated = {r.user_id for r in everyone if r.position is None}
+    assert len(seated) == 10  # the meeting's capacity: never more
+    positions = sorted(r.position for r in everyone if r.position is not None)
+    assert positions == list(range(1, BURST - 10 + 1))
+    for user_id, text in answered.items():  # what was answered before the kill still holds
+        assert ("have a seat" in text) == (user_id in seated)
