@@ -80,6 +80,7 @@ def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
 def create_bot(services: Services, **client_options) -> AmphiBot:
     """The bot with its cogs, each handed the services it needs."""
     bot = AmphiBot(services, **client_options)
+    services.registration.desk.settle = bot.answers.quiet  # acknowledgements first
     dms = DirectMessages(bot, services.db)
     bot.initial_cogs = [
         ProgrammeCog(services.programme),

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer_lane import AnswerLane
 from bot.config import Settings
 from bot.errors import AmphiError
 from bot.i18n import Translator as AmphiTranslations
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Follow-ups take turns, a few at a time: in a burst of commands the acknowledgements, which
-# Discord wants within 3 s, then never wait behind answers, which may come in 15 minutes.
-FOLLOWUP_SLOTS = 4
 # How long discord.py waits after the last server arrives before it says ready (2 s by default,
 # for bots in many servers, which arrive one after another). Amphi serves one.
 GUILD_READY_TIMEOUT = 0.5
@@ -88,7 +86,7 @@ class AmphiBot(commands.Bot):
             **{"guild_ready_timeout": GUILD_READY_TIMEOUT, **options},
         )
         self.services = services
-        self.followup_slots = asyncio.Semaphore(FOLLOWUP_SLOTS)
+        self.answers = AnswerLane()
         self.initial_cogs: list[commands.Cog] = []  # set by the composition root
         self._guild_checked = False
         self._frozen = False
@@ -149,6 +147,12 @@ class AmphiBot(commands.Bot):
         await self.services.db.run(store.set_state, key=key, value=digest, write=True)
         log.info("Synced %d commands to server %s", len(synced), guild.id)
         return True
+
+    def dispatch(self, event_name: str, /, *args, **kwargs) -> None:
+        if event_name == "interaction":  # synchronously, as each interaction arrives
+            interaction = args[0]
+            self.answers.received(interaction.id, interaction.response.is_done)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         if not self._frozen:

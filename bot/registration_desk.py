@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class RegistrationDesk:
     def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
         self.db = db
         self.max_batch = max_batch
+        # Awaited before each run of the queue: the bot lets its acknowledgements go first.
+        self.settle: Callable[[], Awaitable[None]] | None = None
         self.batches = 0  # transactions run so far
         self._queue: deque[_Pending] = deque()
         self._worker: asyncio.Task[None] | None = None
@@ -55,6 +58,8 @@ class RegistrationDesk:
         return await future
 
     async def _work(self) -> None:
+        if self.settle is not None:
+            await self.settle()
         while self._queue:
             batch = self._next_batch()
             try:

@@ -96,7 +96,7 @@ class RegistrationCog(commands.Cog):
             locale=interaction.locale.value,
         )
         meeting = await self.service.programme.active_meeting()
-        async with self.bot.followup_slots:
+        async with self.bot.answers.turn():
             await interaction.followup.send(
                 render_outcome(outcome, meeting.title, reader(interaction)), ephemeral=True
             )
@@ -127,7 +127,7 @@ class RegistrationCog(commands.Cog):
     async def unregister(self, interaction: discord.Interaction):
         await interaction.response.defer(ephemeral=True, thinking=True)
         cancellation = await self.service.unregister(user_id=interaction.user.id)
-        async with self.bot.followup_slots:
+        async with self.bot.answers.turn():
             await interaction.followup.send(
                 render_cancellation(reader(interaction)), ephemeral=True
             )

@@ -104,3 +104,21 @@ async def test_an_unreachable_database_fails_the_batch_at_once(service) -> None:
     assert service.desk.batches == 1  # not retried one by one against a database that is down
     assert await service.all_registrations() == []
     assert (await register(service, 1)).registration.status is Status.CONFIRMED
+
+
+async def test_the_desk_settles_before_it_writes(service) -> None:
+    desk = service.desk
+    go = asyncio.Event()
+
+    async def settle() -> None:
+        await go.wait()
+
+    desk.settle = settle
+    registering = asyncio.ensure_future(
+        service.register(user_id=1, display_name="ada", mode=Mode.IN_PERSON, member=True)
+    )
+    await asyncio.sleep(0.05)
+    assert not registering.done() and desk.batches == 0
+    go.set()
+    outcome = await asyncio.wait_for(registering, 5)
+    assert outcome.registration.user_id == 1 and desk.batches == 1

@@ -347,3 +347,20 @@ async def test_an_unreachable_database_gets_a_polite_retry_message(amphi, fake) 
     _, again = await register(fake, ivy)
     assert "You are registered" in again.content
     assert not any("Sorry, something went wrong" in m.content for m in fake.all_messages())
+
+
+async def test_a_burst_is_acknowledged_before_any_answer(amphi, fake) -> None:
+    bot, _services = amphi
+    bot.answers.quiet_after = 0.2  # far above the gaps below, however slow the machine
+    members = [fake.add_member(f"a{i}") for i in range(60)]
+    options = {"mode": "in_person", "member": True}
+    results = []
+    for member in members:  # a command every 5 ms, as people keep arriving
+        results.append(await fake.invoke("register", options, user=member))
+        await asyncio.sleep(0.005)
+    replies = [await r.message(timeout=30) for r in results]
+    assert all("You are registered" in reply.content for reply in replies)
+    assert all(r.thinking for r in results)
+    last_acknowledgement = max(r.acknowledged_at for r in results)
+    first_answer = min(r.first_followup_at for r in results)
+    assert first_answer > last_acknowledgement
