@@ -276,9 +276,9 @@ async def test_capacity_panel_is_kept_current(amphi, fake) -> None:
 
 
 async def test_a_thousand_registrations_at_once(amphi_on_each_store, fake) -> None:
-    # The fake shares the bot's process, event loop and core, so its own work on 1,000 new
-    # connections delays the acknowledgements; the deadline is tested elsewhere, and the
-    # latency is measured by the benchmarks.
+    # The fake shares the bot's process, event loop and core: the last of 1,000 simultaneous
+    # acknowledgements comes 1.6-2.5 s after its dispatch here, too near Discord's 3 s for a
+    # test. `make bench`, with the bot in its own process, counts the 10062s under the real 3 s.
     fake.interaction_deadline = 60
     members = [fake.add_member(f"p{i}") for i in range(1000)]
     results = await asyncio.gather(
