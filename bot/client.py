@@ -156,8 +156,8 @@ class AmphiBot(commands.Bot):
 
     async def on_ready(self) -> None:
         if not self._frozen:
-            # What exists now (code, meetings, the server's cache) lives as long as the process:
-            # out of the collector's sight, a full collection no longer stalls the loop for
+            # What exists now (code, meetings, the server's cache) lives as long as the process.
+            # Out of the collector's sight, it cannot make a full collection stall the loop for
             # 100 ms in the middle of a burst.
             gc.collect()
             gc.freeze()

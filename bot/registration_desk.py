@@ -43,7 +43,8 @@ class RegistrationDesk:
     def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
         self.db = db
         self.max_batch = max_batch
-        # Awaited before each run of the queue: the bot lets its acknowledgements go first.
+        # Awaited when a run of the queue starts, which then drains it: the bot lets its
+        # acknowledgements go first, and a steady stream of requests still flows.
         self.settle: Callable[[], Awaitable[None]] | None = None
         self.batches = 0  # transactions run so far
         self._queue: deque[_Pending] = deque()
@@ -58,29 +59,42 @@ class RegistrationDesk:
         return await future
 
     async def _work(self) -> None:
-        if self.settle is not None:
-            await self.settle()
-        while self._queue:
-            batch = self._next_batch()
-            try:
-                results = await self._run(batch)
-            except Exception as error:
-                if len(batch) == 1 or is_unavailable(error):
-                    results = [error] * len(batch)
-                else:
-                    log.warning(
-                        "A batch of %d registrations failed; retrying each alone: %r",
-                        len(batch),
-                        error,
-                    )
-                    results = [await self._run_alone(pending) for pending in batch]
-            for pending, result in zip(batch, results, strict=True):
-                if pending.future.done():  # the waiting command was cancelled
+        batch: list[_Pending] = []
+        try:
+            if self.settle is not None:
+                await self.settle()
+            while self._queue:
+                batch = self._next_batch()
+                results = await self._results(batch)
+                for pending, result in zip(batch, results, strict=True):
+                    if pending.future.done():  # the waiting command was cancelled
+                        continue
+                    if isinstance(result, BaseException):
+                        pending.future.set_exception(result)
+                    else:
+                        pending.future.set_result(result)
+        except BaseException as error:
+            # Stopped (the bot is closing) or broken: nobody may wait for ever.
+            for pending in [*batch, *self._queue]:
+                if pending.future.done():
                     continue
-                if isinstance(result, BaseException):
-                    pending.future.set_exception(result)
+                if isinstance(error, Exception):
+                    pending.future.set_exception(error)
                 else:
-                    pending.future.set_result(result)
+                    pending.future.cancel()
+            self._queue.clear()
+            raise
+
+    async def _results(self, batch: list[_Pending]) -> list[Any]:
+        try:
+            return await self._run(batch)
+        except Exception as error:
+            if len(batch) == 1 or is_unavailable(error):
+                return [error] * len(batch)
+            log.warning(
+                "A batch of %d registrations failed; retrying each alone: %r", len(batch), error
+            )
+            return [await self._run_alone(pending) for pending in batch]
 
     def _next_batch(self) -> list[_Pending]:
         """The oldest requests, up to `max_batch`, all for the same meeting."""

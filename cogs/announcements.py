@@ -209,8 +209,7 @@ class AnnouncementCog(commands.Cog):
             if guild is None:
                 raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
             message_id = announcement.message_id
-            # Only a late send can be a resumed one, which Discord may have posted already.
-            if message_id is None and (not late or await self._may_post(announcement)):
+            if message_id is None and await self._may_post(announcement):
                 message_id = await self._post(guild, announcement, post.nonce)
                 await self.service.mark_posted(announcement.id, message_id)
             report = await self._send_dms(post, announcement, sink, tr) if announcement.dm else None

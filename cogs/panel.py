@@ -94,5 +94,8 @@ class CapacityPanel:
         except discord.NotFound:
             log.warning("The capacity panel was deleted; post a new one with /registrations panel")
             return False
+        except discord.Forbidden:
+            log.warning("Amphi may not edit the capacity panel; post a new one where it may")
+            return False
         self._shown = card
         return True

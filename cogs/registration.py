@@ -155,6 +155,7 @@ class RegistrationCog(commands.Cog):
     @registrations.command(name="open", description="Open registration")
     @only(Standing.ORGANIZER)
     async def open_registration(self, interaction: discord.Interaction):
+        await interaction.response.defer(ephemeral=True, thinking=True)
         figures = await self.service.set_state(is_open=True, by=interaction.user.id)
         log.info("Registration opened by %s (%s)", interaction.user, interaction.user.id)
         await self._answer_figures(interaction, figures, N_("Registration is open."))
@@ -162,6 +163,7 @@ class RegistrationCog(commands.Cog):
     @registrations.command(name="close", description="Close registration")
     @only(Standing.ORGANIZER)
     async def close_registration(self, interaction: discord.Interaction):
+        await interaction.response.defer(ephemeral=True, thinking=True)
         figures = await self.service.set_state(is_open=False, by=interaction.user.id)
         log.info("Registration closed by %s (%s)", interaction.user, interaction.user.id)
         await self._answer_figures(interaction, figures, N_("Registration is closed."))

@@ -9,7 +9,14 @@ from dataclasses import replace
 import pytest
 
 from bot.programme import ProgrammeService
-from bot.registration import Mode, RegistrationRequest, RemoteFull, Status
+from bot.registration import (
+    Change,
+    Mode,
+    RegistrationClosed,
+    RegistrationRequest,
+    RemoteFull,
+    Status,
+)
 from bot.registration_service import RegistrationService
 from bot.store import programme as programme_store
 from bot.store.db import Database, is_unavailable
@@ -122,3 +129,32 @@ async def test_the_desk_settles_before_it_writes(service) -> None:
     go.set()
     outcome = await asyncio.wait_for(registering, 5)
     assert outcome.registration.user_id == 1 and desk.batches == 1
+
+
+async def test_one_batch_may_register_cancel_and_close_in_turn(service) -> None:
+    results = await asyncio.gather(
+        register(service, 1),
+        register(service, 1, affiliation="Lab"),  # the same person twice
+        service.unregister(user_id=1),  # registered earlier in this batch
+        register(service, 2),
+        service.set_state(is_open=False, by=9),
+        register(service, 3),
+        return_exceptions=True,
+    )
+    first, again, cancelled, second, figures, refused = results
+    assert (first.change, again.change) == (Change.CREATED, Change.UPDATED)
+    assert cancelled.cancelled.affiliation == "Lab"
+    assert second.registration.status is Status.CONFIRMED
+    assert not figures.is_open and figures.in_person == 1
+    assert isinstance(refused, RegistrationClosed)
+    assert service.desk.batches == 1  # none of it sent the batch through again one by one
+    assert [r.user_id for r in await service.all_registrations()] == [2]
+
+
+async def test_a_stopped_desk_leaves_nobody_waiting(service) -> None:
+    service.desk.settle = asyncio.Event().wait  # never settles
+    registering = asyncio.ensure_future(register(service, 1))
+    await asyncio.sleep(0.05)
+    service.desk._worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(registering, 5)

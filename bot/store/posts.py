@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -144,9 +145,12 @@ def claim(session: Session, *, key: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+Claim = Literal["claimed", "skipped", "gone"]
+
+
 def claim_due(
     session: Session, *, key: str, now: datetime, graces: Mapping[str, timedelta]
-) -> tuple[str, PostRecord | None]:
+) -> tuple[Claim, PostRecord | None]:
     """Take a pending post for sending if it is within its meeting's grace, else skip it.
 
     One transaction from the due instant to the claim, so a post goes out sooner after its

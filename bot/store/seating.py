@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 from sqlmodel import Session, col, select
 
 from bot.errors import AmphiError
@@ -113,8 +113,8 @@ class Seating:
         self.load_rows([user_id])
         return self._rows[user_id]
 
-    def _counts_changed(self) -> None:
-        # A path that counts with queries; the next new registration reads the counts again.
+    def _forget_tally(self) -> None:
+        # After a change counted with queries, the next new registration reads the counts again.
         self._tally = None
 
     # ----- jobs -----------------------------------------------------------------------------
@@ -166,7 +166,7 @@ class Seating:
         )
 
     def _change(self, row: RegistrationRow, request: RegistrationRequest) -> RegistrationOutcome:
-        self._counts_changed()
+        self._forget_tally()
         session = self.session
         previous = view(row, position_of(session, row))
         notice = row.notice_pending
@@ -209,9 +209,12 @@ class Seating:
         row = self._row(user_id)
         if row is None:
             raise NotRegistered()
-        self._counts_changed()
+        self._forget_tally()
         cancelled = view(row, position_of(self.session, row))
-        self.session.delete(row)
+        if inspect(row).pending:  # registered earlier in this same batch: never written
+            self.session.expunge(row)
+        else:
+            self.session.delete(row)
         self._rows[user_id] = None
         return Cancellation(cancelled=cancelled, promoted=self._promote(now))
 
@@ -230,7 +233,7 @@ class Seating:
 
         Lowering it below the confirmed count bumps nobody: the waitlist just waits longer.
         """
-        self._counts_changed()
+        self._forget_tally()
         control = self.control
         control.capacity, control.changed_by, control.changed_at = seats, by, now
         self.session.add(control)
