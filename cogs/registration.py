@@ -155,18 +155,12 @@ class RegistrationCog(commands.Cog):
     @registrations.command(name="open", description="Open registration")
     @only(Standing.ORGANIZER)
     async def open_registration(self, interaction: discord.Interaction):
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        figures = await self.service.set_state(is_open=True, by=interaction.user.id)
-        log.info("Registration opened by %s (%s)", interaction.user, interaction.user.id)
-        await self._answer_figures(interaction, figures, N_("Registration is open."))
+        await self._set_open(interaction, is_open=True)
 
     @registrations.command(name="close", description="Close registration")
     @only(Standing.ORGANIZER)
     async def close_registration(self, interaction: discord.Interaction):
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        figures = await self.service.set_state(is_open=False, by=interaction.user.id)
-        log.info("Registration closed by %s (%s)", interaction.user, interaction.user.id)
-        await self._answer_figures(interaction, figures, N_("Registration is closed."))
+        await self._set_open(interaction, is_open=False)
 
     @registrations.command(name="capacity", description="Change the number of seats in the room")
     @app_commands.describe(seats="Seats in the room")
@@ -215,6 +209,14 @@ class RegistrationCog(commands.Cog):
     @staticmethod
     def _guild_locale(interaction: discord.Interaction) -> str | None:
         return interaction.guild_locale.value if interaction.guild_locale else None
+
+    async def _set_open(self, interaction: discord.Interaction, *, is_open: bool) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        figures = await self.service.set_state(is_open=is_open, by=interaction.user.id)
+        verb = "opened" if is_open else "closed"
+        log.info("Registration %s by %s (%s)", verb, interaction.user, interaction.user.id)
+        done = N_("Registration is open.") if is_open else N_("Registration is closed.")
+        await self._answer_figures(interaction, figures, done)
 
     async def _answer_figures(self, interaction, figures, message: str) -> None:
         tr = reader(interaction)
