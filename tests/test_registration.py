@@ -21,26 +21,12 @@ from bot.registration import (
 from bot.registration_service import RegistrationService
 from bot.store.db import Database
 from tests.conftest import SHIPPED_MEETING
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-BEFORE = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
+from tests.harness import BEFORE_MEETING as BEFORE
+from tests.harness import FakeClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(BEFORE)
-
-
-@pytest.fixture
-def service(db: Database, clock: Clock) -> RegistrationService:
+def service(db: Database, clock: FakeClock) -> RegistrationService:
     programme = ProgrammeService(db, clock)
     programme.import_files(SHIPPED_MEETING)
     return RegistrationService(db, programme, clock)
@@ -177,7 +163,7 @@ async def test_a_thousand_at_once_never_overbook(service) -> None:
     assert figures.members + figures.non_members == 950
 
 
-async def test_remote_places_can_run_out(db: Database, clock: Clock) -> None:
+async def test_remote_places_can_run_out(db: Database, clock: FakeClock) -> None:
     from dataclasses import replace
 
     from bot.registration import RemoteFull

@@ -22,12 +22,14 @@ from bot.store import programme as programme_store
 from bot.store.db import Database, is_unavailable
 from bot.store.seating import Seating
 from tests.conftest import SHIPPED_MEETING
-from tests.test_registration import BEFORE, Clock, register
+from tests.harness import BEFORE_MEETING as BEFORE
+from tests.harness import FakeClock
+from tests.test_registration import register
 
 
 @pytest.fixture
 async def service(db: Database) -> RegistrationService:
-    clock = Clock(BEFORE)
+    clock = FakeClock(BEFORE)
     programme = ProgrammeService(db, clock)
     [meeting] = programme.import_files(SHIPPED_MEETING)
     small = replace(meeting, capacity=100, remote_capacity=1)

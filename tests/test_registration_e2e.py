@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import SHIPPED_MEETING
 from tests.harness import eventually, running_amphi, test_settings
 
 ORGANIZER_COMMANDS = [
@@ -30,6 +31,15 @@ async def register(fake, user, mode="in_person", member=True, locale="en-US", **
     return await ask(
         fake, "register", {"mode": mode, "member": member, **extra}, user=user, locale=locale
     )
+
+
+def role_problem_noted(services):
+    """A check for `eventually`: one failed role change is recorded for the organizers."""
+
+    async def noted() -> bool:
+        return (await services.registration.figures()).role_problems == 1
+
+    return noted
 
 
 def has_role(fake, member, name: str) -> bool:
@@ -223,11 +233,7 @@ async def test_a_missing_role_never_loses_the_registration(fake, clock, sqlite_u
         dan = fake.add_member("dan")
         _, reply = await register(fake, dan)
         assert "You are registered" in reply.content
-
-        async def noted() -> bool:
-            return (await services.registration.figures()).role_problems == 1
-
-        await eventually(noted)  # noted just after the reply
+        await eventually(role_problem_noted(services))  # just after the reply
         organizer = fake.add_member("olga", roles=["Organizer"])
         _, figures = await ask(fake, "capacity", user=organizer)
         fields = {f["name"]: f["value"] for f in figures.embeds[0]["fields"]}
@@ -244,11 +250,7 @@ async def test_a_refused_role_change_is_recorded(amphi, fake) -> None:
     fake.fail_next("PUT", r"/guilds/\d+/members/\d+/roles/\d+", 403, {"code": 50013})
     _, reply = await register(fake, fay)
     assert "You are registered" in reply.content
-
-    async def noted() -> bool:
-        return (await services.registration.figures()).role_problems == 1
-
-    await eventually(noted)  # noted just after the reply
+    await eventually(role_problem_noted(services))  # just after the reply
     organizer = fake.add_member("olga", roles=["Organizer"])
     _, export = await ask(fake, "registrations export", user=organizer)
     assert "Discord refused the role change (403" in export.attachments[0][1].decode("utf-8-sig")
@@ -273,6 +275,43 @@ async def test_capacity_panel_is_kept_current(amphi, fake) -> None:
     await ask(fake, "capacity", user=organizer)  # no figure changes: no edit
     await asyncio.sleep(0.2)
     assert len(panel.edits) == edits <= 2
+
+
+async def test_a_panel_amphi_may_not_edit_is_given_up_not_retried(amphi, fake, caplog) -> None:
+    bot, _services = amphi
+    bot.get_cog("RegistrationCog").panel.interval = 0.05
+    organizer = fake.add_member("olga", roles=["Organizer"])
+    await ask(fake, "registrations panel", user=organizer)
+    [panel] = fake.messages("general")
+    fake.fail_next("PATCH", rf"/channels/\d+/messages/{panel.id}", 403, {"code": 50001}, count=9)
+    await register(fake, fake.add_member("gil"))
+    await eventually(lambda: "may not edit the capacity panel" in caplog.text)
+    await asyncio.sleep(0.3)  # six intervals: a retrying panel would have tried again by now
+    attempts = [r for r in fake.requests if r.method == "PATCH" and str(panel.id) in r.path]
+    assert [r.status for r in attempts] == [403]
+    assert any(f["value"] == "600" for f in panel.embeds[0]["fields"])  # left as it was
+
+
+async def test_full_remote_places_are_refused_politely_and_lose_nothing(
+    fake, clock, sqlite_url, tmp_path
+) -> None:
+    text = SHIPPED_MEETING.read_text(encoding="utf-8")
+    meeting = tmp_path / "small.toml"
+    meeting.write_text(text.replace("capacity = 600", "capacity = 600\nremote_capacity = 1"))
+    settings = test_settings(fake, sqlite_url, AMPHI_MEETINGS=str(meeting))
+    async with running_amphi(fake, settings, clock):
+        ada, ben = fake.add_member("ada"), fake.add_member("ben")
+        _, first = await register(fake, ada, mode="remote")
+        assert "You are registered" in first.content
+        refused, reply = await register(fake, ben, mode="remote")
+        assert refused.ephemeral
+        assert "All remote places are taken" in reply.content
+        _, french = await register(fake, ben, mode="remote", locale="fr")
+        assert "Toutes les places en distanciel sont prises" in french.content
+        _, seated = await register(fake, ben, mode="in_person")
+        assert "You are registered" in seated.content
+        _, mine = await ask(fake, "my-registration", user=ada)
+        assert "remote" in mine.content.lower()
 
 
 async def test_a_thousand_registrations_at_once(amphi_on_each_store, fake) -> None:

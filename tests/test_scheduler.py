@@ -61,6 +61,20 @@ async def engine(db: Database, clock: FakeClock):
     await scheduler.stop()
 
 
+def shifted(meeting, shift: timedelta):
+    """The meeting with every session and talk moved by `shift`."""
+
+    def move(item):
+        return replace(item, start=item.start + shift, end=item.end + shift)
+
+    return replace(
+        meeting,
+        sessions=tuple(
+            replace(move(s), talks=tuple(move(t) for t in s.talks)) for s in meeting.sessions
+        ),
+    )
+
+
 def statuses(db: Database) -> dict[str, str]:
     return {r.post.key: r.status for r in db.call(store.timeline, slug=SLUG)}
 
@@ -185,18 +199,7 @@ async def test_apscheduler_fires_at_the_time(db) -> None:
     meeting = (await programme.meetings())[0]
     # Shift the whole day so the 15-minute reminder is due 0.3 s from now.
     shift = now + timedelta(seconds=0.3) - (meeting.sessions[0].start - timedelta(minutes=15))
-    moved = replace(
-        meeting,
-        sessions=tuple(
-            replace(
-                s,
-                start=s.start + shift,
-                end=s.end + shift,
-                talks=tuple(replace(t, start=t.start + shift, end=t.end + shift) for t in s.talks),
-            )
-            for s in meeting.sessions
-        ),
-    )
+    moved = shifted(meeting, shift)
     programme._meetings = [moved]
     scheduler = PostScheduler(db, clock, programme, remote_link=False)
     recorder = Recorder()
@@ -220,18 +223,7 @@ async def test_a_skipped_post_moved_later_is_planned_again(engine, db, clock) ->
     assert statuses(db)[REMINDER] == "skipped"
     meeting = (await engine.programme.meetings())[0]
     shift = timedelta(hours=1)
-    moved = replace(
-        meeting,
-        sessions=tuple(
-            replace(
-                s,
-                start=s.start + shift,
-                end=s.end + shift,
-                talks=tuple(replace(t, start=t.start + shift, end=t.end + shift) for t in s.talks),
-            )
-            for s in meeting.sessions
-        ),
-    )
+    moved = shifted(meeting, shift)
     engine.programme._meetings = [moved]
     await engine.replan()
     assert statuses(db)[REMINDER] == "pending"
