@@ -13,12 +13,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.stats import LoopTicker, summary_ms
-from bot.announcements import Audience
-from bot.broadcast import throttle_floor
-from bot.clock import utc_now
-from bot.registration import Mode
-from tests.fake_discord import fake_discord
-from tests.harness import BEFORE_MEETING, FakeClock, eventually, running_amphi, test_settings
+from bot.announcements.service import Audience
+from bot.core.clock import utc_now
+from bot.posts.broadcast import throttle_floor
+from bot.registration.model import Mode
+from tests.support.fake_discord import fake_discord
+from tests.support.harness import (
+    BEFORE_MEETING,
+    FakeClock,
+    eventually,
+    running_amphi,
+    test_settings,
+)
 
 POSTS = 200
 RECIPIENTS = 600

@@ -31,8 +31,8 @@ from typing import Any
 from bench.probe import read_stalls
 from bench.stats import LoopTicker, summary_ms
 from tests.conftest import ROOT, SHIPPED_MEETING, postgres_reason
-from tests.fake_discord import fake_discord
-from tests.harness import eventually
+from tests.support.fake_discord import fake_discord
+from tests.support.harness import eventually
 
 MEMBERS = 1000
 SEATS = 600

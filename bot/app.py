@@ -5,23 +5,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.announcements import AnnouncementService
-from bot.broadcast import Broadcaster
+from bot.announcements.service import AnnouncementService
 from bot.client import AmphiBot
-from bot.clock import Clock, utc_now
-from bot.config import Settings
-from bot.programme import ProgrammeService
-from bot.question_service import QuestionService
-from bot.registration_service import RegistrationService
-from bot.scheduler import PostScheduler
+from bot.core.clock import Clock, utc_now
+from bot.core.config import Settings
+from bot.posts.broadcast import Broadcaster
+from bot.posts.scheduler import PostScheduler
+from bot.programme.service import ProgrammeService
+from bot.questions.service import QuestionService
+from bot.registration.service import RegistrationService
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from cogs.announcements import AnnouncementCog
 from cogs.dm import DirectMessages
+from cogs.posts import ReminderCog
 from cogs.programme import ProgrammeCog
-from cogs.questions import QuestionsCog
-from cogs.registration import RegistrationCog
-from cogs.reminders import ReminderCog
+from cogs.questions.cog import QuestionsCog
+from cogs.registration.cog import RegistrationCog
 
 log = logging.getLogger(__name__)
 

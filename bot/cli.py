@@ -11,8 +11,8 @@ from pathlib import Path
 
 import discord
 
-from bot.config import ConfigError, Settings, load_settings, read_environment
-from bot.meeting_files import MeetingFileError, check_meetings
+from bot.core.config import ConfigError, Settings, load_settings, read_environment
+from bot.programme.files import MeetingFileError, check_meetings
 
 EXIT_USAGE = 2
 
@@ -80,9 +80,9 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from bot.meeting_files import load_meetings
-    from bot.planner import plan_posts
-    from bot.render_posts import plan_lines
+    from bot.posts.planner import plan_posts
+    from bot.posts.render import plan_lines
+    from bot.programme.files import load_meetings
 
     settings = settings_or_exit()
     try:
@@ -109,7 +109,7 @@ def _offline_services():
 
 
 def cmd_status(_args: argparse.Namespace) -> int:
-    from bot.render_registration import render_status
+    from bot.registration.render import render_status
 
     services = _offline_services()
     try:
@@ -120,7 +120,7 @@ def cmd_status(_args: argparse.Namespace) -> int:
 
 
 def cmd_export_registrations(args: argparse.Namespace) -> int:
-    from bot.render_registration import registrations_csv
+    from bot.registration.render import registrations_csv
 
     services = _offline_services()
     try:

@@ -16,12 +16,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer_lane import AnswerLane
-from bot.config import Settings
-from bot.errors import AmphiError
-from bot.i18n import Translator as AmphiTranslations
-from bot.i18n import translator_for
-from bot.store import programme as store
+from bot.core.answer_lane import AnswerLane
+from bot.core.config import Settings
+from bot.core.errors import AmphiError
+from bot.core.i18n import Translator as AmphiTranslations
+from bot.core.i18n import translator_for
+from bot.programme import queries as store
 from bot.store.db import is_unavailable
 
 if TYPE_CHECKING:

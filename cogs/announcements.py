@@ -10,14 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announcements import Announcement, AnnouncementService, Audience
-from bot.broadcast import Broadcaster, DeliveryReport
-from bot.client import reader, report_error
-from bot.config import Settings
-from bot.i18n import Translator, translator_for
-from bot.permissions import Standing
-from bot.planner import PlannedPost, PostKind
-from bot.render_announcements import (
+from bot.announcements.render import (
     announcement_dm,
     render_preview,
     render_progress,
@@ -25,7 +18,14 @@ from bot.render_announcements import (
     render_scheduled,
     when,
 )
-from bot.scheduler import NONCE_WINDOW
+from bot.announcements.service import Announcement, AnnouncementService, Audience
+from bot.client import reader, report_error
+from bot.core.config import Settings
+from bot.core.i18n import Translator, translator_for
+from bot.core.permissions import Standing
+from bot.posts.broadcast import Broadcaster, DeliveryReport
+from bot.posts.planner import PlannedPost, PostKind
+from bot.posts.scheduler import NONCE_WINDOW
 from cogs.common import ensure_standing, find_channel, find_role, only, privileged_group, require
 from cogs.dm import DirectMessages
 

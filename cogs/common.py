@@ -8,11 +8,11 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
-from bot.config import Ref
-from bot.errors import AmphiError, NotAllowed
-from bot.permissions import Standing, standing
-from bot.programme import ProgrammeService
-from bot.render import Card, pack_cards, truncate
+from bot.core.config import Ref
+from bot.core.errors import AmphiError, NotAllowed
+from bot.core.markup import Card, pack_cards, truncate
+from bot.core.permissions import Standing, standing
+from bot.programme.service import ProgrammeService
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.broadcast import DmClosed, DmThrottled
-from bot.store import deliveries as store
+from bot.posts import deliveries as store
+from bot.posts.broadcast import DmClosed, DmThrottled
 from bot.store.db import Database
 
 CLOSED_DMS = 50007

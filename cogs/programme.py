@@ -9,11 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import reader
-from bot.ics import build_calendar, calendar_filename
-from bot.meetings import fold
-from bot.permissions import Standing
-from bot.programme import ProgrammeService
-from bot.render import escape, render_now, render_programme, render_talk, timestamp, truncate
+from bot.core.markup import escape, render_now, render_programme, render_talk, timestamp, truncate
+from bot.core.permissions import Standing
+from bot.programme.ics import build_calendar, calendar_filename
+from bot.programme.model import fold
+from bot.programme.service import ProgrammeService
 from cogs.common import (
     CHOICE_NAME_LIMIT,
     card_to_embed,

@@ -81,7 +81,7 @@ def db(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 async def fake():
     """A started fake Discord with discord.py pointed at it."""
-    from tests.fake_discord import fake_discord
+    from tests.support.fake_discord import fake_discord
 
     async with fake_discord() as started:
         yield started
@@ -90,7 +90,7 @@ async def fake():
 @pytest.fixture
 def clock():
     """The test's clock, weeks before the shipped meeting."""
-    from tests.harness import BEFORE_MEETING, FakeClock
+    from tests.support.harness import BEFORE_MEETING, FakeClock
 
     return FakeClock(BEFORE_MEETING)
 
@@ -98,7 +98,7 @@ def clock():
 @pytest.fixture
 async def amphi(fake, clock, sqlite_url):
     """Amphi running against the fake Discord on a SQLite store; yields (bot, services)."""
-    from tests.harness import running_amphi, test_settings
+    from tests.support.harness import running_amphi, test_settings
 
     async with running_amphi(fake, test_settings(fake, sqlite_url), clock) as running:
         yield running
@@ -107,7 +107,7 @@ async def amphi(fake, clock, sqlite_url):
 @pytest.fixture
 async def amphi_on_each_store(fake, clock, database_url):
     """Amphi running against the fake Discord, once on SQLite and once on PostgreSQL."""
-    from tests.harness import running_amphi, test_settings
+    from tests.support.harness import running_amphi, test_settings
 
     async with running_amphi(fake, test_settings(fake, database_url), clock) as running:
         yield running

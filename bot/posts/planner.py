@@ -1,0 +1,100 @@
+"""Meeting → planned posts (pure); each has a stable key, so it is sent once whatever happens."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.programme.model import Meeting, minutes
+
+
+class PostKind(StrEnum):
+    """What a planned post is."""
+
+    SESSION_REMINDER = "session-reminder"  # in the announcements channel, pings the attendees
+    TALK_START = "talk-start"  # "now on", in the announcements channel
+    LINK_DMS = "link-dms"  # the video link by DM to remote registrants who opted in
+    ANNOUNCEMENT = "announcement"  # an organizer's scheduled announcement
+    QA_THREAD = "qa-thread"  # the talk's Q&A thread, opened at its start
+    QA_DIGEST = "qa-digest"  # the unanswered questions, DMed to the speakers at the talk's end
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether sending it again is harmless (nonces, delivery rows, or idempotence)."""
+        return self is not PostKind.QA_DIGEST  # the digest's DMs carry no nonce
+
+    @property
+    def from_programme(self) -> bool:
+        """Whether the planner derives it from the programme (announcements come from people)."""
+        return self is not PostKind.ANNOUNCEMENT
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """One post the bot will make; `key` is its identity across restarts and programme edits."""
+
+    key: str
+    meeting_slug: str
+    kind: PostKind
+    target: str  # a session ("s1"), a talk key, or an announcement id
+    due: datetime
+    lead_minutes: float | None = None
+
+    @classmethod
+    def make(
+        cls, slug: str, kind: PostKind, target: str, due: datetime, lead: float | None = None
+    ) -> PlannedPost:
+        """A post with the key its meeting, kind, target and lead give it."""
+        return cls(post_key(slug, kind, target, lead), slug, kind, target, due, lead)
+
+    @property
+    def nonce(self) -> str:
+        """Discord's message nonce for this post: a retry after a crash is not posted twice."""
+        return nonce_for(self.key)
+
+
+def nonce_for(key: str) -> str:
+    """A 25-character nonce (Discord's limit) derived from a stable key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+def format_lead(lead: float) -> str:
+    """15 → '15m', 0.5 → '0.5m'."""
+    return f"{lead:g}m"
+
+
+def post_key(slug: str, kind: PostKind, target: str, lead: float | None = None) -> str:
+    """The stable key of a post."""
+    parts = [slug, kind.value, target]
+    if lead is not None:
+        parts.append(format_lead(lead))
+    return ":".join(parts)
+
+
+def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPost]:
+    """Every post the programme calls for, in time order; `remote_link` adds the link DMs."""
+    settings = meeting.reminders
+    slug = meeting.slug
+    posts: list[PlannedPost] = []
+    for index, session in enumerate(meeting.sessions, start=1):
+        target = f"s{index}"
+        leads = [(PostKind.SESSION_REMINDER, lead) for lead in set(settings.session_leads_minutes)]
+        if remote_link:
+            leads.append((PostKind.LINK_DMS, settings.remote_link_lead_minutes))
+        posts.extend(
+            PlannedPost.make(slug, kind, target, session.start - minutes(lead), lead)
+            for kind, lead in leads
+        )
+        for talk in session.talks:
+            timed = [(PostKind.QA_THREAD, talk.start), (PostKind.QA_DIGEST, talk.end)]
+            if settings.talk_start:
+                timed.append((PostKind.TALK_START, talk.start))
+            posts.extend(PlannedPost.make(slug, kind, talk.key, due) for kind, due in timed)
+    return sorted(posts, key=lambda p: (p.due, p.key))
+
+
+def session_index(target: str) -> int:
+    """'s2' → 1 (the index in `meeting.sessions`)."""
+    return int(target.removeprefix("s")) - 1

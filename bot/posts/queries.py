@@ -1,0 +1,205 @@
+"""Planned posts in the store: the plan kept in step with the programme, claims, outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.posts.planner import PlannedPost, PostKind
+from bot.programme.queries import meeting_id as meeting_id_of
+from bot.store.models import MeetingRow, PlannedPostRow
+
+OPEN = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """A planned post with where it stands."""
+
+    post: PlannedPost
+    status: str
+    done_at: datetime | None = None
+    detail: str = ""
+
+
+def _record(row: PlannedPostRow, slug: str) -> PostRecord:
+    post = PlannedPost(
+        key=row.key,
+        meeting_slug=slug,
+        kind=PostKind(row.kind),
+        target=row.target,
+        due=row.due_at,
+        lead_minutes=row.lead_minutes,
+    )
+    return PostRecord(post=post, status=row.status, done_at=row.done_at, detail=row.detail)
+
+
+def _slugs(session: Session) -> dict[int, str]:
+    return {m.id: m.slug for m in session.exec(select(MeetingRow))}  # type: ignore[misc]
+
+
+def _slug(session: Session, meeting_id: int) -> str:
+    meeting = session.get(MeetingRow, meeting_id)
+    assert meeting is not None
+    return meeting.slug
+
+
+def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[PostRecord]:
+    """Make the stored plan of one meeting match `posts`; returns the posts still to send.
+
+    Sent, late and failed posts are history and stay as they are; a pending post that the
+    programme no longer calls for is cancelled; a moved one (even one skipped) gets its new time.
+    """
+    meeting_id = meeting_id_of(session, slug)
+    existing = {
+        row.key: row
+        for row in session.exec(
+            select(PlannedPostRow).where(PlannedPostRow.meeting_id == meeting_id)
+        )
+    }
+    wanted = {post.key: post for post in posts}
+    for key, post in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(
+                PlannedPostRow(
+                    key=key,
+                    meeting_id=meeting_id,
+                    kind=post.kind.value,
+                    target=post.target,
+                    lead_minutes=post.lead_minutes,
+                    due_at=post.due,
+                )
+            )
+        elif row.status in ("pending", "cancelled", "skipped") and row.due_at != post.due:
+            # A moved post is planned afresh (a skipped one included: its new time may be ahead).
+            row.due_at, row.status = post.due, "pending"
+            session.add(row)
+        elif row.status == "cancelled":
+            row.status = "pending"
+            session.add(row)
+    for key, row in existing.items():
+        if key not in wanted and PostKind(row.kind).from_programme and row.status == "pending":
+            row.status, row.detail = "cancelled", "no longer in the programme"
+            session.add(row)
+    session.flush()
+    return open_posts(session)
+
+
+def add_post(session: Session, *, post: PlannedPost) -> None:
+    """Plan one post (an announcement)."""
+    meeting_id = meeting_id_of(session, post.meeting_slug)
+    session.add(
+        PlannedPostRow(
+            key=post.key,
+            meeting_id=meeting_id,
+            kind=post.kind.value,
+            target=post.target,
+            lead_minutes=post.lead_minutes,
+            due_at=post.due,
+        )
+    )
+
+
+def open_posts(session: Session) -> list[PostRecord]:
+    """Posts not yet done (pending, or claimed and interrupted), in time order."""
+    slugs = _slugs(session)
+    rows = session.exec(
+        select(PlannedPostRow)
+        .where(col(PlannedPostRow.status).in_(OPEN))
+        .order_by(col(PlannedPostRow.due_at), col(PlannedPostRow.key))
+    )
+    return [_record(row, slugs[row.meeting_id]) for row in rows]
+
+
+def timeline(session: Session, *, slug: str) -> list[PostRecord]:
+    """Every post of a meeting, whatever its status, in time order."""
+    meeting_id = meeting_id_of(session, slug)
+    rows = session.exec(
+        select(PlannedPostRow)
+        .where(PlannedPostRow.meeting_id == meeting_id)
+        .order_by(col(PlannedPostRow.due_at), col(PlannedPostRow.key))
+    )
+    return [_record(row, slug) for row in rows]
+
+
+def get(session: Session, *, key: str) -> PostRecord | None:
+    """One post."""
+    row = session.get(PlannedPostRow, key)
+    return None if row is None else _record(row, _slug(session, row.meeting_id))
+
+
+def claim(session: Session, *, key: str, now: datetime) -> bool:
+    """Take a pending post for sending; False when it is taken, done or cancelled."""
+    result = session.execute(
+        update(PlannedPostRow)
+        .where(col(PlannedPostRow.key) == key)
+        .where(col(PlannedPostRow.status) == "pending")
+        .values(status="sending", claimed_at=now)
+    )
+    return result.rowcount == 1
+
+
+Claim = Literal["claimed", "skipped", "gone"]
+
+
+def claim_due(
+    session: Session, *, key: str, now: datetime, graces: Mapping[str, timedelta]
+) -> tuple[Claim, PostRecord | None]:
+    """Take a pending post for sending if it is within its meeting's grace, else skip it.
+
+    One transaction from the due instant to the claim, so a post goes out sooner after its
+    time. Returns ("claimed" | "skipped", the post), or ("gone", None) when it is taken, done
+    or cancelled.
+    """
+    row = session.get(PlannedPostRow, key, with_for_update=True)
+    if row is None or row.status != "pending":
+        return "gone", None
+    record = _record(row, _slug(session, row.meeting_id))
+    overdue = now - record.post.due
+    if overdue > graces.get(record.post.meeting_slug, timedelta(0)):
+        row.status, row.done_at, row.detail = "skipped", now, f"missed by {overdue}"
+        session.add(row)
+        return "skipped", record
+    row.status, row.claimed_at = "sending", now
+    session.add(row)
+    return "claimed", record
+
+
+def claimed_at(session: Session, *, key: str) -> datetime | None:
+    """When a post was claimed (for one interrupted while sending)."""
+    row = session.get(PlannedPostRow, key)
+    return None if row is None else row.claimed_at
+
+
+def finish(
+    session: Session,
+    *,
+    key: str,
+    status: str,
+    now: datetime,
+    message_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Record how a post ended: sent, late, skipped, failed or cancelled."""
+    row = session.get(PlannedPostRow, key)
+    if row is None:
+        return
+    row.status, row.done_at, row.message_id, row.detail = status, now, message_id, detail
+    session.add(row)
+
+
+def cancel(session: Session, *, key: str, now: datetime, detail: str) -> bool:
+    """Cancel a post that is still pending."""
+    result = session.execute(
+        update(PlannedPostRow)
+        .where(col(PlannedPostRow.key) == key)
+        .where(col(PlannedPostRow.status) == "pending")
+        .values(status="cancelled", done_at=now, detail=detail)
+    )
+    return result.rowcount == 1

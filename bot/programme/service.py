@@ -1,0 +1,95 @@
+"""The programme service: meeting files into the store, and the queries commands make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.clock import Clock
+from bot.core.errors import NoMeeting, UnknownMeeting, UnknownTalk
+from bot.programme import queries as store
+from bot.programme.files import load_meetings as load_meeting_files
+from bot.programme.model import (
+    Meeting,
+    NowAndNext,
+    Talk,
+    choose_active,
+    fold,
+    now_and_next,
+    search_talks,
+)
+from bot.store.db import Database
+
+ACTIVE_MEETING_KEY = "active-meeting"
+
+
+class ProgrammeService:
+    """Reads the meetings kept in the store; the store is written only by `import_files`."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._meetings: list[Meeting] | None = None
+        self._chosen: str | None = None  # an organizer's choice of meeting ("" for none)
+
+    def import_files(self, path: Path) -> list[Meeting]:
+        """Load the meeting files at `path` and save them (blocking: for start-up and the CLI)."""
+        meetings = load_meeting_files(path)
+        now = self.clock()
+        for meeting in meetings:
+            self.db.call(store.save_meeting, meeting=meeting, source=str(path), now=now, write=True)
+        self._meetings = self.db.call(store.load_meetings)
+        return meetings
+
+    async def meetings(self) -> list[Meeting]:
+        """Every loaded meeting."""
+        if self._meetings is None:
+            self._meetings = await self.db.run(store.load_meetings)
+        return self._meetings
+
+    async def active_meeting(self) -> Meeting:
+        """The meeting commands act on: the organizers' choice, else the current or next one."""
+        meetings = await self.meetings()
+        if self._chosen is None:
+            self._chosen = await self.db.run(store.get_state, key=ACTIVE_MEETING_KEY) or ""
+        meeting = next((m for m in meetings if m.slug == self._chosen), None)
+        meeting = meeting or choose_active(meetings, self.clock())
+        if meeting is None:
+            raise NoMeeting()
+        return meeting
+
+    async def choose(self, slug: str | None) -> Meeting:
+        """Make `slug` the active meeting; None goes back to the current or next one."""
+        if slug is not None and slug not in {m.slug for m in await self.meetings()}:
+            raise UnknownMeeting(slug)
+        await self.db.run(store.set_state, key=ACTIVE_MEETING_KEY, value=slug or "", write=True)
+        self._chosen = slug or ""
+        return await self.active_meeting()
+
+    async def meeting(self, slug: str) -> Meeting:
+        """A loaded meeting by its slug."""
+        for meeting in await self.meetings():
+            if meeting.slug == slug:
+                return meeting
+        raise NoMeeting()
+
+    async def now_and_next(self) -> tuple[Meeting, NowAndNext]:
+        """The active meeting and what is on now."""
+        meeting = await self.active_meeting()
+        return meeting, now_and_next(meeting, self.clock())
+
+    async def suggest_talks(self, query: str, limit: int = 25) -> list[Talk]:
+        """Talks matching what the user typed so far."""
+        return search_talks(await self.active_meeting(), query, limit)
+
+    async def find_talk(self, query: str) -> tuple[Meeting, Talk]:
+        """The talk a `talk` option names: its key (from autocomplete) or a unique match."""
+        meeting = await self.active_meeting()
+        talk = meeting.talk(query.strip())
+        if talk is None:
+            matches = search_talks(meeting, query)
+            exact = [t for t in matches if fold(t.title) == fold(query.strip())]
+            if len(exact) == 1 or len(matches) == 1:
+                talk = (exact or matches)[0]
+        if talk is None:
+            raise UnknownTalk(query)
+        return meeting, talk

@@ -1,0 +1,124 @@
+"""The registration desk: the writes that take or free seats queue here and commit together.
+
+When 1,000 people register in the same second, one transaction each would mean 1,000 commits in
+a row (and 1,000 disk flushes on PostgreSQL) behind the meeting's lock. The desk instead runs
+everything queued so far in one transaction, in arrival order, so seats still go first come,
+first served; when it is quiet a batch is one request and costs what a lone transaction did.
+
+A refusal (registration closed, remote places full) is its request's alone. If a batch fails
+as a whole, nothing of it was written: an unreachable database fails every request in it, with
+the error the user is told about; any other error sends its requests through again one by one,
+so that one request's problem never becomes another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.programme.model import Meeting
+from bot.registration import seating
+from bot.store.db import Database, is_unavailable
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 100
+
+
+@dataclass(eq=False)
+class _Pending:
+    meeting: Meeting
+    job: seating.Job
+    user_id: int | None
+    future: asyncio.Future[Any] = field(repr=False)
+
+
+class RegistrationDesk:
+    """Queues seat-changing jobs and runs them in shared transactions, in order."""
+
+    def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        # Awaited when a run of the queue starts, which then drains it: the bot lets its
+        # acknowledgements go first, and a steady stream of requests still flows.
+        self.settle: Callable[[], Awaitable[None]] | None = None
+        self.batches = 0  # transactions run so far
+        self._queue: deque[_Pending] = deque()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def submit(self, meeting: Meeting, job: seating.Job, user_id: int | None = None) -> Any:
+        """Run `job(seating)` in the next batch; its result, or its refusal raised."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(meeting, job, user_id, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name="amphi-registration-desk")
+        return await future
+
+    async def _work(self) -> None:
+        batch: list[_Pending] = []
+        try:
+            if self.settle is not None:
+                await self.settle()
+            while self._queue:
+                batch = self._next_batch()
+                results = await self._results(batch)
+                for pending, result in zip(batch, results, strict=True):
+                    if pending.future.done():  # the waiting command was cancelled
+                        continue
+                    if isinstance(result, BaseException):
+                        pending.future.set_exception(result)
+                    else:
+                        pending.future.set_result(result)
+        except BaseException as error:
+            # Stopped (the bot is closing) or broken: nobody may wait for ever.
+            for pending in [*batch, *self._queue]:
+                if pending.future.done():
+                    continue
+                if isinstance(error, Exception):
+                    pending.future.set_exception(error)
+                else:
+                    pending.future.cancel()
+            self._queue.clear()
+            raise
+
+    async def _results(self, batch: list[_Pending]) -> list[Any]:
+        try:
+            return await self._run(batch)
+        except Exception as error:
+            if len(batch) == 1 or is_unavailable(error):
+                return [error] * len(batch)
+            log.warning(
+                "A batch of %d registrations failed; retrying each alone: %r", len(batch), error
+            )
+            return [await self._run_alone(pending) for pending in batch]
+
+    def _next_batch(self) -> list[_Pending]:
+        """The oldest requests, up to `max_batch`, all for the same meeting."""
+        first = self._queue.popleft()
+        batch = [first]
+        while self._queue and len(batch) < self.max_batch:
+            if self._queue[0].meeting.slug != first.meeting.slug:
+                break
+            batch.append(self._queue.popleft())
+        return batch
+
+    async def _run(self, batch: list[_Pending]) -> list[Any]:
+        self.batches += 1
+        return await self.db.run(
+            seating.run_batch,
+            meeting=batch[0].meeting,
+            jobs=[p.job for p in batch],
+            user_ids=[p.user_id for p in batch if p.user_id is not None],
+            write=True,
+        )
+
+    async def _run_alone(self, pending: _Pending) -> Any:
+        try:
+            [result] = await self._run([pending])
+        except Exception as error:
+            return error
+        return result

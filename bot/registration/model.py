@@ -1,0 +1,222 @@
+"""Registration's domain: modes, statuses, outcomes, figures, and the refusals users may see."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.core.errors import N_, AmphiError
+
+AFFILIATION_LIMIT = 200
+DISPLAY_NAME_LIMIT = 100
+
+
+class Mode(StrEnum):
+    """How a person attends."""
+
+    IN_PERSON = "in_person"
+    REMOTE = "remote"
+
+
+class Status(StrEnum):
+    """Where a registration stands."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+
+
+class Change(StrEnum):
+    """What `/register` did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One person's registration as the commands show it."""
+
+    user_id: int
+    display_name: str
+    mode: Mode
+    status: Status
+    member: bool
+    affiliation: str
+    dm: bool
+    registered_at: datetime
+    position: int | None = None  # 1-based place on the waitlist while waitlisted
+    role_problem: str = ""
+    locale: str = ""
+
+    @property
+    def follows_remotely(self) -> bool:
+        """Remote, or waiting for a seat (the waitlist follows remotely meanwhile)."""
+        return self.attendance_role is Mode.REMOTE
+
+    @property
+    def gets_link_dms(self) -> bool:
+        """Whether the video link reaches them by DM (they follow remotely and opted in)."""
+        return self.dm and self.follows_remotely
+
+    @property
+    def attendance_role(self) -> Mode:
+        """Their role: in person with a seat; remote otherwise (the waitlist follows remotely)."""
+        if self.mode is Mode.IN_PERSON and self.status is Status.CONFIRMED:
+            return Mode.IN_PERSON
+        return Mode.REMOTE
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """What one `/register` asks for, cleaned, with the moment it was asked."""
+
+    user_id: int
+    display_name: str
+    mode: Mode
+    member: bool
+    affiliation: str | None  # None keeps the current one
+    dm: bool | None  # None keeps the current choice
+    locale: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    """The result of `/register`: the registration, what changed, who got a seat thanks to it."""
+
+    registration: Registration
+    change: Change
+    previous: Registration | None
+    promoted: tuple[Registration, ...] = ()
+    notice: bool = False  # this person had been promoted earlier and is told now
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """The result of `/unregister`."""
+
+    cancelled: Registration
+    promoted: tuple[Registration, ...] = ()
+
+
+@dataclass(frozen=True)
+class CapacityFigures:
+    """The figures of the meeting page."""
+
+    meeting_title: str
+    capacity: int
+    in_person: int
+    remote: int
+    waitlist: int
+    members: int
+    non_members: int
+    remote_capacity: int | None
+    is_open: bool
+    closes_at: datetime | None  # when it closes (or closed) by itself; None: an organizer decided
+    role_problems: int = 0
+
+    @property
+    def seats_left(self) -> int:
+        """Seats still free in the room."""
+        return max(self.capacity - self.in_person, 0)
+
+    @property
+    def registered(self) -> int:
+        """Everyone registered, waitlist included."""
+        return self.in_person + self.remote + self.waitlist
+
+
+def wants_link_now(outcome: RegistrationOutcome) -> bool:
+    """Whether this change just made the person one who receives the video link by DM."""
+    before = outcome.previous
+    return outcome.registration.gets_link_dms and not (before and before.gets_link_dms)
+
+
+class RegistrationClosed(AmphiError):
+    """Registration is closed."""
+
+    def __init__(self, closed_at: datetime | None) -> None:
+        if closed_at is None:
+            super().__init__(
+                N_(
+                    "Registration is closed for this meeting. If you think you should be "
+                    "registered, please contact an organizer."
+                )
+            )
+        else:
+            super().__init__(
+                N_(
+                    "Registration closed on {closed_at}. If you think you should be "
+                    "registered, please contact an organizer."
+                ),
+                closed_at=f"<t:{int(closed_at.timestamp())}:f>",
+            )
+
+
+class RemoteFull(AmphiError):
+    """The remote places are all taken."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "All remote places are taken. You can still register in person (mode: in "
+                "person), or ask an organizer about more remote places."
+            )
+        )
+
+
+class NotRegistered(AmphiError):
+    """`/unregister` or `/my-registration` by someone without a registration."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("You are not registered for this meeting. Use /register to sign up."))
+
+
+class AffiliationTooLong(AmphiError):
+    """An affiliation over the limit."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            N_(
+                "Your affiliation is {length} characters long; please shorten it to "
+                "{limit} characters at most and run /register again."
+            ),
+            length=length,
+            limit=AFFILIATION_LIMIT,
+        )
+
+
+class InvalidCapacity(AmphiError):
+    """A capacity that makes no sense."""
+
+    def __init__(self, seats: int) -> None:
+        super().__init__(
+            N_("The capacity must be a whole number of seats from 0 to 100000, not {seats}."),
+            seats=seats,
+        )
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Trimmed, single-line, without control or invisible formatting characters."""
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\r\n\t":
+            kept.append(" ")
+        elif category in {"Cc", "Cf", "Co", "Cs"}:
+            continue
+        else:
+            kept.append(ch)
+    cleaned = " ".join("".join(kept).split())
+    return cleaned[:limit] if limit else cleaned
+
+
+def clean_affiliation(text: str | None) -> str:
+    """The affiliation as stored, or AffiliationTooLong."""
+    cleaned = clean_text(text or "", 0)
+    if len(cleaned) > AFFILIATION_LIMIT:
+        raise AffiliationTooLong(len(cleaned))
+    return cleaned

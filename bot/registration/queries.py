@@ -1,0 +1,214 @@
+"""Registration reads, and the small writes that take or free no seat.
+
+The writes that do (register, unregister, capacity, opening) are in `bot.store.seating`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.programme.model import Meeting
+from bot.programme.queries import meeting_id as meeting_id_of
+from bot.registration.model import (
+    CapacityFigures,
+    Mode,
+    Registration,
+    Status,
+)
+from bot.store.models import RegistrationControlRow, RegistrationRow
+
+
+def _meeting_id(session: Session, meeting: Meeting) -> int:
+    return meeting_id_of(session, meeting.slug)
+
+
+def lock_control(session: Session, meeting: Meeting) -> RegistrationControlRow:
+    """The meeting's control row, locked until the transaction ends."""
+    meeting_id = _meeting_id(session, meeting)
+    return session.exec(
+        select(RegistrationControlRow)
+        .where(RegistrationControlRow.meeting_id == meeting_id)
+        .with_for_update()
+    ).one()
+
+
+def capacity_of(control: RegistrationControlRow, meeting: Meeting) -> int:
+    """Seats in the room: the organizers' figure, else the meeting file's."""
+    return meeting.capacity if control.capacity is None else control.capacity
+
+
+def is_open(control: RegistrationControlRow, meeting: Meeting, now: datetime) -> bool:
+    """Whether registration is open at `now`: the organizers' decision, else until the deadline."""
+    if control.state == "open":
+        return True
+    if control.state == "closed":
+        return False
+    return now < meeting.registration_deadline
+
+
+def count(session: Session, meeting_id: int, *, mode: Mode, status: Status) -> int:
+    """Registrations of a meeting in one mode and status."""
+    return session.exec(
+        select(func.count())
+        .select_from(RegistrationRow)
+        .where(RegistrationRow.meeting_id == meeting_id)
+        .where(RegistrationRow.mode == mode.value)
+        .where(RegistrationRow.status == status.value)
+    ).one()
+
+
+def position_of(session: Session, row: RegistrationRow) -> int | None:
+    """A waitlisted registration's 1-based place in line; None for everyone else."""
+    if row.status != Status.WAITLISTED.value:
+        return None
+    ahead = session.exec(
+        select(func.count())
+        .select_from(RegistrationRow)
+        .where(RegistrationRow.meeting_id == row.meeting_id)
+        .where(RegistrationRow.status == Status.WAITLISTED.value)
+        .where(col(RegistrationRow.queue_number) < row.queue_number)
+    ).one()
+    return ahead + 1
+
+
+def _row(session: Session, meeting_id: int, user_id: int) -> RegistrationRow | None:
+    return session.exec(
+        select(RegistrationRow)
+        .where(RegistrationRow.meeting_id == meeting_id)
+        .where(RegistrationRow.user_id == user_id)
+    ).first()
+
+
+def view(row: RegistrationRow, position: int | None = None) -> Registration:
+    """A registration as the commands show it."""
+    return Registration(
+        user_id=row.user_id,
+        display_name=row.display_name,
+        mode=Mode(row.mode),
+        status=Status(row.status),
+        member=row.member,
+        affiliation=row.affiliation,
+        dm=row.dm,
+        registered_at=row.registered_at,
+        position=position,
+        role_problem=row.role_problem,
+        locale=row.locale,
+    )
+
+
+def mine(session: Session, *, meeting: Meeting, user_id: int) -> tuple[Registration, bool] | None:
+    """A registration with its waitlist position, and whether a promotion notice was pending."""
+    row = _row(session, _meeting_id(session, meeting), user_id)
+    if row is None:
+        return None
+    notice = row.notice_pending
+    if notice:
+        row.notice_pending = False
+        session.add(row)
+    return view(row, position_of(session, row)), notice
+
+
+def figures(session: Session, *, meeting: Meeting, now: datetime) -> CapacityFigures:
+    """The figures of the meeting page, counted now."""
+    meeting_id = _meeting_id(session, meeting)
+    control = session.get(RegistrationControlRow, meeting_id)
+    assert control is not None
+    counts = {
+        (mode, status, member): n
+        for mode, status, member, n in session.exec(
+            select(
+                RegistrationRow.mode,
+                RegistrationRow.status,
+                RegistrationRow.member,
+                func.count(),
+            )
+            .where(RegistrationRow.meeting_id == meeting_id)
+            .group_by(RegistrationRow.mode, RegistrationRow.status, RegistrationRow.member)
+        )
+    }
+
+    def total(**where: object) -> int:
+        keys = ("mode", "status", "member")
+        return sum(
+            n
+            for key, n in counts.items()
+            if all(where.get(k, v) == v for k, v in zip(keys, key, strict=True))
+        )
+
+    open_now = is_open(control, meeting, now)
+    role_problems = session.exec(
+        select(func.count())
+        .select_from(RegistrationRow)
+        .where(RegistrationRow.meeting_id == meeting_id)
+        .where(RegistrationRow.role_problem != "")
+    ).one()
+    return CapacityFigures(
+        meeting_title=meeting.title,
+        capacity=capacity_of(control, meeting),
+        in_person=total(mode="in_person", status="confirmed"),
+        remote=total(mode="remote"),
+        waitlist=total(status="waitlisted"),
+        members=total(member=True),
+        non_members=total(member=False),
+        remote_capacity=meeting.remote_capacity,
+        is_open=open_now,
+        closes_at=meeting.registration_deadline if control.state == "auto" else None,
+        role_problems=role_problems,
+    )
+
+
+def all_registrations(session: Session, *, meeting: Meeting) -> list[Registration]:
+    """Confirmed in person, the waitlist in order, then remote; each group by registration time."""
+    meeting_id = _meeting_id(session, meeting)
+    rows = session.exec(
+        select(RegistrationRow)
+        .where(RegistrationRow.meeting_id == meeting_id)
+        .order_by(col(RegistrationRow.registered_at), col(RegistrationRow.id))
+    ).all()
+    confirmed = [r for r in rows if r.mode == "in_person" and r.status == "confirmed"]
+    waiting = sorted((r for r in rows if r.status == "waitlisted"), key=lambda r: r.queue_number)
+    remote = [r for r in rows if r.mode == "remote"]
+    return (
+        [view(r) for r in confirmed]
+        + [view(r, i) for i, r in enumerate(waiting, start=1)]
+        + [view(r) for r in remote]
+    )
+
+
+def lookup(session: Session, *, meeting: Meeting, user_id: int) -> Registration | None:
+    """A registration with its waitlist position, changing nothing."""
+    row = _row(session, _meeting_id(session, meeting), user_id)
+    return None if row is None else view(row, position_of(session, row))
+
+
+def mark_told(session: Session, *, meeting: Meeting, user_id: int) -> None:
+    """The promotion notice reached the person."""
+    row = _row(session, _meeting_id(session, meeting), user_id)
+    if row is not None:
+        row.notice_pending = False
+        session.add(row)
+
+
+def note_role_problem(session: Session, *, meeting: Meeting, user_id: int, problem: str) -> None:
+    """Record (or clear) why the member's attendance role could not be set."""
+    row = _row(session, _meeting_id(session, meeting), user_id)
+    if row is not None:
+        row.role_problem = problem
+        session.add(row)
+
+
+def get_panel(session: Session, *, meeting: Meeting) -> tuple[int | None, int | None]:
+    """The live capacity panel's channel and message ids."""
+    control = session.get(RegistrationControlRow, _meeting_id(session, meeting))
+    assert control is not None
+    return control.panel_channel_id, control.panel_message_id
+
+
+def set_panel(session: Session, *, meeting: Meeting, channel_id: int, message_id: int) -> None:
+    """Remember the live capacity panel."""
+    control = lock_control(session, meeting)
+    control.panel_channel_id, control.panel_message_id = channel_id, message_id
+    session.add(control)

@@ -1,0 +1,302 @@
+"""The transactions that take or free seats, run in batches by the registration desk.
+
+A batch first locks the meeting's control row, so seats are counted and taken by one transaction
+at a time (a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite); the unique (meeting, user)
+constraint forbids a second registration of the same person. Within a batch the requests apply
+in arrival order, and the seat counts are read once and kept as each new registration lands, so
+a burst costs a few statements per batch rather than several per person.
+
+Every job raises its refusal (an AmphiError) before it writes anything: a refused request is
+refused alone and the rest of its batch commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, inspect
+from sqlmodel import Session, col, select
+
+from bot.core.errors import AmphiError
+from bot.programme.model import Meeting
+from bot.registration.model import (
+    Cancellation,
+    CapacityFigures,
+    Change,
+    Mode,
+    NotRegistered,
+    Registration,
+    RegistrationClosed,
+    RegistrationOutcome,
+    RegistrationRequest,
+    RemoteFull,
+    Status,
+)
+from bot.registration.queries import (
+    capacity_of,
+    count,
+    figures,
+    is_open,
+    lock_control,
+    position_of,
+    view,
+)
+from bot.store.models import RegistrationRow
+
+Job = Callable[["Seating"], Any]
+
+
+@dataclass
+class _Tally:
+    """Seat counts of one meeting, read once per batch and kept as new registrations land."""
+
+    seated: int  # in person, confirmed
+    waiting: int
+    last_queue_number: int
+    remote: int
+
+    @classmethod
+    def read(cls, session: Session, meeting_id: int) -> _Tally:
+        counts = dict.fromkeys(("seated", "waiting", "remote"), 0)
+        for mode, status, n in session.exec(
+            select(RegistrationRow.mode, RegistrationRow.status, func.count())
+            .where(RegistrationRow.meeting_id == meeting_id)
+            .group_by(RegistrationRow.mode, RegistrationRow.status)
+        ):
+            if status == Status.WAITLISTED.value:
+                counts["waiting"] += n
+            elif mode == Mode.IN_PERSON.value:
+                counts["seated"] += n
+            else:
+                counts["remote"] += n
+        last = session.exec(
+            select(func.max(RegistrationRow.queue_number)).where(
+                RegistrationRow.meeting_id == meeting_id
+            )
+        ).one()
+        return cls(last_queue_number=last or 0, **counts)
+
+
+class Seating:
+    """One locked transaction over a meeting's seats; its methods are the desk's jobs."""
+
+    def __init__(self, session: Session, meeting: Meeting) -> None:
+        self.session = session
+        self.meeting = meeting
+        self.control = lock_control(session, meeting)
+        self.meeting_id = self.control.meeting_id
+        self._rows: dict[int, RegistrationRow | None] = {}
+        self._tally: _Tally | None = None
+
+    @property
+    def capacity(self) -> int:
+        """Seats in the room: the organizers' figure, else the meeting file's."""
+        return capacity_of(self.control, self.meeting)
+
+    def load_rows(self, user_ids: Sequence[int]) -> None:
+        """Read the registrations of everyone in the batch with one statement."""
+        wanted = set(user_ids) - self._rows.keys()
+        if not wanted:
+            return
+        self._rows.update(dict.fromkeys(wanted))
+        for row in self.session.exec(
+            select(RegistrationRow)
+            .where(RegistrationRow.meeting_id == self.meeting_id)
+            .where(col(RegistrationRow.user_id).in_(wanted))
+        ):
+            self._rows[row.user_id] = row
+
+    def _row(self, user_id: int) -> RegistrationRow | None:
+        self.load_rows([user_id])
+        return self._rows[user_id]
+
+    def _forget_tally(self) -> None:
+        # After a change counted with queries, the next new registration reads the counts again.
+        self._tally = None
+
+    # ----- jobs -----------------------------------------------------------------------------
+    def register(self, request: RegistrationRequest) -> RegistrationOutcome:
+        """Register someone, or change their details; takes or frees a seat."""
+        control = self.control
+        if not is_open(control, self.meeting, request.at):
+            closed = control.state == "closed"
+            raise RegistrationClosed(
+                control.changed_at if closed else self.meeting.registration_deadline
+            )
+        row = self._row(request.user_id)
+        if row is None:
+            return self._create(request)
+        return self._change(row, request)
+
+    def _create(self, request: RegistrationRequest) -> RegistrationOutcome:
+        tally = self._tally = self._tally or _Tally.read(self.session, self.meeting_id)
+        row = RegistrationRow(
+            meeting_id=self.meeting_id,
+            user_id=request.user_id,
+            display_name=request.display_name,
+            mode=request.mode.value,
+            status=Status.CONFIRMED.value,
+            member=request.member,
+            affiliation=request.affiliation or "",
+            dm=bool(request.dm),
+            locale=request.locale,
+            registered_at=request.at,
+            updated_at=request.at,
+        )
+        position = None
+        remote_capacity = self.meeting.remote_capacity
+        if request.mode is Mode.REMOTE:
+            if remote_capacity is not None and tally.remote >= remote_capacity:
+                raise RemoteFull()
+            tally.remote += 1
+        elif tally.seated < self.capacity:
+            tally.seated += 1
+        else:
+            tally.waiting += 1
+            tally.last_queue_number += 1
+            row.status, row.queue_number = Status.WAITLISTED.value, tally.last_queue_number
+            position = tally.waiting  # the new number is the highest: everyone else is ahead
+        self.session.add(row)
+        self._rows[request.user_id] = row
+        return RegistrationOutcome(
+            registration=view(row, position), change=Change.CREATED, previous=None
+        )
+
+    def _change(self, row: RegistrationRow, request: RegistrationRequest) -> RegistrationOutcome:
+        self._forget_tally()
+        session = self.session
+        previous = view(row, position_of(session, row))
+        notice = row.notice_pending
+        affiliation = row.affiliation if request.affiliation is None else request.affiliation
+        dm = row.dm if request.dm is None else request.dm
+        mode = request.mode
+        same = (row.mode, row.member, row.affiliation, row.dm, row.display_name) == (
+            mode.value,
+            request.member,
+            affiliation,
+            dm,
+            request.display_name,
+        )
+        if row.mode != mode.value:
+            if mode is Mode.REMOTE:
+                self._check_remote_room()
+                row.status, row.queue_number = Status.CONFIRMED.value, None
+            else:
+                self._seat_or_queue(row)
+            row.mode = mode.value
+        row.member, row.affiliation, row.dm = request.member, affiliation, dm
+        row.display_name = request.display_name
+        row.locale = request.locale or row.locale
+        row.notice_pending = False
+        if not same:
+            row.updated_at = request.at
+        session.add(row)
+        had_a_seat = previous.attendance_role is Mode.IN_PERSON
+        freed_a_seat = had_a_seat and row.mode != Mode.IN_PERSON.value
+        return RegistrationOutcome(
+            registration=view(row, position_of(session, row)),
+            change=Change.UNCHANGED if same else Change.UPDATED,
+            previous=previous,
+            promoted=self._promote(request.at) if freed_a_seat else (),
+            notice=notice,
+        )
+
+    def unregister(self, user_id: int, now: datetime) -> Cancellation:
+        """Delete a registration; a freed seat goes to the first in line."""
+        row = self._row(user_id)
+        if row is None:
+            raise NotRegistered()
+        self._forget_tally()
+        cancelled = view(row, position_of(self.session, row))
+        if inspect(row).pending:  # registered earlier in this same batch: never written
+            self.session.expunge(row)
+        else:
+            self.session.delete(row)
+        self._rows[user_id] = None
+        return Cancellation(cancelled=cancelled, promoted=self._promote(now))
+
+    def set_state(self, state: str, by: int, now: datetime) -> CapacityFigures:
+        """Open or close registration (an organizer's decision, kept with who and when)."""
+        control = self.control
+        control.state, control.changed_by, control.changed_at = state, by, now
+        self.session.add(control)
+        self.session.flush()
+        return figures(self.session, meeting=self.meeting, now=now)
+
+    def set_capacity(
+        self, seats: int, by: int, now: datetime
+    ) -> tuple[CapacityFigures, tuple[Registration, ...]]:
+        """Change the room's capacity; seats freed by a raise go to the waitlist at once.
+
+        Lowering it below the confirmed count bumps nobody: the waitlist just waits longer.
+        """
+        self._forget_tally()
+        control = self.control
+        control.capacity, control.changed_by, control.changed_at = seats, by, now
+        self.session.add(control)
+        promoted = self._promote(now)
+        return figures(self.session, meeting=self.meeting, now=now), promoted
+
+    # ----- counted with queries -------------------------------------------------------------
+    def _seat_or_queue(self, row: RegistrationRow) -> None:
+        """Give `row` (in person, not yet counted) a free seat, else the end of the line."""
+        taken = count(self.session, self.meeting_id, mode=Mode.IN_PERSON, status=Status.CONFIRMED)
+        if taken < self.capacity:
+            row.status, row.queue_number = Status.CONFIRMED.value, None
+            return
+        last = self.session.exec(
+            select(func.max(RegistrationRow.queue_number)).where(
+                RegistrationRow.meeting_id == self.meeting_id
+            )
+        ).one()
+        row.status, row.queue_number = Status.WAITLISTED.value, (last or 0) + 1
+
+    def _check_remote_room(self) -> None:
+        limit = self.meeting.remote_capacity
+        if limit is None:
+            return
+        if count(self.session, self.meeting_id, mode=Mode.REMOTE, status=Status.CONFIRMED) >= limit:
+            raise RemoteFull()
+
+    def _promote(self, now: datetime) -> tuple[Registration, ...]:
+        """Seat the first in line while seats are free; each promoted person is to be told."""
+        session = self.session
+        session.flush()
+        taken = count(session, self.meeting_id, mode=Mode.IN_PERSON, status=Status.CONFIRMED)
+        free = self.capacity - taken
+        if free <= 0:
+            return ()
+        first_in_line = session.exec(
+            select(RegistrationRow)
+            .where(RegistrationRow.meeting_id == self.meeting_id)
+            .where(RegistrationRow.status == Status.WAITLISTED.value)
+            .order_by(col(RegistrationRow.queue_number))
+            .limit(free)
+        )
+        promoted = []
+        for row in first_in_line:
+            row.status, row.queue_number = Status.CONFIRMED.value, None
+            row.notice_pending = True
+            row.updated_at = now
+            session.add(row)
+            promoted.append(view(row))
+        session.flush()
+        return tuple(promoted)
+
+
+def run_batch(
+    session: Session, *, meeting: Meeting, jobs: Sequence[Job], user_ids: Sequence[int] = ()
+) -> list[Any]:
+    """Run `jobs` in order in this transaction; each one's result, or its refusal."""
+    seating = Seating(session, meeting)
+    seating.load_rows(user_ids)
+    results: list[Any] = []
+    for job in jobs:
+        try:
+            results.append(job(seating))
+        except AmphiError as refusal:
+            results.append(refusal)
+    return results

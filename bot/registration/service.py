@@ -1,0 +1,144 @@
+"""Registration: seats in the room, the waitlist, remote attendance, opening and closing.
+
+Every change of seats goes through the registration desk, whose transactions first lock the
+meeting's control row, so the room is never overbooked whatever the concurrency (see
+`bot.store.seating`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from bot.core.clock import Clock
+from bot.programme.model import Meeting
+from bot.programme.service import ProgrammeService
+from bot.registration import queries as store
+from bot.registration.desk import RegistrationDesk
+from bot.registration.model import (
+    DISPLAY_NAME_LIMIT,
+    Cancellation,
+    CapacityFigures,
+    InvalidCapacity,
+    Mode,
+    NotRegistered,
+    Registration,
+    RegistrationOutcome,
+    RegistrationRequest,
+    clean_affiliation,
+    clean_text,
+)
+from bot.registration.seating import Seating
+from bot.store.db import Database
+
+
+class RegistrationService:
+    """Registration for the active meeting."""
+
+    def __init__(self, db: Database, programme: ProgrammeService, clock: Clock) -> None:
+        self.db = db
+        self.programme = programme
+        self.clock = clock
+        self.desk = RegistrationDesk(db)
+
+    async def _meeting(self) -> Meeting:
+        return await self.programme.active_meeting()
+
+    async def register(
+        self,
+        *,
+        user_id: int,
+        display_name: str,
+        mode: Mode,
+        member: bool,
+        affiliation: str | None = None,
+        dm: bool | None = None,
+        locale: str = "",
+    ) -> RegistrationOutcome:
+        """Register, or change the details of a registration."""
+        request = RegistrationRequest(
+            user_id=user_id,
+            display_name=clean_text(display_name, DISPLAY_NAME_LIMIT) or str(user_id),
+            mode=Mode(mode),
+            member=member,
+            affiliation=None if affiliation is None else clean_affiliation(affiliation),
+            dm=dm,
+            locale=locale[:10],
+            at=self.clock(),
+        )
+        job = functools.partial(Seating.register, request=request)
+        return await self.desk.submit(await self._meeting(), job, user_id)
+
+    async def unregister(self, *, user_id: int) -> Cancellation:
+        """Cancel a registration (its details are deleted); the first in line gets the seat."""
+        job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
+        return await self.desk.submit(await self._meeting(), job, user_id)
+
+    async def mine(self, *, user_id: int) -> tuple[Registration, bool]:
+        """A person's registration, and whether they are told now of an earlier promotion."""
+        meeting = await self._meeting()
+        found = await self.db.run(store.mine, meeting=meeting, user_id=user_id, write=True)
+        if found is None:
+            raise NotRegistered()
+        return found
+
+    async def figures(self) -> CapacityFigures:
+        """The capacity figures of the active meeting."""
+        meeting = await self._meeting()
+        return await self.db.run(store.figures, meeting=meeting, now=self.clock())
+
+    async def set_state(self, *, is_open: bool, by: int) -> CapacityFigures:
+        """Open or close registration by an organizer's decision."""
+        state = "open" if is_open else "closed"
+        job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
+        return await self.desk.submit(await self._meeting(), job)
+
+    async def set_capacity(
+        self, *, seats: int, by: int
+    ) -> tuple[CapacityFigures, tuple[Registration, ...]]:
+        """Change the room's capacity; raising it promotes from the waitlist at once."""
+        if not 0 <= seats <= 100_000:
+            raise InvalidCapacity(seats)
+        job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
+        return await self.desk.submit(await self._meeting(), job)
+
+    async def all_registrations(self, meeting: Meeting | None = None) -> list[Registration]:
+        """Every registration (of the active meeting by default): confirmed, waitlist, remote."""
+        meeting = meeting or await self._meeting()
+        return await self.db.run(store.all_registrations, meeting=meeting)
+
+    async def lookup(self, *, user_id: int) -> Registration | None:
+        """A person's registration, read only."""
+        meeting = await self._meeting()
+        return await self.db.run(store.lookup, meeting=meeting, user_id=user_id)
+
+    async def mark_told(self, *, user_id: int) -> None:
+        """A promoted person was told by DM."""
+        meeting = await self._meeting()
+        await self.db.run(store.mark_told, meeting=meeting, user_id=user_id, write=True)
+
+    async def note_role_problem(self, *, user_id: int, problem: str) -> None:
+        """Keep, for the organizers, why a member's role could not be changed ('' clears it)."""
+        meeting = await self._meeting()
+        await self.db.run(
+            store.note_role_problem,
+            meeting=meeting,
+            user_id=user_id,
+            problem=problem[:200],
+            write=True,
+        )
+
+    async def panel(self) -> tuple[int | None, int | None]:
+        """The channel and message of the live capacity panel, if one was posted."""
+        meeting = await self._meeting()
+        return await self.db.run(store.get_panel, meeting=meeting)
+
+    async def set_panel(self, *, channel_id: int, message_id: int) -> None:
+        """Remember the live capacity panel."""
+        meeting = await self._meeting()
+        await self.db.run(
+            store.set_panel,
+            meeting=meeting,
+            channel_id=channel_id,
+            message_id=message_id,
+            write=True,
+        )

@@ -1,0 +1,113 @@
+"""The questions' persistent buttons: their state lives in the custom_id, so they keep working
+after a restart (`bot.add_dynamic_items`). Each hands its click to the questions cog."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Protocol
+
+import discord
+
+from bot.client import report_error
+
+if TYPE_CHECKING:
+    from cogs.questions.cog import QuestionsCog
+
+COG_NAME = "QuestionsCog"
+
+
+class ClickHandler(Protocol):
+    """What a button calls on the cog."""
+
+    async def __call__(self, interaction: discord.Interaction, question_id: int) -> None: ...
+
+
+async def _handle(interaction: discord.Interaction, action: str, question_id: int) -> None:
+    """Run the cog's handler; any error becomes the polite or apologetic ephemeral reply."""
+    cog: QuestionsCog | None = interaction.client.get_cog(COG_NAME)  # type: ignore[attr-defined]
+    try:
+        if cog is None:
+            raise RuntimeError(f"{COG_NAME} is not loaded; cannot {action} question {question_id}")
+        handler: ClickHandler = getattr(cog, f"on_{action}")
+        await handler(interaction, question_id)
+    except Exception as error:  # discord.py would only log a dynamic item's error
+        await report_error(interaction, error)
+
+
+def _button(
+    action: str, question_id: int, label: str, style: discord.ButtonStyle
+) -> discord.ui.Button[Any]:
+    return discord.ui.Button(label=label, style=style, custom_id=f"amphi:q:{action}:{question_id}")
+
+
+class ApproveButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"amphi:q:approve:(?P<id>\d+)"
+):
+    """Approve a pending question (moderators)."""
+
+    def __init__(self, question_id: int, label: str = "Approve") -> None:
+        super().__init__(_button("approve", question_id, label, discord.ButtonStyle.success))
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ApproveButton:
+        return cls(int(match["id"]), getattr(item, "label", None) or "Approve")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _handle(interaction, "approve", self.question_id)
+
+
+class RejectButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"amphi:q:reject:(?P<id>\d+)"
+):
+    """Reject a pending question (moderators)."""
+
+    def __init__(self, question_id: int, label: str = "Reject") -> None:
+        super().__init__(_button("reject", question_id, label, discord.ButtonStyle.danger))
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RejectButton:
+        return cls(int(match["id"]), getattr(item, "label", None) or "Reject")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _handle(interaction, "reject", self.question_id)
+
+
+class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amphi:q:vote:(?P<id>\d+)"):
+    """Upvote an approved question, or take the upvote back (everyone)."""
+
+    def __init__(self, question_id: int, label: str = "▲") -> None:
+        super().__init__(_button("vote", question_id, label, discord.ButtonStyle.primary))
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> UpvoteButton:
+        return cls(int(match["id"]), getattr(item, "label", None) or "▲")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await _handle(interaction, "vote", self.question_id)
+
+
+DYNAMIC_ITEMS = (ApproveButton, RejectButton, UpvoteButton)
+
+
+def moderation_view(question_id: int, approve: str, reject: str) -> discord.ui.View:
+    """Approve and Reject, for the moderation channel."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ApproveButton(question_id, approve))
+    view.add_item(RejectButton(question_id, reject))
+    return view
+
+
+def upvote_view(question_id: int, label: str) -> discord.ui.View:
+    """The Upvote toggle with its count, for the public post."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(UpvoteButton(question_id, label))
+    return view

@@ -1,0 +1,281 @@
+"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and the buttons' work."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import reader
+from bot.core.config import Settings
+from bot.core.errors import AmphiError
+from bot.core.permissions import Standing
+from bot.posts.planner import PlannedPost, PostKind
+from bot.posts.scheduler import PostScheduler
+from bot.questions.model import AlreadyDecided, QaState
+from bot.questions.render import (
+    approve_label,
+    ask_ack,
+    moderation_text,
+    next_question_text,
+    qa_state_text,
+    question_list,
+    reject_label,
+    speaker_linked_text,
+)
+from bot.questions.service import QuestionService
+from cogs.common import (
+    CHOICE_NAME_LIMIT,
+    ensure_standing,
+    only,
+    privileged_group,
+    send_cards,
+    talk_choices,
+)
+from cogs.questions.buttons import DYNAMIC_ITEMS, moderation_view
+from cogs.questions.relay import DigestReport, QuestionRelay
+
+log = logging.getLogger(__name__)
+
+
+class QuestionsCog(commands.Cog):
+    """Audience questions: asked, moderated, voted on, taken by the chair, sent to speakers."""
+
+    qa = privileged_group(
+        "qa",
+        "Moderators: the questions of a talk",
+        Standing.MODERATOR,
+    )
+    speaker = privileged_group(
+        "speaker",
+        "Organizers: the speakers' Discord accounts",
+        Standing.ORGANIZER,
+    )
+
+    def __init__(
+        self,
+        bot: commands.Bot,
+        settings: Settings,
+        service: QuestionService,
+        posts: PostScheduler | None = None,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.service = service
+        self.posts = posts
+        self.relay = QuestionRelay(bot, settings, service)
+
+    async def cog_load(self) -> None:
+        # The buttons' state is in their custom_id: old messages keep working after a restart.
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        if self.posts is not None:
+            self.posts.handle(PostKind.QA_THREAD, self._open_thread_post)
+            self.posts.handle(PostKind.QA_DIGEST, self._digest_post)
+
+    async def _open_thread_post(self, post: PlannedPost, late: bool) -> int | None:
+        return await self.open_thread(post.target)
+
+    async def _digest_post(self, post: PlannedPost, late: bool) -> None:
+        report = await self.send_digest(post.target)
+        log.info("Digest of %s: %s", post.target, report)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    # ----- for the scheduler ---------------------------------------------------------------
+    async def open_thread(self, talk_key: str) -> int | None:
+        """Create the talk's Q&A thread if it has none (at the talk's start); its id."""
+        return await self.relay.open_thread(talk_key)
+
+    async def send_digest(self, talk_key: str) -> DigestReport:
+        """DM the linked speakers the talk's unanswered approved questions (at the talk's end)."""
+        return await self.relay.send_digest(talk_key)
+
+    # ----- attendees ---------------------------------------------------------------------------
+    @app_commands.command(name="ask", description="Ask the speaker a question")
+    @app_commands.describe(
+        question="Your question (up to 500 characters)",
+        talk="The talk it is about (default: the talk on now)",
+        anonymous="Hide your name from everyone but the moderators",
+    )
+    @app_commands.guild_only()
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        talk: str | None = None,
+        anonymous: bool | None = None,
+    ):
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        asked = await self.service.ask(
+            user_id=interaction.user.id,
+            display_name=interaction.user.display_name,
+            text=question,
+            talk=talk,
+            anonymous=bool(anonymous),
+            locale=interaction.locale.value,
+        )
+        try:
+            await self.relay.post_for_moderation(interaction.guild, asked)
+        except Exception:
+            await self.service.withdraw(question_id=asked.id)  # no moderator would ever see it
+            raise
+        await interaction.followup.send(
+            ask_ack(asked, reader(interaction)), ephemeral=True, suppress_embeds=True
+        )
+
+    @app_commands.command(name="questions", description="Approved questions, most votes first")
+    @app_commands.describe(talk="The talk (default: the talk on now)")
+    @app_commands.guild_only()
+    async def questions(self, interaction: discord.Interaction, talk: str | None = None):
+        found, approved = await self.service.approved(talk)
+        guild_id = interaction.guild.id if interaction.guild else None
+        await send_cards(
+            interaction, question_list(found, approved, reader(interaction), guild_id=guild_id)
+        )
+
+    @ask.autocomplete("talk")
+    @questions.autocomplete("talk")
+    async def _talk_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await talk_choices(self.service.programme, current)
+
+    # ----- moderators ----------------------------------------------------------------------------
+    @qa.command(name="next", description="The most-voted unanswered question, for the chair")
+    @app_commands.describe(talk="The talk (default: the talk on now)")
+    @only(Standing.MODERATOR)
+    async def qa_next(self, interaction: discord.Interaction, talk: str | None = None):
+        result = await self.service.next_question(talk)
+        await interaction.response.send_message(
+            next_question_text(result, reader(interaction)), ephemeral=True, suppress_embeds=True
+        )
+        if result.question is not None:
+            log.info("Question %s taken by %s", result.question.id, interaction.user.id)
+            await self.relay.mark_answered(result.question)
+
+    @qa.command(name="open", description="Take questions for a talk, whatever the time")
+    @app_commands.describe(talk="The talk")
+    @only(Standing.MODERATOR)
+    async def qa_open(self, interaction: discord.Interaction, talk: str):
+        await self._set_state(interaction, talk, QaState.OPEN)
+
+    @qa.command(name="close", description="Stop taking questions for a talk")
+    @app_commands.describe(talk="The talk")
+    @only(Standing.MODERATOR)
+    async def qa_close(self, interaction: discord.Interaction, talk: str):
+        await self._set_state(interaction, talk, QaState.CLOSED)
+
+    async def _set_state(self, interaction: discord.Interaction, talk: str, state: QaState):
+        found, window = await self.service.set_state(talk, state)
+        log.info("Questions for %s set %s by %s", found.key, state.value, interaction.user.id)
+        await interaction.response.send_message(
+            qa_state_text(found, window, reader(interaction)), ephemeral=True
+        )
+
+    @qa_next.autocomplete("talk")
+    @qa_open.autocomplete("talk")
+    @qa_close.autocomplete("talk")
+    async def _qa_talk_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await talk_choices(self.service.programme, current)
+
+    # ----- organizers ----------------------------------------------------------------------------
+    @speaker.command(name="link", description="Link a speaker's Discord account to their talk")
+    @app_commands.describe(
+        talk="The talk",
+        user="The speaker's Discord account",
+        speaker="Which speaker, when the talk has several",
+    )
+    @only(Standing.ORGANIZER)
+    async def speaker_link(
+        self,
+        interaction: discord.Interaction,
+        talk: str,
+        user: discord.User,
+        speaker: str | None = None,
+    ):
+        found, person = await self.service.link_speaker(talk=talk, user_id=user.id, speaker=speaker)
+        log.info("Speaker %r of %s linked to %s", person.name, found.key, user.id)
+        await interaction.response.send_message(
+            speaker_linked_text(found, person, user.id, reader(interaction)), ephemeral=True
+        )
+
+    @speaker_link.autocomplete("talk")
+    async def _link_talk_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await talk_choices(self.service.programme, current)
+
+    @speaker_link.autocomplete("speaker")
+    async def _speaker_autocomplete(self, interaction: discord.Interaction, current: str):
+        chosen = getattr(interaction.namespace, "talk", None)
+        if not chosen:
+            return []
+        try:
+            _meeting, found = await self.service.talk(str(chosen))
+        except AmphiError:  # an unfinished talk option: no suggestions rather than an error
+            return []
+        typed = current.casefold()
+        return [
+            app_commands.Choice(name=p.name[:CHOICE_NAME_LIMIT], value=p.name[:CHOICE_NAME_LIMIT])
+            for p in found.speakers
+            if typed in p.name.casefold()
+        ]
+
+    # ----- buttons (see cogs/question_buttons.py) ------------------------------------------------
+    async def on_approve(self, interaction: discord.Interaction, question_id: int) -> None:
+        """Approve: one decision, the card shows it, the question goes public, people are told."""
+        ensure_standing(interaction, Standing.MODERATOR)
+        try:
+            decided = await self.service.approve(question_id=question_id, by=interaction.user.id)
+        except AlreadyDecided:
+            decided = await self.service.get(question_id=question_id)
+            if not self.relay.publication_failed(decided):
+                raise
+            # Approved, but its publication failed: this press publishes it.
+        tr = self.relay.channel_reader(interaction.guild)
+        await interaction.response.edit_message(
+            content=moderation_text(decided, tr), view=None, suppress_embeds=True
+        )
+        try:
+            published = await self.relay.publish_once(question_id)
+        except Exception:
+            self.relay.failed_publications.add(question_id)
+            # Give the card its buttons back, so a moderator can publish it once it can be.
+            retry = moderation_view(question_id, approve_label(tr), reject_label(tr))
+            await interaction.edit_original_response(view=retry)
+            raise
+        if published is not None:
+            await self.relay.tell_asker(decided, published.jump_url)
+            await self.relay.tell_speakers(decided)
+
+    async def on_reject(self, interaction: discord.Interaction, question_id: int) -> None:
+        """Reject: the card shows the decision; the question leaves the queue."""
+        ensure_standing(interaction, Standing.MODERATOR)
+        question = await self.service.reject(question_id=question_id, by=interaction.user.id)
+        tr = self.relay.channel_reader(interaction.guild)
+        await interaction.response.edit_message(
+            content=moderation_text(question, tr), view=None, suppress_embeds=True
+        )
+
+    async def on_vote(self, interaction: discord.Interaction, question_id: int) -> None:
+        """Upvote toggle: the member is told where their vote stands; the label follows."""
+        outcome = await self.service.toggle_vote(
+            question_id=question_id, user_id=interaction.user.id
+        )
+        tr = reader(interaction)
+        if outcome.voted:
+            text = tr.ngettext(
+                "Your upvote counts: {count} vote.",
+                "Your upvote counts: {count} votes.",
+                outcome.votes,
+            )
+        else:
+            text = tr.ngettext(
+                "Your upvote is withdrawn: {count} vote.",
+                "Your upvote is withdrawn: {count} votes.",
+                outcome.votes,
+            )
+        await interaction.response.send_message(text, ephemeral=True)
+        if interaction.message is not None:
+            await self.relay.refresh_upvotes(
+                question_id, interaction.message.channel.id, interaction.message.id
+            )

@@ -1,0 +1,185 @@
+"""`amphi run` killed hard before a reminder, in the middle of a DM broadcast and of a burst of
+registrations: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import prepare
+from bot.core.config import load_settings
+from bot.registration.model import Mode
+from tests.conftest import ROOT
+from tests.support.harness import eventually
+
+LINK = "https://video.example/crash-test"
+MEMBERS = 200
+
+
+def meeting_file(folder: Path, start: datetime, reminder: datetime, link_dms: datetime) -> Path:
+    """A one-session meeting in UTC whose reminder and link DMs fall at the given instants."""
+    path = folder / "crash.toml"
+    path.write_text(
+        f"""
+slug = "crash-test"
+title = "Crash test"
+date = {start:%Y-%m-%d}
+timezone = "UTC"
+venue = "Here"
+capacity = 10
+registration_closes = {start:%Y-%m-%dT%H:%M:%S}Z
+
+[reminders]
+session_leads_minutes = [{(start - reminder).total_seconds() / 60}]
+talk_start = false
+remote_link_lead_minutes = {(start - link_dms).total_seconds() / 60}
+grace_minutes = 5
+
+[[sessions]]
+title = "Session 1"
+start = "{start:%H:%M}"
+end = "{start + timedelta(minutes=30):%H:%M}"
+
+  [[sessions.talks]]
+  start = "{start:%H:%M}"
+  title = "A talk"
+  speakers = [{{ name = "Ada Lovelace" }}]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def start_amphi(fake, env: dict[str, str]) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await eventually(lambda: fake.gateway.connected, timeout=30)
+    return process
+
+
+async def kill(process: asyncio.subprocess.Process) -> None:
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+
+
+async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    reminder_due = now + timedelta(seconds=9)
+    link_due = now + timedelta(seconds=22)
+    meetings = meeting_file(tmp_path, start, reminder_due, link_due)
+    database = f"sqlite:///{tmp_path / 'amphi.sqlite3'}"
+    env = {
+        **fake.subprocess_env(),
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": database,
+        "AMPHI_MEETINGS": str(meetings),
+        "REMOTE_LINK": LINK,
+        "DM_RATE": "20",
+    }
+    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+
+    # 200 remote attendees who opted in to DMs, registered before the bot starts.
+    members = [fake.add_member(f"m{i}") for i in range(MEMBERS)]
+    services = prepare(load_settings(env), clock=lambda: now)
+    try:
+        for member in members:
+            await services.registration.register(
+                user_id=member.id, display_name=member.name, mode=Mode.REMOTE, member=True, dm=True
+            )
+    finally:
+        services.close()
+
+    # 1. Killed a moment before the reminder is due; the restarted bot still posts it, once.
+    first = await start_amphi(fake, env)
+    await asyncio.sleep(max((reminder_due - datetime.now(UTC)).total_seconds() - 0.5, 0))
+    await kill(first)
+    second = await start_amphi(fake, env)
+    await eventually(lambda: len(fake.messages("announcements")) >= 1, timeout=30)
+
+    # 2. Killed in the middle of the DM broadcast; the next run finishes it, nobody twice.
+    def delivered() -> int:
+        return sum(1 for m in members if fake.dms(m))
+
+    await eventually(lambda: delivered() >= 50, timeout=60)
+    await kill(second)
+    halfway = delivered()
+    assert 50 <= halfway < MEMBERS
+    third = await start_amphi(fake, env)
+    try:
+        await eventually(lambda: delivered() == MEMBERS, timeout=60)
+        await asyncio.sleep(1.0)  # time for anything extra to arrive
+    finally:
+        await kill(third)
+
+    [reminder] = fake.messages("announcements")
+    assert "**Session 1** of Crash test starts" in reminder.content
+    assert [len(fake.dms(m)) for m in members] == [1] * MEMBERS
+    assert all(LINK in fake.dms(m)[0].content for m in members)
+
+
+BURST = 300
+KILL_SEED = 3
+
+
+async def test_a_hard_kill_mid_burst_keeps_every_answer_and_doubles_nothing(
+    fake, tmp_path: Path, database_url: str
+) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
+    env = {
+        **fake.subprocess_env(),
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": database_url,
+        "AMPHI_MEETINGS": str(meetings),
+    }
+    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    members = [fake.add_member(f"b{i}") for i in range(BURST)]
+    options = {"mode": "in_person", "member": True}
+
+    # Killed at a random moment while 300 people register at once, once the answers flow.
+    first = await start_amphi(fake, env)
+    burst = [asyncio.ensure_future(fake.invoke("register", options, user=m)) for m in members]
+    await eventually(lambda: sum(1 for t in burst if t.done() and t.result().followups) >= 30)
+    await asyncio.sleep(random.Random(KILL_SEED).uniform(0, 0.1))
+    await kill(first)
+    results = await asyncio.gather(*burst)
+    pairs = zip(members, results, strict=True)
+    answered = {m.id: r.followups[0].content for m, r in pairs if r.followups}
+    assert 0 < len(answered) < BURST, "the kill came before or after the whole burst"
+
+    # Those left without an answer try again; everyone ends with exactly one registration.
+    second = await start_amphi(fake, env)
+    try:
+        for member in (m for m in members if m.id not in answered):
+            retry = await fake.invoke("register", options, user=member)
+            assert "registered" in (await retry.message(timeout=10)).content
+    finally:
+        await kill(second)
+    services = prepare(load_settings(env), clock=lambda: now)
+    try:
+        everyone = await services.registration.all_registrations()
+    finally:
+        services.close()
+    assert sorted(r.user_id for r in everyone) == sorted(m.id for m in members)
+    seated = {r.user_id for r in everyone if r.position is None}
+    assert len(seated) == 10  # the meeting's capacity: never more
+    positions = sorted(r.position for r in everyone if r.position is not None)
+    assert positions == list(range(1, BURST - 10 + 1))
+    for user_id, text in answered.items():  # what was answered before the kill still holds
+        assert ("have a seat" in text) == (user_id in seated)

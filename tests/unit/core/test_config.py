@@ -1,0 +1,101 @@
+"""Settings: defaults, validation naming the variable, secrets kept out of reprs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.client import missing_resources
+from bot.core.config import ConfigError, Ref, load_settings, read_environment
+from bot.core.permissions import Standing, standing
+
+TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.Gabcde.fake-token-for-tests-only"
+
+
+def test_defaults_without_discord() -> None:
+    settings = load_settings({})
+    assert settings.discord_token is None
+    assert settings.database_url == "sqlite:///data/amphi.sqlite3"
+    assert settings.meetings_path == Path("data/meetings")
+    assert settings.announcements_channel == Ref("announcements")
+    assert settings.organizer_role.raw == "Organizer"
+    assert settings.remote_link is None
+
+
+def test_run_requires_a_token_and_says_where_to_get_it() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DISCORD_GUILD_ID": "1"}, require_discord=True)
+    assert error.value.variable == "DISCORD_TOKEN"
+    assert "developers/applications" in str(error.value)
+    assert ".env" in str(error.value)
+
+
+def test_run_requires_the_guild() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DISCORD_TOKEN": TOKEN}, require_discord=True)
+    assert error.value.variable == "DISCORD_GUILD_ID"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DISCORD_GUILD_ID", "my-server"),
+        ("DISCORD_TOKEN", "short"),
+        ("DATABASE_URL", "data/amphi.sqlite3"),
+        ("LOG_LEVEL", "LOUD"),
+        ("REMOTE_LINK", "zoom meeting 123"),
+    ],
+)
+def test_invalid_values_name_their_variable(variable: str, value: str) -> None:
+    env = {"DISCORD_TOKEN": TOKEN, "DISCORD_GUILD_ID": "42", variable: value}
+    with pytest.raises(ConfigError) as error:
+        load_settings(env, require_discord=True)
+    assert error.value.variable == variable
+    assert str(error.value).startswith(variable)
+    assert ".env" in str(error.value)
+
+
+def test_secrets_never_show() -> None:
+    settings = load_settings(
+        {"DISCORD_TOKEN": TOKEN, "DISCORD_GUILD_ID": "42", "REMOTE_LINK": "https://v.example/s3"}
+    )
+    assert TOKEN not in repr(settings)
+    assert "v.example" not in repr(settings)
+    assert settings.discord_token is not None
+    assert settings.discord_token.reveal() == TOKEN
+    assert settings.guild_id == 42
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("QA_CHANNEL=ask-here\nLOG_LEVEL=DEBUG\n")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    settings = load_settings(read_environment(env_file))
+    assert settings.qa_channel.raw == "ask-here"
+    assert settings.log_level == "WARNING"
+
+
+def test_refs_match_by_id_or_name() -> None:
+    assert Ref("123").matches(123, "whatever")
+    assert not Ref("123").matches(124, "123")
+    assert Ref("#Announcements").matches(9, "announcements")
+    assert not Ref("announcements").matches(9, "general")
+
+
+def test_missing_channels_and_roles_are_named() -> None:
+    settings = load_settings({"MODERATOR_ROLE": "555"})
+    channels = [(1, "announcements"), (2, "questions")]
+    roles = [(10, "Organizer"), (11, "In person"), (12, "Remote"), (13, "Moderator")]
+    assert missing_resources(settings, channels, roles) == [
+        "MODERATION_CHANNEL='moderation'",
+        "MODERATOR_ROLE='555'",
+    ]
+
+
+def test_standing_ladder() -> None:
+    settings = load_settings({})
+    assert standing(settings, administrator=True, roles=[]) is Standing.ORGANIZER
+    assert standing(settings, administrator=False, roles=[(1, "Organizer")]) is Standing.ORGANIZER
+    assert standing(settings, administrator=False, roles=[(2, "moderator")]) is Standing.MODERATOR
+    assert standing(settings, administrator=False, roles=[(3, "Remote")]) is Standing.ATTENDEE

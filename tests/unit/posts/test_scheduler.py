@@ -1,0 +1,232 @@
+"""The post scheduler on SQLite and PostgreSQL, with an injected clock: once, late, skipped."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.posts import queries as store
+from bot.posts.planner import PostKind, post_key
+from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
+from bot.programme.service import ProgrammeService
+from bot.store.db import Database
+from tests.conftest import SHIPPED_MEETING
+from tests.support.harness import FakeClock
+
+SLUG = "theorie-du-deep-learning-2021"
+REMINDER = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 15)  # due 07:45 UTC
+DUE = datetime(2021, 6, 28, 7, 45, tzinfo=UTC)
+
+
+class Recorder:
+    """A delivery that records what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bool]] = []
+        self.fail: set[str] = set()
+        self.failures_left = 0
+        self.attempts = 0
+        self.delay = 0.0
+
+    async def __call__(self, post, late: bool) -> int:
+        await asyncio.sleep(self.delay)
+        self.attempts += 1
+        if post.key in self.fail:
+            raise RuntimeError("Discord is down")
+        if self.failures_left:
+            self.failures_left -= 1
+            raise RuntimeError("a passing outage")
+        self.sent.append((post.key, late))
+        return len(self.sent)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2021, 6, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+async def engine(db: Database, clock: FakeClock):
+    programme = ProgrammeService(db, clock)
+    programme.import_files(SHIPPED_MEETING)
+    scheduler = PostScheduler(db, clock, programme, remote_link=False)
+    recorder = Recorder()
+    for kind in PostKind:
+        scheduler.handle(kind, recorder)
+    scheduler.recorder = recorder  # type: ignore[attr-defined]
+    yield scheduler
+    await scheduler.stop()
+
+
+def shifted(meeting, shift: timedelta):
+    """The meeting with every session and talk moved by `shift`."""
+
+    def move(item):
+        return replace(item, start=item.start + shift, end=item.end + shift)
+
+    return replace(
+        meeting,
+        sessions=tuple(
+            replace(move(s), talks=tuple(move(t) for t in s.talks)) for s in meeting.sessions
+        ),
+    )
+
+
+def statuses(db: Database) -> dict[str, str]:
+    return {r.post.key: r.status for r in db.call(store.timeline, slug=SLUG)}
+
+
+async def test_start_plans_everything_and_sends_nothing_early(engine, db) -> None:
+    await engine.start()
+    assert set(statuses(db).values()) == {"pending"}
+    assert len(statuses(db)) == 2 * 2 + 3 * 11
+    assert engine.recorder.sent == []
+    assert {job.id for job in engine._scheduler.get_jobs()} == set(statuses(db))
+
+
+async def test_a_post_fires_once_even_when_fired_twice(engine, db, clock) -> None:
+    await engine.start()
+    clock.now = DUE
+    await asyncio.gather(engine.fire(REMINDER), engine.fire(REMINDER))
+    await engine.fire(REMINDER)
+    assert engine.recorder.sent == [(REMINDER, False)]
+    assert statuses(db)[REMINDER] == "sent"
+
+
+async def test_missed_within_grace_is_sent_late_beyond_is_skipped(engine, db, clock) -> None:
+    clock.now = DUE + timedelta(minutes=15, seconds=30)  # 07:45 reminder missed by 15.5 min
+    # 08:00 reminder and the first talk start were missed by 30 s: within the 5-minute grace.
+    await engine.start()
+    await asyncio.sleep(0.05)
+    await engine.stop()
+    s = statuses(db)
+    assert s[REMINDER] == "skipped"
+    assert s[post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0)] == "late"
+    assert sorted(k for k, late in engine.recorder.sent) == sorted(
+        [
+            post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0),
+            post_key(SLUG, PostKind.TALK_START, "some-theoretical-insights-into-wasserstein-gans"),
+            post_key(SLUG, PostKind.QA_THREAD, "some-theoretical-insights-into-wasserstein-gans"),
+        ]
+    )
+    assert all(late for _key, late in engine.recorder.sent)
+
+
+async def test_a_restart_sends_nothing_twice(engine, db, clock) -> None:
+    await engine.start()
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    await engine.stop()
+    await engine.start()  # a restart reconciles with the store
+    await asyncio.sleep(0.05)
+    assert engine.recorder.sent == [(REMINDER, False)]
+
+
+async def test_interrupted_sends_are_resumed_only_within_the_nonce_window(
+    engine, db, clock
+) -> None:
+    clock.now = DUE - timedelta(minutes=1)
+    await engine.start()
+    await engine.stop()
+    other = post_key(SLUG, PostKind.SESSION_REMINDER, "s2", 15)
+    db.call(store.claim, key=REMINDER, now=DUE, write=True)  # the process died mid-send
+    db.call(store.claim, key=other, now=DUE - NONCE_WINDOW - timedelta(minutes=1), write=True)
+    clock.now = DUE + timedelta(minutes=1)
+    await engine.start()
+    await asyncio.sleep(0.05)
+    assert engine.recorder.sent == [(REMINDER, True)]
+    assert statuses(db)[REMINDER] == "late"
+    assert statuses(db)[other] == "skipped"
+
+
+async def test_a_failed_delivery_is_tried_again_then_recorded(
+    engine, db, clock, monkeypatch
+) -> None:
+    monkeypatch.setattr("bot.posts.scheduler.RETRY_DELAYS", (0, 0))
+    await engine.start()
+    engine.recorder.fail.add(REMINDER)
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    record = db.call(store.get, key=REMINDER)
+    assert record.status == "failed" and "Discord is down" in record.detail
+    assert engine.recorder.attempts == 3
+
+
+async def test_a_passing_outage_is_ridden_out(engine, db, clock, monkeypatch) -> None:
+    monkeypatch.setattr("bot.posts.scheduler.RETRY_DELAYS", (0, 0))
+    await engine.start()
+    engine.recorder.failures_left = 2
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    assert engine.recorder.sent == [(REMINDER, False)]
+    assert db.call(store.get, key=REMINDER).status == "sent"
+
+
+async def test_a_changed_programme_moves_pending_posts_only(engine, db, clock) -> None:
+    await engine.start()
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    meeting = (await engine.programme.meetings())[0]
+    session = meeting.sessions[0]
+    later = replace(
+        session,
+        start=session.start + timedelta(minutes=30),
+        talks=session.talks[:1],
+    )
+    talk = replace(later.talks[0], start=later.start, end=later.start + timedelta(minutes=45))
+    later = replace(later, talks=(talk,))
+    edited = replace(meeting, sessions=(later, meeting.sessions[1]))
+    engine.programme._meetings = [edited]
+    await engine.replan()
+    timeline = {r.post.key: r for r in db.call(store.timeline, slug=SLUG)}
+    assert timeline[REMINDER].status == "sent"  # history stays
+    at_start = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0)
+    assert timeline[at_start].status == "pending"
+    assert timeline[at_start].post.due == DUE + timedelta(minutes=45)
+    dropped = post_key(SLUG, PostKind.TALK_START, meeting.sessions[0].talks[1].key)
+    assert timeline[dropped].status == "cancelled"
+    assert engine._scheduler.get_job(dropped) is None
+
+
+async def test_apscheduler_fires_at_the_time(db) -> None:
+    now = datetime.now(UTC)
+    clock = FakeClock(now)
+    programme = ProgrammeService(db, clock)
+    programme.import_files(SHIPPED_MEETING)
+    meeting = (await programme.meetings())[0]
+    # Shift the whole day so the 15-minute reminder is due 0.3 s from now.
+    shift = now + timedelta(seconds=0.3) - (meeting.sessions[0].start - timedelta(minutes=15))
+    moved = shifted(meeting, shift)
+    programme._meetings = [moved]
+    scheduler = PostScheduler(db, clock, programme, remote_link=False)
+    recorder = Recorder()
+    for kind in PostKind:
+        scheduler.handle(kind, recorder)
+    await scheduler.start()
+    try:
+        await asyncio.sleep(0.1)
+        assert recorder.sent == []
+        clock.now = now + timedelta(seconds=1)
+        await asyncio.sleep(0.6)
+        assert recorder.sent == [(REMINDER, False)]
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_skipped_post_moved_later_is_planned_again(engine, db, clock) -> None:
+    clock.now = DUE + timedelta(minutes=10)  # the 07:45 reminder is skipped at start
+    await engine.start()
+    await asyncio.sleep(0.05)
+    assert statuses(db)[REMINDER] == "skipped"
+    meeting = (await engine.programme.meetings())[0]
+    shift = timedelta(hours=1)
+    moved = shifted(meeting, shift)
+    engine.programme._meetings = [moved]
+    await engine.replan()
+    assert statuses(db)[REMINDER] == "pending"
+    clock.now = DUE + shift
+    await engine.fire(REMINDER)
+    assert (REMINDER, False) in engine.recorder.sent

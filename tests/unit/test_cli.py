@@ -1,0 +1,158 @@
+"""The `amphi` command line, run as the operator runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.store.migrate import head_revision
+from tests.conftest import ROOT, SHIPPED_MEETING
+
+
+def amphi(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AMPHI_"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_a_token_exits_2_saying_how_to_get_one(tmp_path: Path) -> None:
+    result = amphi("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN is not set" in result.stderr
+    assert "https://discord.com/developers/applications" in result.stderr
+    assert ".env" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_an_invalid_setting_names_it(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=MTAxMjM0NTY3ODkwMTIzNDU2.Gabcde.fake-token\nDISCORD_GUILD_ID=the-lab\n"
+    )
+    result = amphi("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "DISCORD_GUILD_ID" in result.stderr and "the-lab" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_broken_meeting_files_lists_the_problems(tmp_path: Path) -> None:
+    broken = tmp_path / "meetings"
+    broken.mkdir()
+    (broken / "x.toml").write_text('slug = "x"\ntitle = ""\n')
+    env = {
+        "DISCORD_TOKEN": "MTAxMjM0NTY3ODkwMTIzNDU2.Gabcde.fake-token",
+        "DISCORD_GUILD_ID": "1",
+        "AMPHI_MEETINGS": str(broken),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
+    }
+    result = amphi("run", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "x.toml: date" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_passes_on_the_shipped_meeting(tmp_path: Path) -> None:
+    result = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
+
+
+def test_check_defaults_to_amphi_meetings(tmp_path: Path) -> None:
+    result = amphi("check", cwd=tmp_path, env={"AMPHI_MEETINGS": str(SHIPPED_MEETING.parent)})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_reports_each_error_of_a_broken_copy(tmp_path: Path) -> None:
+    copy = tmp_path / "broken.toml"
+    text = SHIPPED_MEETING.read_text(encoding="utf-8")
+    text = text.replace('start = "10:45"', 'start = "25:00"', 1)
+    text = text.replace("capacity = 600", 'capacity = "six hundred"', 1)
+    text = text.replace('timezone = "Europe/Paris"', 'timezone = "Europe/Pariss"', 1)
+    copy.write_text(text, encoding="utf-8")
+    result = amphi("check", str(copy), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith(str(copy))]
+    keys = {line.split(": ")[1] for line in lines}
+    assert {"capacity", "timezone"} <= keys
+    assert any("talks[1].start" in key for key in keys)
+    assert "25:00" in result.stdout
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    result = amphi("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert f"revision {head_revision()}" in result.stdout
+
+
+def test_status_and_export_read_the_store(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.app import prepare
+    from bot.core.config import load_settings
+    from bot.registration.model import Mode
+    from tests.support.harness import BEFORE_MEETING
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    env = {"DATABASE_URL": url, "AMPHI_MEETINGS": str(SHIPPED_MEETING)}
+    services = prepare(load_settings(env), clock=lambda: BEFORE_MEETING)
+    try:
+        for user, mode in [(1, Mode.IN_PERSON), (2, Mode.REMOTE)]:
+            asyncio.run(
+                services.registration.register(
+                    user_id=user, display_name=f"u{user}", mode=mode, member=user == 1
+                )
+            )
+    finally:
+        services.close()
+
+    status = amphi("status", cwd=tmp_path, env=env)
+    assert status.returncode == 0, status.stderr
+    assert "registered in person: 1" in status.stdout
+    assert "registered remote:    1" in status.stdout
+    assert "seats left:           599" in status.stdout
+
+    exported = amphi("export", "registrations", cwd=tmp_path, env=env)
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert lines[0].startswith("name,discord_id,mode,member")
+    assert lines[1].startswith("u1,1,in_person,yes") and lines[2].startswith("u2,2,remote,no")
+
+    written = amphi("export", "registrations", "-o", "out.csv", cwd=tmp_path, env=env)
+    assert "2 registration(s) written" in written.stdout
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig") == exported.stdout
+
+
+def test_plan_lists_every_post_of_the_day_in_paris_time(tmp_path: Path) -> None:
+    result = amphi("plan", str(SHIPPED_MEETING), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "Théorie du deep learning (theorie-du-deep-learning-2021) — 37 planned posts"
+    )
+    assert (
+        "  2021-06-28 09:45 Europe/Paris  session-reminder  Session 1: reminder, 15 min before"
+        in lines
+    )
+    assert (
+        "  2021-06-28 16:00 Europe/Paris  session-reminder  Session 2: reminder at its start"
+        in lines
+    )
+    assert any(
+        "17:00 Europe/Paris  talk-start" in line and "classical statistics" in line
+        for line in lines
+    )
+    with_link = amphi(
+        "plan", str(SHIPPED_MEETING), cwd=tmp_path, env={"REMOTE_LINK": "https://v.example/x"}
+    )
+    assert "2021-06-28 09:50 Europe/Paris  link-dms" in with_link.stdout
+    assert "https://v.example" not in with_link.stdout
