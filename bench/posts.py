@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench.stats import LoopTicker, summary_ms
-from bot.announcements.service import Audience
+from bot.announcements.model import Audience
 from bot.core.clock import utc_now
 from bot.posts.broadcast import throttle_floor
 from bot.registration.model import Mode

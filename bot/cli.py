@@ -32,7 +32,8 @@ def settings_or_exit(*, require_discord: bool = False) -> Settings:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
-    from bot.app import prepare, run_bot
+    from bot.app import run_bot
+    from bot.services import prepare
 
     settings = settings_or_exit(require_discord=True)
     discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
@@ -98,7 +99,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _offline_services():
-    from bot.app import prepare
+    from bot.services import prepare
 
     try:
         return prepare(settings_or_exit())

@@ -10,7 +10,6 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,14 +17,11 @@ from discord.ext import commands
 
 from bot.core.answer_lane import AnswerLane
 from bot.core.config import Settings
-from bot.core.errors import AmphiError
+from bot.core.errors import AmphiError, is_unavailable
 from bot.core.i18n import Translator as AmphiTranslations
 from bot.core.i18n import translator_for
 from bot.programme import queries as store
-from bot.store.db import is_unavailable
-
-if TYPE_CHECKING:
-    from bot.app import Services
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 

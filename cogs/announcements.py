@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.announcements.model import Announcement, Audience
 from bot.announcements.render import (
     announcement_dm,
     render_preview,
@@ -18,7 +19,7 @@ from bot.announcements.render import (
     render_scheduled,
     when,
 )
-from bot.announcements.service import Announcement, AnnouncementService, Audience
+from bot.announcements.service import AnnouncementService
 from bot.client import reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for

@@ -9,10 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import reader
-from bot.core.markup import escape, render_now, render_programme, render_talk, timestamp, truncate
+from bot.core.markup import escape, timestamp, truncate
 from bot.core.permissions import Standing
 from bot.programme.ics import build_calendar, calendar_filename
 from bot.programme.model import fold
+from bot.programme.render import render_now, render_programme, render_talk
 from bot.programme.service import ProgrammeService
 from cogs.common import (
     CHOICE_NAME_LIMIT,

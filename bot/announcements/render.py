@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.announcements.service import Announcement, Audience
+from bot.announcements.model import Announcement, Audience
 from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import timestamp, truncate

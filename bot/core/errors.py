@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from bot.core.i18n import Translator
 
 
@@ -75,3 +77,10 @@ class NotAllowed(AmphiError):
                     "organizer for the moderator role."
                 )
             )
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database could not be reached (its transaction rolled back)."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated

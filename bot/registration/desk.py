@@ -20,9 +20,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.errors import is_unavailable
 from bot.programme.model import Meeting
 from bot.registration import seating
-from bot.store.db import Database, is_unavailable
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

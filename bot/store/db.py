@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -103,10 +102,3 @@ class Database:
         """Stop the workers and close every connection."""
         self._executor.shutdown(wait=True)
         self.engine.dispose()
-
-
-def is_unavailable(error: BaseException) -> bool:
-    """Whether `error` means the database could not be reached (its transaction rolled back)."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated

@@ -9,11 +9,11 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot.core.errors import is_unavailable
 from bot.core.i18n import translator_for
 from bot.core.markup import Card
 from bot.registration.render import render_capacity
 from bot.registration.service import RegistrationService
-from bot.store.db import is_unavailable
 from cogs.common import card_to_embed
 
 log = logging.getLogger(__name__)

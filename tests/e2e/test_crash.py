@@ -11,9 +11,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.app import prepare
 from bot.core.config import load_settings
 from bot.registration.model import Mode
+from bot.services import prepare
 from tests.conftest import ROOT
 from tests.support.harness import eventually
 

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import Services, create_bot, prepare
+from bot.app import create_bot
 from bot.client import AmphiBot
 from bot.core.clock import Clock
 from bot.core.config import Settings, load_settings
+from bot.services import Services, prepare
 from tests.conftest import SHIPPED_MEETING
 from tests.support.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
 

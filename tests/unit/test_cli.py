@@ -97,9 +97,9 @@ def test_db_upgrade(tmp_path: Path) -> None:
 def test_status_and_export_read_the_store(tmp_path: Path) -> None:
     import asyncio
 
-    from bot.app import prepare
     from bot.core.config import load_settings
     from bot.registration.model import Mode
+    from bot.services import prepare
     from tests.support.harness import BEFORE_MEETING
 
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"

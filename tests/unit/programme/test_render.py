@@ -9,19 +9,11 @@ import pytest
 from icalendar import Calendar
 
 from bot.core.i18n import Translator
-from bot.core.markup import (
-    DESCRIPTION_LIMIT,
-    TOTAL_PER_MESSAGE,
-    Card,
-    escape,
-    pack_cards,
-    render_now,
-    render_programme,
-    render_talk,
-)
+from bot.core.markup import DESCRIPTION_LIMIT, TOTAL_PER_MESSAGE, Card, escape, pack_cards
 from bot.programme.files import load_meeting_file
 from bot.programme.ics import build_calendar
 from bot.programme.model import now_and_next
+from bot.programme.render import render_now, render_programme, render_talk
 from tests.conftest import SHIPPED_MEETING
 
 EN, FR = Translator("en"), Translator("fr")

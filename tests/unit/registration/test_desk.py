@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.core.errors import is_unavailable
 from bot.programme import queries as programme_store
 from bot.programme.service import ProgrammeService
 from bot.registration.model import (
@@ -20,7 +21,7 @@ from bot.registration.model import (
 )
 from bot.registration.seating import Seating
 from bot.registration.service import RegistrationService
-from bot.store.db import Database, is_unavailable
+from bot.store.db import Database
 from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import BEFORE_MEETING as BEFORE
 from tests.support.harness import FakeClock

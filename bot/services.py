@@ -1,0 +1,70 @@
+"""Amphi's services, built once over one store: what the bot, the command line and the tests use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.announcements.service import AnnouncementService
+from bot.core.clock import Clock, utc_now
+from bot.core.config import Settings
+from bot.posts.broadcast import Broadcaster
+from bot.posts.scheduler import PostScheduler
+from bot.programme.service import ProgrammeService
+from bot.questions.service import QuestionService
+from bot.registration.service import RegistrationService
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the cogs and the command line use."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    programme: ProgrammeService
+    registration: RegistrationService
+    posts: PostScheduler
+    broadcaster: Broadcaster
+    announcements: AnnouncementService
+    questions: QuestionService
+
+    def close(self) -> None:
+        """Release the database."""
+        self.db.close()
+
+
+def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    """Open the store (migrating it) and build the services (blocking: before the event loop)."""
+    db = Database(settings.database_url)
+    upgrade(db.engine)
+    programme = ProgrammeService(db, clock)
+    registration = RegistrationService(db, programme, clock)
+    posts = PostScheduler(db, clock, programme, remote_link=settings.remote_link is not None)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        programme=programme,
+        registration=registration,
+        posts=posts,
+        broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
+        announcements=AnnouncementService(db, clock, programme, registration, posts),
+        questions=QuestionService(db, programme, clock),
+    )
+
+
+def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    """Services with the meeting files loaded into the store; raises MeetingFileError."""
+    services = open_services(settings, clock=clock)
+    try:
+        meetings = services.programme.import_files(settings.meetings_path)
+    except Exception:
+        services.close()
+        raise
+    log.info("Loaded %d meeting(s) from %s", len(meetings), settings.meetings_path)
+    return services
