@@ -19,7 +19,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     """The bot with its cogs, each handed the services it needs."""
     bot = AmphiBot(services, **client_options)
     services.registration.desk.settle = bot.answers.quiet  # acknowledgements first
-    dms = DirectMessages(bot, services.db)
+    dms = DirectMessages(bot, services.dm_channels)
     bot.initial_cogs = [
         ProgrammeCog(services.programme),
         RegistrationCog(bot, services.settings, services.registration, dms),

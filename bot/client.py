@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -24,6 +25,8 @@ from bot.programme import queries as store
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+CogT = TypeVar("CogT", bound=commands.Cog)
 
 # How long discord.py waits after the last server arrives before it says ready (2 s by default,
 # for bots in many servers, which arrive one after another). Amphi serves one.
@@ -43,6 +46,14 @@ class CommandTranslator(app_commands.Translator):
         if language == "en":
             return None
         return AmphiTranslations(language).lookup(string.message)
+
+
+def amphi(interaction: discord.Interaction) -> AmphiBot:
+    """The bot that received `interaction`, typed: the cogs' one way to reach it from a click."""
+    client = interaction.client
+    if not isinstance(client, AmphiBot):
+        raise TypeError(f"Amphi's components reached {type(client).__name__}, not AmphiBot")
+    return client
 
 
 def reader(interaction: discord.Interaction) -> AmphiTranslations:
@@ -92,6 +103,13 @@ class AmphiBot(commands.Bot):
     def settings(self) -> Settings:
         """The validated settings."""
         return self.services.settings
+
+    def cog(self, kind: type[CogT]) -> CogT:
+        """The loaded cog that is a `kind`: how a persistent button reaches its handler."""
+        for cog in self.cogs.values():
+            if isinstance(cog, kind):
+                return cog
+        raise LookupError(f"No {kind.__name__} is loaded")
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.announcements.service import AnnouncementService
 from bot.core.clock import Clock, utc_now
 from bot.core.config import Settings
-from bot.posts.broadcast import Broadcaster
+from bot.posts.broadcast import Broadcaster, DmChannels
 from bot.posts.scheduler import PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.questions.service import QuestionService
@@ -30,6 +30,7 @@ class Services:
     registration: RegistrationService
     posts: PostScheduler
     broadcaster: Broadcaster
+    dm_channels: DmChannels
     announcements: AnnouncementService
     questions: QuestionService
 
@@ -53,6 +54,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         registration=registration,
         posts=posts,
         broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
+        dm_channels=DmChannels(db),
         announcements=AnnouncementService(db, clock, programme, registration, posts),
         questions=QuestionService(db, programme, clock),
     )

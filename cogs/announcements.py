@@ -20,7 +20,7 @@ from bot.announcements.render import (
     when,
 )
 from bot.announcements.service import AnnouncementService
-from bot.client import reader, report_error
+from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
@@ -69,8 +69,11 @@ class AnnouncementButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             ensure_standing(interaction, Standing.ORGANIZER)
-            cog = interaction.client.get_cog("AnnouncementCog")  # type: ignore[attr-defined]
-            await cog.on_button(interaction, self.action, self.announcement_id)
+            await (
+                amphi(interaction)
+                .cog(AnnouncementCog)
+                .on_button(interaction, self.action, self.announcement_id)
+            )
         except Exception as error:
             await report_error(interaction, error)
 
@@ -86,7 +89,7 @@ class AnnouncementCog(commands.Cog):
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: AmphiBot,
         settings: Settings,
         service: AnnouncementService,
         broadcaster: Broadcaster,

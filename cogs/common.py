@@ -8,6 +8,7 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
+from bot.client import amphi
 from bot.core.config import Ref
 from bot.core.errors import AmphiError, NotAllowed
 from bot.core.markup import Card, pack_cards, truncate
@@ -64,7 +65,7 @@ def member_standing(interaction: discord.Interaction) -> Standing:
     # The interaction carries the member's resolved permissions (owner and roles included).
     administrator = interaction.guild is not None and interaction.permissions.administrator
     return standing(
-        interaction.client.settings,  # type: ignore[attr-defined]
+        amphi(interaction).settings,
         administrator=administrator,
         roles=((role.id, role.name) for role in roles),
     )

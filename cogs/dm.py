@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.posts import deliveries as store
-from bot.posts.broadcast import DmClosed, DmThrottled
-from bot.store.db import Database
+from bot.posts.broadcast import DmChannels, DmClosed, DmThrottled
 
 CLOSED_DMS = 50007
 OPENING_DMS_TOO_FAST = 40003
@@ -15,23 +13,17 @@ OPENING_DMS_TOO_FAST = 40003
 class DirectMessages:
     """Sends DMs through channels remembered in the store."""
 
-    def __init__(self, bot: discord.Client, db: Database) -> None:
+    def __init__(self, bot: discord.Client, channels: DmChannels) -> None:
         self.bot = bot
-        self.db = db
-        self._channels: dict[int, int] = {}
+        self.channels = channels
 
     async def channel(self, user_id: int) -> discord.PartialMessageable:
         """The DM channel with a user, opened only the first time."""
-        channel_id = self._channels.get(user_id) or await self.db.run(
-            store.dm_channel, user_id=user_id
-        )
+        channel_id = await self.channels.known(user_id)
         if channel_id is None:
             opened = await self.bot.create_dm(discord.Object(id=user_id))
             channel_id = opened.id
-            await self.db.run(
-                store.remember_dm_channel, user_id=user_id, channel_id=channel_id, write=True
-            )
-        self._channels[user_id] = channel_id
+            await self.channels.remember(user_id, channel_id)
         return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
 
     async def send(self, user_id: int, text: str, nonce: str | None = None) -> None:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import reader, report_error
+from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
@@ -46,11 +46,7 @@ class VideoLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amph
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            services = interaction.client.services  # type: ignore[attr-defined]
-            link = services.settings.remote_link
-            registration = await services.registration.lookup(user_id=interaction.user.id)
-            text = link_answer(registration, link.reveal() if link else None, reader(interaction))
-            await interaction.response.send_message(text, ephemeral=True)
+            await amphi(interaction).cog(ReminderCog).on_video_link(interaction)
         except Exception as error:
             await report_error(interaction, error)
 
@@ -67,7 +63,7 @@ class ReminderCog(commands.Cog):
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: AmphiBot,
         settings: Settings,
         programme: ProgrammeService,
         registration: RegistrationService,
@@ -88,6 +84,13 @@ class ReminderCog(commands.Cog):
         self.posts.handle(PostKind.SESSION_REMINDER, self.send_session_reminder)
         self.posts.handle(PostKind.TALK_START, self.send_talk_start)
         self.posts.handle(PostKind.LINK_DMS, self.send_link_dms)
+
+    async def on_video_link(self, interaction: discord.Interaction) -> None:
+        """Get the video link pressed: the link for remote attendees, a polite refusal else."""
+        link = self.settings.remote_link
+        registration = await self.registration.lookup(user_id=interaction.user.id)
+        text = link_answer(registration, link.reveal() if link else None, reader(interaction))
+        await interaction.response.send_message(text, ephemeral=True)
 
     def _guild(self) -> discord.Guild:
         guild = self.bot.get_guild(self.settings.guild_id or 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.core.i18n import Translator
+from bot.core.markup import escape
 
 
 def N_(message: str) -> str:
@@ -42,7 +43,8 @@ class UnknownMeeting(AmphiError):
 
     def __init__(self, slug: str) -> None:
         super().__init__(
-            N_("No meeting “{slug}” is loaded. Pick one of the suggestions."), slug=slug[:100]
+            N_("No meeting “{slug}” is loaded. Pick one of the suggestions."),
+            slug=escape(slug[:100]),
         )
 
 
@@ -55,7 +57,7 @@ class UnknownTalk(AmphiError):
                 "No talk matches “{query}”. Start typing a title or a speaker's name and pick "
                 "one of the suggestions, or run /programme to see every talk."
             ),
-            query=query,
+            query=escape(query[:100]),
         )
 
 

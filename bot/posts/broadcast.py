@@ -33,6 +33,30 @@ class DmThrottled(Exception):
         self.retry_after = retry_after
 
 
+class DmChannels:
+    """The DM channel opened with each user, remembered in the store so it is opened only once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known: dict[int, int] = {}
+
+    async def known(self, user_id: int) -> int | None:
+        """The DM channel already opened with `user_id`, if any."""
+        channel_id = self._known.get(user_id) or await self.db.run(
+            store.dm_channel, user_id=user_id
+        )
+        if channel_id is not None:
+            self._known[user_id] = channel_id
+        return channel_id
+
+    async def remember(self, user_id: int, channel_id: int) -> None:
+        """`channel_id` is the DM channel just opened with `user_id`."""
+        await self.db.run(
+            store.remember_dm_channel, user_id=user_id, channel_id=channel_id, write=True
+        )
+        self._known[user_id] = channel_id
+
+
 #: Sends one DM: (user id, text, nonce). Raises DmClosed, DmThrottled or another error.
 SendDm = Callable[[int, str, str], Awaitable[None]]
 

@@ -98,3 +98,13 @@ def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPos
 def session_index(target: str) -> int:
     """'s2' → 1 (the index in `meeting.sessions`)."""
     return int(target.removeprefix("s")) - 1
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """A planned post with where it stands."""
+
+    post: PlannedPost
+    status: str
+    done_at: datetime | None = None
+    detail: str = ""

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.posts.planner import PlannedPost, PostKind
+from bot.posts.planner import PlannedPost, PostKind, PostRecord
 from bot.programme.queries import meeting_id as meeting_id_of
 from bot.store.models import MeetingRow, PlannedPostRow
 
 OPEN = ("pending", "sending")
-
-
-@dataclass(frozen=True)
-class PostRecord:
-    """A planned post with where it stands."""
-
-    post: PlannedPost
-    status: str
-    done_at: datetime | None = None
-    detail: str = ""
 
 
 def _record(row: PlannedPostRow, slug: str) -> PostRecord:

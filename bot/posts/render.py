@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import TITLE_LIMIT, Card, escape, split_card, timestamp, truncate
-from bot.posts.planner import PlannedPost, PostKind, session_index
-from bot.posts.queries import PostRecord
+from bot.posts.planner import PlannedPost, PostKind, PostRecord, session_index
 from bot.programme.model import Meeting, Session, Talk
 from bot.programme.render import local_time, speakers_line, talk_line
 from bot.registration.model import Registration

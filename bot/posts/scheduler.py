@@ -17,8 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.clock import Clock
 from bot.posts import queries as store
-from bot.posts.planner import PlannedPost, PostKind, plan_posts
-from bot.posts.queries import PostRecord
+from bot.posts.planner import PlannedPost, PostKind, PostRecord, plan_posts
 from bot.programme.service import ProgrammeService
 from bot.store.db import Database
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.errors import N_, AmphiError
-from bot.core.markup import escape
+from bot.core.markup import escape, mention, timestamp
 from bot.programme.model import DayPhase, Meeting, Talk, now_and_next
 
 QUESTION_LIMIT = 500
@@ -154,8 +154,7 @@ def check_question(text: str) -> str:
 
 
 def _when(instant: datetime) -> dict[str, str]:
-    seconds = int(instant.timestamp())
-    return {"time": f"<t:{seconds}:t>", "relative": f"<t:{seconds}:R>"}
+    return {"time": timestamp(instant, "t"), "relative": timestamp(instant, "R")}
 
 
 class EmptyQuestion(AmphiError):
@@ -253,8 +252,8 @@ class AlreadyDecided(AmphiError):
     """Another moderator was first."""
 
     def __init__(self, status: QuestionStatus, by: int | None, at: datetime | None) -> None:
-        values = {"moderator": f"<@{by}>" if by else "?"}
-        values["relative"] = f"<t:{int(at.timestamp())}:R>" if at else ""
+        values = {"moderator": mention(by) if by else "?"}
+        values["relative"] = timestamp(at, "R") if at else ""
         if status is QuestionStatus.APPROVED:
             super().__init__(
                 N_("This question was already approved by {moderator} {relative}. Nothing to do."),

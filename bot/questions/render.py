@@ -12,6 +12,7 @@ from bot.core.markup import (
     TITLE_LIMIT,
     Card,
     escape,
+    mention,
     split_card,
     timestamp,
     truncate,
@@ -100,7 +101,7 @@ def moderation_text(question: Question, tr: Translator) -> str:
         id=question.id,
         title=talk_title(question.talk_title),
     )
-    who = f"<@{question.author_id}> ({escape(question.author_name)})"
+    who = f"{mention(question.author_id)} ({escape(question.author_name)})"
     if question.anonymous:
         author = tr.gettext(
             "From {author} · asked anonymously: the name will not be shown publicly", author=who
@@ -110,7 +111,7 @@ def moderation_text(question: Question, tr: Translator) -> str:
     lines = [head, author, quoted(question.text)]
     if question.decided_at is not None and question.status is not QuestionStatus.PENDING:
         values = {
-            "moderator": f"<@{question.decided_by}>",
+            "moderator": mention(question.decided_by),
             "relative": timestamp(question.decided_at, "R"),
         }
         if question.status is QuestionStatus.APPROVED:

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.errors import N_, AmphiError
+from bot.core.markup import timestamp
 
 AFFILIATION_LIMIT = 200
 DISPLAY_NAME_LIMIT = 100
@@ -129,6 +130,27 @@ class CapacityFigures:
         return self.in_person + self.remote + self.waitlist
 
 
+def place(
+    mode: Mode, *, seated: int, capacity: int, remote: int, remote_capacity: int | None
+) -> Status:
+    """The seat rule: where someone joining `mode` goes, given the counts before them.
+
+    In person: a seat while the room has one, else the waitlist (first come, first served).
+    Remote: confirmed while remote places remain (no limit unless the meeting sets one), else
+    RemoteFull. The caller counts under the meeting's lock, so two people never get one seat.
+    """
+    if mode is Mode.REMOTE:
+        if remote_capacity is not None and remote >= remote_capacity:
+            raise RemoteFull()
+        return Status.CONFIRMED
+    return Status.CONFIRMED if seated < capacity else Status.WAITLISTED
+
+
+def seats_to_give(*, seated: int, capacity: int) -> int:
+    """How many of the waitlist get a seat now: the free seats; a lowered capacity bumps nobody."""
+    return max(capacity - seated, 0)
+
+
 def wants_link_now(outcome: RegistrationOutcome) -> bool:
     """Whether this change just made the person one who receives the video link by DM."""
     before = outcome.previous
@@ -152,7 +174,7 @@ class RegistrationClosed(AmphiError):
                     "Registration closed on {closed_at}. If you think you should be "
                     "registered, please contact an organizer."
                 ),
-                closed_at=f"<t:{int(closed_at.timestamp())}:f>",
+                closed_at=timestamp(closed_at, "f"),
             )
 
 

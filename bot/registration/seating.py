@@ -1,5 +1,8 @@
 """The transactions that take or free seats, run in batches by the registration desk.
 
+Where each person goes is the seat rule, `bot.registration.model.place`; this module counts
+the seats it needs under the meeting's lock and writes what it decides.
+
 A batch first locks the meeting's control row, so seats are counted and taken by one transaction
 at a time (a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite); the unique (meeting, user)
 constraint forbids a second registration of the same person. Within a batch the requests apply
@@ -32,8 +35,9 @@ from bot.registration.model import (
     RegistrationClosed,
     RegistrationOutcome,
     RegistrationRequest,
-    RemoteFull,
     Status,
+    place,
+    seats_to_give,
 )
 from bot.registration.queries import (
     capacity_of,
@@ -147,12 +151,16 @@ class Seating:
             updated_at=request.at,
         )
         position = None
-        remote_capacity = self.meeting.remote_capacity
+        status = place(
+            request.mode,
+            seated=tally.seated,
+            capacity=self.capacity,
+            remote=tally.remote,
+            remote_capacity=self.meeting.remote_capacity,
+        )
         if request.mode is Mode.REMOTE:
-            if remote_capacity is not None and tally.remote >= remote_capacity:
-                raise RemoteFull()
             tally.remote += 1
-        elif tally.seated < self.capacity:
+        elif status is Status.CONFIRMED:
             tally.seated += 1
         else:
             tally.waiting += 1
@@ -244,7 +252,12 @@ class Seating:
     def _seat_or_queue(self, row: RegistrationRow) -> None:
         """Give `row` (in person, not yet counted) a free seat, else the end of the line."""
         taken = count(self.session, self.meeting_id, mode=Mode.IN_PERSON, status=Status.CONFIRMED)
-        if taken < self.capacity:
+        if (
+            place(
+                Mode.IN_PERSON, seated=taken, capacity=self.capacity, remote=0, remote_capacity=None
+            )
+            is Status.CONFIRMED
+        ):
             row.status, row.queue_number = Status.CONFIRMED.value, None
             return
         last = self.session.exec(
@@ -258,16 +271,16 @@ class Seating:
         limit = self.meeting.remote_capacity
         if limit is None:
             return
-        if count(self.session, self.meeting_id, mode=Mode.REMOTE, status=Status.CONFIRMED) >= limit:
-            raise RemoteFull()
+        remote = count(self.session, self.meeting_id, mode=Mode.REMOTE, status=Status.CONFIRMED)
+        place(Mode.REMOTE, seated=0, capacity=0, remote=remote, remote_capacity=limit)
 
     def _promote(self, now: datetime) -> tuple[Registration, ...]:
         """Seat the first in line while seats are free; each promoted person is to be told."""
         session = self.session
         session.flush()
         taken = count(session, self.meeting_id, mode=Mode.IN_PERSON, status=Status.CONFIRMED)
-        free = self.capacity - taken
-        if free <= 0:
+        free = seats_to_give(seated=taken, capacity=self.capacity)
+        if not free:
             return ()
         first_in_line = session.exec(
             select(RegistrationRow)

@@ -1,8 +1,9 @@
 """Registration: seats in the room, the waitlist, remote attendance, opening and closing.
 
 Every change of seats goes through the registration desk, whose transactions first lock the
-meeting's control row, so the room is never overbooked whatever the concurrency (see
-`bot.store.seating`).
+meeting's control row, so the room is never overbooked whatever the concurrency
+(`bot.registration.seating`). The rule that seats someone or puts them on the waitlist is
+`bot.registration.model.place`.
 """
 
 from __future__ import annotations

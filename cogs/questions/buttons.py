@@ -4,34 +4,32 @@ after a restart (`bot.add_dynamic_items`). Each hands its click to the questions
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import discord
+from discord.ext import commands
 
-from bot.client import report_error
-
-if TYPE_CHECKING:
-    from cogs.questions.cog import QuestionsCog
-
-COG_NAME = "QuestionsCog"
+from bot.client import amphi, report_error
 
 
-class ClickHandler(Protocol):
-    """What a button calls on the cog."""
+class QuestionActions(commands.Cog):
+    """What the buttons call: the questions cog implements each click."""
 
-    async def __call__(self, interaction: discord.Interaction, question_id: int) -> None: ...
+    async def on_approve(self, interaction: discord.Interaction, question_id: int) -> None:
+        """Approve pressed on a moderation card."""
+        raise NotImplementedError
+
+    async def on_reject(self, interaction: discord.Interaction, question_id: int) -> None:
+        """Reject pressed on a moderation card."""
+        raise NotImplementedError
+
+    async def on_vote(self, interaction: discord.Interaction, question_id: int) -> None:
+        """Upvote pressed on a published question."""
+        raise NotImplementedError
 
 
-async def _handle(interaction: discord.Interaction, action: str, question_id: int) -> None:
-    """Run the cog's handler; any error becomes the polite or apologetic ephemeral reply."""
-    cog: QuestionsCog | None = interaction.client.get_cog(COG_NAME)  # type: ignore[attr-defined]
-    try:
-        if cog is None:
-            raise RuntimeError(f"{COG_NAME} is not loaded; cannot {action} question {question_id}")
-        handler: ClickHandler = getattr(cog, f"on_{action}")
-        await handler(interaction, question_id)
-    except Exception as error:  # discord.py would only log a dynamic item's error
-        await report_error(interaction, error)
+def _actions(interaction: discord.Interaction) -> QuestionActions:
+    return amphi(interaction).cog(QuestionActions)
 
 
 def _button(
@@ -56,7 +54,10 @@ class ApproveButton(
         return cls(int(match["id"]), getattr(item, "label", None) or "Approve")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _handle(interaction, "approve", self.question_id)
+        try:
+            await _actions(interaction).on_approve(interaction, self.question_id)
+        except Exception as error:  # discord.py would only log a dynamic item's error
+            await report_error(interaction, error)
 
 
 class RejectButton(
@@ -75,7 +76,10 @@ class RejectButton(
         return cls(int(match["id"]), getattr(item, "label", None) or "Reject")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _handle(interaction, "reject", self.question_id)
+        try:
+            await _actions(interaction).on_reject(interaction, self.question_id)
+        except Exception as error:  # discord.py would only log a dynamic item's error
+            await report_error(interaction, error)
 
 
 class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amphi:q:vote:(?P<id>\d+)"):
@@ -92,7 +96,10 @@ class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amphi:q
         return cls(int(match["id"]), getattr(item, "label", None) or "▲")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _handle(interaction, "vote", self.question_id)
+        try:
+            await _actions(interaction).on_vote(interaction, self.question_id)
+        except Exception as error:  # discord.py would only log a dynamic item's error
+            await report_error(interaction, error)
 
 
 DYNAMIC_ITEMS = (ApproveButton, RejectButton, UpvoteButton)

@@ -6,9 +6,8 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
-from bot.client import reader
+from bot.client import AmphiBot, reader
 from bot.core.config import Settings
 from bot.core.errors import AmphiError
 from bot.core.permissions import Standing
@@ -34,13 +33,13 @@ from cogs.common import (
     send_cards,
     talk_choices,
 )
-from cogs.questions.buttons import DYNAMIC_ITEMS, moderation_view
+from cogs.questions.buttons import DYNAMIC_ITEMS, QuestionActions, moderation_view
 from cogs.questions.relay import DigestReport, QuestionRelay
 
 log = logging.getLogger(__name__)
 
 
-class QuestionsCog(commands.Cog):
+class QuestionsCog(QuestionActions):
     """Audience questions: asked, moderated, voted on, taken by the chair, sent to speakers."""
 
     qa = privileged_group(
@@ -56,7 +55,7 @@ class QuestionsCog(commands.Cog):
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: AmphiBot,
         settings: Settings,
         service: QuestionService,
         posts: PostScheduler | None = None,

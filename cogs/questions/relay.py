@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import discord
-from discord.ext import commands
 
+from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.questions.model import Question, QuestionNotPosted, QuestionStatus, QuestionsUnavailable
@@ -50,7 +50,7 @@ class DigestReport:
 class QuestionRelay:
     """Posts, edits and DMs for questions; the cog and the scheduler call it."""
 
-    def __init__(self, bot: commands.Bot, settings: Settings, service: QuestionService) -> None:
+    def __init__(self, bot: AmphiBot, settings: Settings, service: QuestionService) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import reader
+from bot.client import AmphiBot, reader
 from bot.core.config import Settings
 from bot.core.errors import N_
 from bot.core.i18n import translator_for
@@ -50,7 +50,7 @@ class RegistrationCog(commands.Cog):
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: AmphiBot,
         settings: Settings,
         service: RegistrationService,
         dms: DirectMessages,

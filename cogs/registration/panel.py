@@ -7,8 +7,8 @@ import contextlib
 import logging
 
 import discord
-from discord.ext import commands
 
+from bot.client import AmphiBot
 from bot.core.errors import is_unavailable
 from bot.core.i18n import translator_for
 from bot.core.markup import Card
@@ -26,7 +26,7 @@ class CapacityPanel:
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: AmphiBot,
         service: RegistrationService,
         interval: float = MIN_INTERVAL_SECONDS,
     ) -> None:
@@ -83,7 +83,7 @@ class CapacityPanel:
         channel_id, message_id = await self.service.panel()
         if channel_id is None or message_id is None:
             return False
-        guild = self.bot.get_guild(self.bot.settings.guild_id or 0)  # type: ignore[attr-defined]
+        guild = self.bot.get_guild(self.bot.settings.guild_id or 0)
         locale = guild.preferred_locale.value if guild else None
         card = render_capacity(await self.service.figures(), translator_for(None, locale))
         if card == self._shown:
