@@ -30,9 +30,10 @@ from typing import Any
 
 from bench.probe import read_stalls
 from bench.stats import LoopTicker, summary_ms
-from tests.conftest import ROOT, SHIPPED_MEETING, postgres_reason
 from tests.support.fake_discord import fake_discord
 from tests.support.harness import eventually
+from tests.support.paths import ROOT, SHIPPED_MEETING
+from tests.support.postgres import postgres_reason
 
 MEMBERS = 1000
 SEATS = 600

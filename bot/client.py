@@ -79,6 +79,16 @@ def missing_resources(
     return missing
 
 
+class AmphiCommandTree(app_commands.CommandTree):
+    """The command tree with Amphi's one error path."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Domain refusals become their polite message; anything else an apology with an id."""
+        await report_error(interaction, error)
+
+
 class AmphiBot(commands.Bot):
     """Amphi's client; everything it needs arrives through `services`."""
 
@@ -90,6 +100,7 @@ class AmphiBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=AmphiCommandTree,
             **{"guild_ready_timeout": GUILD_READY_TIMEOUT, **options},
         )
         self.services = services
@@ -97,7 +108,6 @@ class AmphiBot(commands.Bot):
         self.initial_cogs: list[commands.Cog] = []  # set by the composition root
         self._guild_checked = False
         self._frozen = False
-        self.tree.on_error = self.on_app_command_error
 
     @property
     def settings(self) -> Settings:
@@ -194,12 +204,6 @@ class AmphiBot(commands.Bot):
                 guild.name,
                 ", ".join(missing),
             )
-
-    async def on_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        """Domain refusals become their polite message; anything else an apology with an id."""
-        await report_error(interaction, error)
 
 
 async def report_error(interaction: discord.Interaction, error: Exception) -> None:

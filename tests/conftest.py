@@ -10,23 +10,9 @@ import pytest
 
 from bot.store.db import Database
 from bot.store.migrate import upgrade
-
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_MEETING = ROOT / "data" / "meetings" / "theorie-du-deep-learning-2021.toml"
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def postgres_reason() -> str | None:
-    """Why PostgreSQL cases must skip, or None when a server answers."""
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3
-        ):
-            return None
-    except Exception as error:  # any failure to connect means: skip, saying why
-        return f"no PostgreSQL at 127.0.0.1:5432 ({type(error).__name__}: {error})".strip()
+from tests.support.fake_discord import fake_discord
+from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test_settings
+from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_reason
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +67,6 @@ def db(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 async def fake():
     """A started fake Discord with discord.py pointed at it."""
-    from tests.support.fake_discord import fake_discord
-
     async with fake_discord() as started:
         yield started
 
@@ -90,16 +74,12 @@ async def fake():
 @pytest.fixture
 def clock():
     """The test's clock, weeks before the shipped meeting."""
-    from tests.support.harness import BEFORE_MEETING, FakeClock
-
     return FakeClock(BEFORE_MEETING)
 
 
 @pytest.fixture
 async def amphi(fake, clock, sqlite_url):
     """Amphi running against the fake Discord on a SQLite store; yields (bot, services)."""
-    from tests.support.harness import running_amphi, test_settings
-
     async with running_amphi(fake, test_settings(fake, sqlite_url), clock) as running:
         yield running
 
@@ -107,7 +87,5 @@ async def amphi(fake, clock, sqlite_url):
 @pytest.fixture
 async def amphi_on_each_store(fake, clock, database_url):
     """Amphi running against the fake Discord, once on SQLite and once on PostgreSQL."""
-    from tests.support.harness import running_amphi, test_settings
-
     async with running_amphi(fake, test_settings(fake, database_url), clock) as running:
         yield running

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from bot.posts import queries as posts
 from bot.posts.planner import PlannedPost, PostKind
 from bot.programme.queries import meeting_id as meeting_id_of
+from bot.store.db import rows_changed
 from bot.store.models import AnnouncementRow, MeetingRow, PlannedPostRow
 
 
@@ -26,7 +27,7 @@ def create(
     now: datetime,
 ) -> AnnouncementRow:
     """Store a draft announcement."""
-    meeting_id = meeting_id_of(session, slug)
+    meeting_id = meeting_id_of(session, slug=slug)
     row = AnnouncementRow(
         meeting_id=meeting_id,
         author_id=author_id,
@@ -62,7 +63,7 @@ def change_status(
         .where(col(AnnouncementRow.status).in_(old))
         .values(status=new)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def set_message(session: Session, *, announcement_id: int, message_id: int) -> None:
@@ -75,7 +76,7 @@ def set_message(session: Session, *, announcement_id: int, message_id: int) -> N
 
 def scheduled(session: Session, *, slug: str) -> list[AnnouncementRow]:
     """Announcements confirmed whose post has not gone out yet, soonest first."""
-    meeting_id = meeting_id_of(session, slug)
+    meeting_id = meeting_id_of(session, slug=slug)
     waiting = set(
         session.exec(
             select(PlannedPostRow.target)

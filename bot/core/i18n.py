@@ -42,7 +42,7 @@ def _catalogue(language: str) -> dict[Key, str | tuple[str, ...]]:
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        msgid = message.id if isinstance(message.id, str) else tuple(message.id)
+        msgid: Key = message.id if isinstance(message.id, str) else (message.id[0], message.id[1])
         if message.string and any(message.string):
             entries[msgid] = (
                 message.string if isinstance(message.string, str) else tuple(message.string)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.store.db import rows_changed
 from bot.store.models import DmChannelRow, DmDeliveryRow
 
 
@@ -40,7 +41,7 @@ def claim(session: Session, *, key: str, user_id: int, now: datetime) -> bool:
         .where(col(DmDeliveryRow.status) == "pending")
         .values(status="sending", claimed_at=now)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def finish(

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.posts.planner import PlannedPost, PostKind, PostRecord
 from bot.programme.queries import meeting_id as meeting_id_of
+from bot.store.db import rows_changed
 from bot.store.models import MeetingRow, PlannedPostRow
 
 OPEN = ("pending", "sending")
@@ -29,7 +30,7 @@ def _record(row: PlannedPostRow, slug: str) -> PostRecord:
 
 
 def _slugs(session: Session) -> dict[int, str]:
-    return {m.id: m.slug for m in session.exec(select(MeetingRow))}  # type: ignore[misc]
+    return {m.id: m.slug for m in session.exec(select(MeetingRow)) if m.id is not None}
 
 
 def _slug(session: Session, meeting_id: int) -> str:
@@ -44,7 +45,7 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
     Sent, late and failed posts are history and stay as they are; a pending post that the
     programme no longer calls for is cancelled; a moved one (even one skipped) gets its new time.
     """
-    meeting_id = meeting_id_of(session, slug)
+    meeting_id = meeting_id_of(session, slug=slug)
     existing = {
         row.key: row
         for row in session.exec(
@@ -82,7 +83,7 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
 
 def add_post(session: Session, *, post: PlannedPost) -> None:
     """Plan one post (an announcement)."""
-    meeting_id = meeting_id_of(session, post.meeting_slug)
+    meeting_id = meeting_id_of(session, slug=post.meeting_slug)
     session.add(
         PlannedPostRow(
             key=post.key,
@@ -108,7 +109,7 @@ def open_posts(session: Session) -> list[PostRecord]:
 
 def timeline(session: Session, *, slug: str) -> list[PostRecord]:
     """Every post of a meeting, whatever its status, in time order."""
-    meeting_id = meeting_id_of(session, slug)
+    meeting_id = meeting_id_of(session, slug=slug)
     rows = session.exec(
         select(PlannedPostRow)
         .where(PlannedPostRow.meeting_id == meeting_id)
@@ -131,7 +132,7 @@ def claim(session: Session, *, key: str, now: datetime) -> bool:
         .where(col(PlannedPostRow.status) == "pending")
         .values(status="sending", claimed_at=now)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 Claim = Literal["claimed", "skipped", "gone"]
@@ -191,4 +192,4 @@ def cancel(session: Session, *, key: str, now: datetime, detail: str) -> bool:
         .where(col(PlannedPostRow.status) == "pending")
         .values(status="cancelled", done_at=now, detail=detail)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1

@@ -111,8 +111,8 @@ def _toml_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, datetime):
         return "offset date-time" if value.tzinfo else "local date-time"
-    kinds = ((str, "string"), (int, "integer"), (float, "float"), (date, "local date"))
-    kinds += ((time, "local time"), (list, "array"), (dict, "table"))
+    kinds: tuple[tuple[type, str], ...] = ((str, "string"), (int, "integer"), (float, "float"))
+    kinds += ((date, "local date"), (time, "local time"), (list, "array"), (dict, "table"))
     return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
 
 
@@ -362,7 +362,8 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
         return None, values["slug"], r.problems
     day, tz = values.pop("date"), ZoneInfo(values["timezone"])
 
-    def at(moment: time) -> datetime:
+    def at(moment: time | None) -> datetime:
+        assert moment is not None  # a missing time is one of the problems returned above
         return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
 
     if closes := values.pop("registration_closes"):

@@ -20,7 +20,7 @@ from bot.store.models import (
 )
 
 
-def meeting_id(session: Session, slug: str) -> int:
+def meeting_id(session: Session, *, slug: str) -> int:
     """The store's id of a loaded meeting."""
     found = session.exec(select(MeetingRow.id).where(MeetingRow.slug == slug)).one()
     assert found is not None
@@ -31,7 +31,9 @@ def save_meeting(session: Session, *, meeting: Meeting, source: str, now: dateti
     """Insert or update `meeting`; talks keep their rows (and speakers their links) by key."""
     row = session.exec(select(MeetingRow).where(MeetingRow.slug == meeting.slug)).first()
     if row is None:
-        row = MeetingRow(slug=meeting.slug, title="", day=meeting.day, timezone="", capacity=0)
+        row = MeetingRow(
+            slug=meeting.slug, title="", day=meeting.day, timezone="", capacity=0, updated_at=now
+        )
     row.title = meeting.title
     row.day = meeting.day
     row.timezone = meeting.timezone
@@ -66,8 +68,15 @@ def save_meeting(session: Session, *, meeting: Meeting, source: str, now: dateti
                 old_talks.pop(talk_row.key, None)
                 talk_row.key = talk.key
             talk_row = talk_row or TalkRow(
-                meeting_id=row.id, session_id=0, key=talk.key, position=0, title=""
+                meeting_id=row.id,
+                session_id=0,
+                key=talk.key,
+                position=0,
+                title="",
+                start_at=talk.start,
+                end_at=talk.end,
             )
+            assert session_row.id is not None  # flushed by _save_sessions
             talk_row.session_id = session_row.id
             talk_row.position = position
             talk_row.title = talk.title
@@ -77,6 +86,7 @@ def save_meeting(session: Session, *, meeting: Meeting, source: str, now: dateti
             talk_row.abstract = talk.abstract
             session.add(talk_row)
             session.flush()
+            assert talk_row.id is not None
             _save_speakers(session, talk_row.id, talk)
             position += 1
     for gone in old_talks.values():
@@ -99,7 +109,11 @@ def _save_sessions(session: Session, meeting_id: int, meeting: Meeting) -> list[
     rows = []
     for position, meeting_session in enumerate(meeting.sessions):
         session_row = existing.get(position) or SessionRow(
-            meeting_id=meeting_id, position=position, title=""
+            meeting_id=meeting_id,
+            position=position,
+            title="",
+            start_at=meeting_session.start,
+            end_at=meeting_session.end,
         )
         session_row.title = meeting_session.title
         session_row.start_at = meeting_session.start
@@ -110,7 +124,7 @@ def _save_sessions(session: Session, meeting_id: int, meeting: Meeting) -> list[
     return rows
 
 
-def _save_speakers(session: Session, talk_id: int | None, talk: Talk) -> None:
+def _save_speakers(session: Session, talk_id: int, talk: Talk) -> None:
     existing = {
         s.name: s for s in session.exec(select(SpeakerRow).where(SpeakerRow.talk_id == talk_id))
     }

@@ -70,8 +70,8 @@ def render_programme(meeting: Meeting, tr: Translator) -> list[Card]:
         lines = [talk_line(meeting, talk, tr) for talk in session.talks]
         end_label = tr.gettext("end of the session")
         lines.append(f"`{local_time(meeting, session.end)}` {timestamp(session.end)} *{end_label}*")
-        heading = truncate(session_heading(meeting, session), TITLE_LIMIT)
-        cards.extend(split_card(Card(title=heading), lines))
+        title = truncate(session_heading(meeting, session), TITLE_LIMIT)
+        cards.extend(split_card(Card(title=title), lines))
     cards[-1].footer = timezone_footer(meeting, tr)
     return cards
 

@@ -23,6 +23,7 @@ from bot.questions.model import (
     TooManyQuestions,
     VoteOutcome,
 )
+from bot.store.db import rows_changed
 from bot.store.models import (
     MeetingRow,
     QuestionRow,
@@ -177,13 +178,15 @@ def decide(
     session: Session, *, question_id: int, status: QuestionStatus, by: int, now: datetime
 ) -> Question:
     """Approve or reject a pending question; the one conditional UPDATE picks a single winner."""
-    changed = session.execute(
-        update(QuestionRow)
-        .where(col(QuestionRow.id) == question_id)
-        .where(col(QuestionRow.status) == QuestionStatus.PENDING.value)
-        .values(status=status.value, decided_by=by, decided_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = rows_changed(
+        session.execute(
+            update(QuestionRow)
+            .where(col(QuestionRow.id) == question_id)
+            .where(col(QuestionRow.status) == QuestionStatus.PENDING.value)
+            .values(status=status.value, decided_by=by, decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     question = get_question(session, question_id=question_id)
     if changed != 1:
         raise AlreadyDecided(question.status, question.decided_by, question.decided_at)
@@ -217,11 +220,13 @@ def toggle_vote(session: Session, *, question_id: int, user_id: int) -> VoteOutc
         raise QuestionNotFound()
     if status != QuestionStatus.APPROVED.value:
         raise NotVotable()
-    removed = session.execute(
-        delete(QuestionVoteRow)
-        .where(col(QuestionVoteRow.question_id) == question_id)
-        .where(col(QuestionVoteRow.user_id) == user_id)
-    ).rowcount
+    removed = rows_changed(
+        session.execute(
+            delete(QuestionVoteRow)
+            .where(col(QuestionVoteRow.question_id) == question_id)
+            .where(col(QuestionVoteRow.user_id) == user_id)
+        )
+    )
     if not removed:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         # A concurrent double click of the same member: the second insert does nothing.
@@ -273,13 +278,15 @@ def take_next(
         if not waiting:
             return None, 0
         first = waiting[0]
-        taken = session.execute(
-            update(QuestionRow)
-            .where(col(QuestionRow.id) == first.id)
-            .where(col(QuestionRow.answered_at).is_(None))
-            .values(answered_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        taken = rows_changed(
+            session.execute(
+                update(QuestionRow)
+                .where(col(QuestionRow.id) == first.id)
+                .where(col(QuestionRow.answered_at).is_(None))
+                .values(answered_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if taken == 1:
             return get_question(session, question_id=first.id), len(waiting) - 1
 

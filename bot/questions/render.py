@@ -111,7 +111,7 @@ def moderation_text(question: Question, tr: Translator) -> str:
     lines = [head, author, quoted(question.text)]
     if question.decided_at is not None and question.status is not QuestionStatus.PENDING:
         values = {
-            "moderator": mention(question.decided_by),
+            "moderator": mention(question.decided_by) if question.decided_by else "?",
             "relative": timestamp(question.decided_at, "R"),
         }
         if question.status is QuestionStatus.APPROVED:

@@ -2,7 +2,9 @@
 
 Every rule that must hold under concurrency (one decision per question, one vote per member,
 one chair per question, the asking quota) is enforced by a single transaction in
-`bot.store.questions`; this service picks the talk, cleans the input and reads the clock.
+`bot.questions.queries`: an approval is `decide`, one conditional UPDATE whose row count picks
+the first moderator. The Q&A window and the text rules are `bot.questions.model`. This service
+picks the talk, cleans the input and reads the clock.
 """
 
 from __future__ import annotations

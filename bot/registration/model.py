@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from bot.core.errors import N_, AmphiError
 from bot.core.markup import timestamp
+from bot.programme.model import Meeting
 
 AFFILIATION_LIMIT = 200
 DISPLAY_NAME_LIMIT = 100
@@ -128,6 +129,20 @@ class CapacityFigures:
     def registered(self) -> int:
         """Everyone registered, waitlist included."""
         return self.in_person + self.remote + self.waitlist
+
+
+def room_capacity(meeting: Meeting, *, override: int | None) -> int:
+    """Seats in the room: the organizers' figure, else the meeting file's."""
+    return meeting.capacity if override is None else override
+
+
+def registration_open(meeting: Meeting, *, state: str, now: datetime) -> bool:
+    """Open at `now`: the organizers' decision ("open", "closed"), else until the deadline."""
+    if state == "open":
+        return True
+    if state == "closed":
+        return False
+    return now < meeting.registration_deadline
 
 
 def place(

@@ -1,6 +1,6 @@
 """Registration reads, and the small writes that take or free no seat.
 
-The writes that do (register, unregister, capacity, opening) are in `bot.store.seating`.
+The writes that do (register, unregister, capacity, opening) are in `bot.registration.seating`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from bot.registration.model import (
     Mode,
     Registration,
     Status,
+    registration_open,
+    room_capacity,
 )
 from bot.store.models import RegistrationControlRow, RegistrationRow
 
 
 def _meeting_id(session: Session, meeting: Meeting) -> int:
-    return meeting_id_of(session, meeting.slug)
+    return meeting_id_of(session, slug=meeting.slug)
 
 
-def lock_control(session: Session, meeting: Meeting) -> RegistrationControlRow:
+def lock_control(session: Session, *, meeting: Meeting) -> RegistrationControlRow:
     """The meeting's control row, locked until the transaction ends."""
     meeting_id = _meeting_id(session, meeting)
     return session.exec(
@@ -35,21 +37,7 @@ def lock_control(session: Session, meeting: Meeting) -> RegistrationControlRow:
     ).one()
 
 
-def capacity_of(control: RegistrationControlRow, meeting: Meeting) -> int:
-    """Seats in the room: the organizers' figure, else the meeting file's."""
-    return meeting.capacity if control.capacity is None else control.capacity
-
-
-def is_open(control: RegistrationControlRow, meeting: Meeting, now: datetime) -> bool:
-    """Whether registration is open at `now`: the organizers' decision, else until the deadline."""
-    if control.state == "open":
-        return True
-    if control.state == "closed":
-        return False
-    return now < meeting.registration_deadline
-
-
-def count(session: Session, meeting_id: int, *, mode: Mode, status: Status) -> int:
+def count(session: Session, *, meeting_id: int, mode: Mode, status: Status) -> int:
     """Registrations of a meeting in one mode and status."""
     return session.exec(
         select(func.count())
@@ -60,7 +48,7 @@ def count(session: Session, meeting_id: int, *, mode: Mode, status: Status) -> i
     ).one()
 
 
-def position_of(session: Session, row: RegistrationRow) -> int | None:
+def position_of(session: Session, *, row: RegistrationRow) -> int | None:
     """A waitlisted registration's 1-based place in line; None for everyone else."""
     if row.status != Status.WAITLISTED.value:
         return None
@@ -108,7 +96,7 @@ def mine(session: Session, *, meeting: Meeting, user_id: int) -> tuple[Registrat
     if notice:
         row.notice_pending = False
         session.add(row)
-    return view(row, position_of(session, row)), notice
+    return view(row, position_of(session, row=row)), notice
 
 
 def figures(session: Session, *, meeting: Meeting, now: datetime) -> CapacityFigures:
@@ -126,7 +114,11 @@ def figures(session: Session, *, meeting: Meeting, now: datetime) -> CapacityFig
                 func.count(),
             )
             .where(RegistrationRow.meeting_id == meeting_id)
-            .group_by(RegistrationRow.mode, RegistrationRow.status, RegistrationRow.member)
+            .group_by(
+                col(RegistrationRow.mode),
+                col(RegistrationRow.status),
+                col(RegistrationRow.member),
+            )
         )
     }
 
@@ -138,7 +130,7 @@ def figures(session: Session, *, meeting: Meeting, now: datetime) -> CapacityFig
             if all(where.get(k, v) == v for k, v in zip(keys, key, strict=True))
         )
 
-    open_now = is_open(control, meeting, now)
+    open_now = registration_open(meeting, state=control.state, now=now)
     role_problems = session.exec(
         select(func.count())
         .select_from(RegistrationRow)
@@ -147,7 +139,7 @@ def figures(session: Session, *, meeting: Meeting, now: datetime) -> CapacityFig
     ).one()
     return CapacityFigures(
         meeting_title=meeting.title,
-        capacity=capacity_of(control, meeting),
+        capacity=room_capacity(meeting, override=control.capacity),
         in_person=total(mode="in_person", status="confirmed"),
         remote=total(mode="remote"),
         waitlist=total(status="waitlisted"),
@@ -169,7 +161,9 @@ def all_registrations(session: Session, *, meeting: Meeting) -> list[Registratio
         .order_by(col(RegistrationRow.registered_at), col(RegistrationRow.id))
     ).all()
     confirmed = [r for r in rows if r.mode == "in_person" and r.status == "confirmed"]
-    waiting = sorted((r for r in rows if r.status == "waitlisted"), key=lambda r: r.queue_number)
+    waiting = sorted(
+        (r for r in rows if r.status == "waitlisted"), key=lambda r: r.queue_number or 0
+    )
     remote = [r for r in rows if r.mode == "remote"]
     return (
         [view(r) for r in confirmed]
@@ -181,7 +175,7 @@ def all_registrations(session: Session, *, meeting: Meeting) -> list[Registratio
 def lookup(session: Session, *, meeting: Meeting, user_id: int) -> Registration | None:
     """A registration with its waitlist position, changing nothing."""
     row = _row(session, _meeting_id(session, meeting), user_id)
-    return None if row is None else view(row, position_of(session, row))
+    return None if row is None else view(row, position_of(session, row=row))
 
 
 def mark_told(session: Session, *, meeting: Meeting, user_id: int) -> None:
@@ -209,6 +203,6 @@ def get_panel(session: Session, *, meeting: Meeting) -> tuple[int | None, int | 
 
 def set_panel(session: Session, *, meeting: Meeting, channel_id: int, message_id: int) -> None:
     """Remember the live capacity panel."""
-    control = lock_control(session, meeting)
+    control = lock_control(session, meeting=meeting)
     control.panel_channel_id, control.panel_message_id = channel_id, message_id
     session.add(control)

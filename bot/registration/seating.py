@@ -37,13 +37,13 @@ from bot.registration.model import (
     RegistrationRequest,
     Status,
     place,
+    registration_open,
+    room_capacity,
     seats_to_give,
 )
 from bot.registration.queries import (
-    capacity_of,
     count,
     figures,
-    is_open,
     lock_control,
     position_of,
     view,
@@ -90,7 +90,7 @@ class Seating:
     def __init__(self, session: Session, meeting: Meeting) -> None:
         self.session = session
         self.meeting = meeting
-        self.control = lock_control(session, meeting)
+        self.control = lock_control(session, meeting=meeting)
         self.meeting_id = self.control.meeting_id
         self._rows: dict[int, RegistrationRow | None] = {}
         self._tally: _Tally | None = None
@@ -98,7 +98,7 @@ class Seating:
     @property
     def capacity(self) -> int:
         """Seats in the room: the organizers' figure, else the meeting file's."""
-        return capacity_of(self.control, self.meeting)
+        return room_capacity(self.meeting, override=self.control.capacity)
 
     def load_rows(self, user_ids: Sequence[int]) -> None:
         """Read the registrations of everyone in the batch with one statement."""
@@ -125,7 +125,7 @@ class Seating:
     def register(self, request: RegistrationRequest) -> RegistrationOutcome:
         """Register someone, or change their details; takes or frees a seat."""
         control = self.control
-        if not is_open(control, self.meeting, request.at):
+        if not registration_open(self.meeting, state=control.state, now=request.at):
             closed = control.state == "closed"
             raise RegistrationClosed(
                 control.changed_at if closed else self.meeting.registration_deadline
@@ -176,7 +176,7 @@ class Seating:
     def _change(self, row: RegistrationRow, request: RegistrationRequest) -> RegistrationOutcome:
         self._forget_tally()
         session = self.session
-        previous = view(row, position_of(session, row))
+        previous = view(row, position_of(session, row=row))
         notice = row.notice_pending
         affiliation = row.affiliation if request.affiliation is None else request.affiliation
         dm = row.dm if request.dm is None else request.dm
@@ -205,7 +205,7 @@ class Seating:
         had_a_seat = previous.attendance_role is Mode.IN_PERSON
         freed_a_seat = had_a_seat and row.mode != Mode.IN_PERSON.value
         return RegistrationOutcome(
-            registration=view(row, position_of(session, row)),
+            registration=view(row, position_of(session, row=row)),
             change=Change.UNCHANGED if same else Change.UPDATED,
             previous=previous,
             promoted=self._promote(request.at) if freed_a_seat else (),
@@ -218,7 +218,7 @@ class Seating:
         if row is None:
             raise NotRegistered()
         self._forget_tally()
-        cancelled = view(row, position_of(self.session, row))
+        cancelled = view(row, position_of(self.session, row=row))
         if inspect(row).pending:  # registered earlier in this same batch: never written
             self.session.expunge(row)
         else:
@@ -249,15 +249,17 @@ class Seating:
         return figures(self.session, meeting=self.meeting, now=now), promoted
 
     # ----- counted with queries -------------------------------------------------------------
+    def _count(self, mode: Mode) -> int:
+        """Confirmed registrations in `mode`, counted now."""
+        return count(self.session, meeting_id=self.meeting_id, mode=mode, status=Status.CONFIRMED)
+
     def _seat_or_queue(self, row: RegistrationRow) -> None:
         """Give `row` (in person, not yet counted) a free seat, else the end of the line."""
-        taken = count(self.session, self.meeting_id, mode=Mode.IN_PERSON, status=Status.CONFIRMED)
-        if (
-            place(
-                Mode.IN_PERSON, seated=taken, capacity=self.capacity, remote=0, remote_capacity=None
-            )
-            is Status.CONFIRMED
-        ):
+        taken = self._count(Mode.IN_PERSON)
+        status = place(
+            Mode.IN_PERSON, seated=taken, capacity=self.capacity, remote=0, remote_capacity=None
+        )
+        if status is Status.CONFIRMED:
             row.status, row.queue_number = Status.CONFIRMED.value, None
             return
         last = self.session.exec(
@@ -271,14 +273,14 @@ class Seating:
         limit = self.meeting.remote_capacity
         if limit is None:
             return
-        remote = count(self.session, self.meeting_id, mode=Mode.REMOTE, status=Status.CONFIRMED)
+        remote = self._count(Mode.REMOTE)
         place(Mode.REMOTE, seated=0, capacity=0, remote=remote, remote_capacity=limit)
 
     def _promote(self, now: datetime) -> tuple[Registration, ...]:
         """Seat the first in line while seats are free; each promoted person is to be told."""
         session = self.session
         session.flush()
-        taken = count(session, self.meeting_id, mode=Mode.IN_PERSON, status=Status.CONFIRMED)
+        taken = self._count(Mode.IN_PERSON)
         free = seats_to_give(seated=taken, capacity=self.capacity)
         if not free:
             return ()

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -102,3 +102,8 @@ class Database:
         """Stop the workers and close every connection."""
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE changed (SQLAlchemy types its result as a plain Result)."""
+    return cast(CursorResult[Any], result).rowcount

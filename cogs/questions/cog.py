@@ -219,7 +219,7 @@ class QuestionsCog(QuestionActions):
             if typed in p.name.casefold()
         ]
 
-    # ----- buttons (see cogs/question_buttons.py) ------------------------------------------------
+    # ----- buttons (QuestionActions, cogs/questions/buttons.py) ----------------------------------
     async def on_approve(self, interaction: discord.Interaction, question_id: int) -> None:
         """Approve: one decision, the card shows it, the question goes public, people are told."""
         ensure_standing(interaction, Standing.MODERATOR)

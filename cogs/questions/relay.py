@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 import discord
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 #: An approved question not public after this long failed to publish.
 PUBLICATION_TIMEOUT = timedelta(minutes=1)
 
-THREAD_ARCHIVE_MINUTES = 1440
+THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
 
 
 @dataclass

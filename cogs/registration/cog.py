@@ -194,8 +194,9 @@ class RegistrationCog(commands.Cog):
     async def post_panel(self, interaction: discord.Interaction):
         figures = await self.service.figures()
         card = render_capacity(figures, translator_for(None, self._guild_locale(interaction)))
-        assert interaction.channel is not None
-        message = await interaction.channel.send(embed=card_to_embed(card))  # type: ignore[union-attr]
+        channel = interaction.channel
+        assert isinstance(channel, discord.abc.Messageable)  # a command's channel takes messages
+        message = await channel.send(embed=card_to_embed(card))
         await self.service.set_panel(channel_id=message.channel.id, message_id=message.id)
         self.panel.adopt(card)
         await interaction.response.send_message(

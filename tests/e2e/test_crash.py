@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.core.config import load_settings
 from bot.registration.model import Mode
 from bot.services import prepare
-from tests.conftest import ROOT
 from tests.support.harness import eventually
+from tests.support.paths import ROOT
 
 LINK = "https://video.example/crash-test"
 MEMBERS = 200

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import running_amphi, test_settings
+from tests.support.paths import SHIPPED_MEETING
 
 EPHEMERAL = 64
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import eventually, running_amphi, test_settings
+from tests.support.paths import SHIPPED_MEETING
 
 ORGANIZER_COMMANDS = [
     ("registrations open", {}),

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, SHIPPED_MEETING
+from tests.support.paths import ROOT, SHIPPED_MEETING
 
 
 async def test_amphi_run_reaches_ready_and_syncs_its_commands(fake, tmp_path: Path) -> None:

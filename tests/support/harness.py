@@ -12,9 +12,11 @@ from bot.app import create_bot
 from bot.client import AmphiBot
 from bot.core.clock import Clock
 from bot.core.config import Settings, load_settings
+from bot.registration.model import Mode
+from bot.registration.service import RegistrationService
 from bot.services import Services, prepare
-from tests.conftest import SHIPPED_MEETING
 from tests.support.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
+from tests.support.paths import SHIPPED_MEETING
 
 
 class FakeClock:
@@ -93,3 +95,9 @@ async def settled_status(services: Services, slug: str, key: str, timeout: float
             if statuses[key] not in ("pending", "sending"):
                 return statuses[key]
             await asyncio.sleep(0.02)
+
+
+async def register(service: RegistrationService, user: int, mode=Mode.IN_PERSON, **kw):
+    """Register user `user` (a member when even), named `user<N>`."""
+    kw.setdefault("member", user % 2 == 0)
+    return await service.register(user_id=user, display_name=f"user{user}", mode=mode, **kw)

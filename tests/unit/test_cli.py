@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.store.migrate import head_revision
-from tests.conftest import ROOT, SHIPPED_MEETING
+from tests.support.paths import ROOT, SHIPPED_MEETING
 
 
 def amphi(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ from cogs.posts import ReminderCog
 from cogs.programme import ProgrammeCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}
 DISCORD_NAME = re.compile(r"^[-_\w]{1,32}$")

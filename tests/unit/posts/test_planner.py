@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.posts.planner import PostKind, nonce_for, plan_posts, post_key
 from bot.programme.files import load_meeting_file
 from bot.programme.model import ReminderSettings
-from tests.conftest import SHIPPED_MEETING
+from tests.support.paths import SHIPPED_MEETING
 
 MEETING = load_meeting_file(SHIPPED_MEETING)
 SLUG = MEETING.slug

@@ -13,8 +13,8 @@ from bot.posts.planner import PostKind, post_key
 from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.store.db import Database
-from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import FakeClock
+from tests.support.paths import SHIPPED_MEETING
 
 SLUG = "theorie-du-deep-learning-2021"
 REMINDER = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 15)  # due 07:45 UTC

@@ -19,7 +19,7 @@ from bot.programme.files import (
     slugify,
 )
 from bot.programme.model import Meeting, Person, ReminderSettings
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 MEETINGS_DIR = ROOT / "data" / "meetings"
 SHIPPED = MEETINGS_DIR / "theorie-du-deep-learning-2021.toml"

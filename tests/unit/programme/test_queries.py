@@ -9,7 +9,7 @@ import pytest
 
 from bot.programme.files import load_meeting_file
 from bot.programme.model import DayPhase, choose_active, now_and_next, search_talks
-from tests.conftest import SHIPPED_MEETING
+from tests.support.paths import SHIPPED_MEETING
 
 
 @pytest.fixture(scope="module")

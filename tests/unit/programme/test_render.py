@@ -14,7 +14,7 @@ from bot.programme.files import load_meeting_file
 from bot.programme.ics import build_calendar
 from bot.programme.model import now_and_next
 from bot.programme.render import render_now, render_programme, render_talk
-from tests.conftest import SHIPPED_MEETING
+from tests.support.paths import SHIPPED_MEETING
 
 EN, FR = Translator("en"), Translator("fr")
 

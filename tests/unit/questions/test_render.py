@@ -24,7 +24,7 @@ from bot.questions.render import (
     thread_name,
     upvote_label,
 )
-from tests.conftest import SHIPPED_MEETING
+from tests.support.paths import SHIPPED_MEETING
 
 EN, FR = Translator("en"), Translator("fr")
 ASKED = datetime(2021, 6, 28, 8, 10, tzinfo=UTC)

@@ -33,8 +33,8 @@ from bot.questions.model import (
 )
 from bot.questions.service import QuestionService
 from bot.store.db import Database
-from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import FakeClock
+from tests.support.paths import SHIPPED_MEETING
 
 BIAU = "some-theoretical-insights-into-wasserstein-gans"  # 10:00–10:45 Paris, session 1
 ACHOUR = "existence-stability-and-scalability-of"  # 10:45–11:05

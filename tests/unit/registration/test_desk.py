@@ -22,10 +22,9 @@ from bot.registration.model import (
 from bot.registration.seating import Seating
 from bot.registration.service import RegistrationService
 from bot.store.db import Database
-from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import BEFORE_MEETING as BEFORE
-from tests.support.harness import FakeClock
-from tests.unit.registration.test_service import register
+from tests.support.harness import FakeClock, register
+from tests.support.paths import SHIPPED_MEETING
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from bot.registration.model import (
 )
 from bot.registration.service import RegistrationService
 from bot.store.db import Database
-from tests.conftest import SHIPPED_MEETING
 from tests.support.harness import BEFORE_MEETING as BEFORE
-from tests.support.harness import FakeClock
+from tests.support.harness import FakeClock, register
+from tests.support.paths import SHIPPED_MEETING
 
 
 @pytest.fixture
@@ -30,11 +30,6 @@ def service(db: Database, clock: FakeClock) -> RegistrationService:
     programme = ProgrammeService(db, clock)
     programme.import_files(SHIPPED_MEETING)
     return RegistrationService(db, programme, clock)
-
-
-async def register(service: RegistrationService, user: int, mode=Mode.IN_PERSON, **kw):
-    kw.setdefault("member", user % 2 == 0)
-    return await service.register(user_id=user, display_name=f"user{user}", mode=mode, **kw)
 
 
 async def test_first_registration_is_confirmed_and_repeat_is_harmless(service) -> None:

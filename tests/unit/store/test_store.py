@@ -13,7 +13,7 @@ from bot.programme.files import load_meeting_file
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.models import SpeakerRow, TalkRow
-from tests.conftest import SHIPPED_MEETING
+from tests.support.paths import SHIPPED_MEETING
 
 NOW = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,81 @@
+"""The seat rule and its companions: pure functions, tested without a store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.core.i18n import Translator
+from bot.programme.files import load_meeting_file
+from bot.registration.model import (
+    Mode,
+    RegistrationClosed,
+    RemoteFull,
+    Status,
+    place,
+    registration_open,
+    room_capacity,
+    seats_to_give,
+)
+from tests.support.paths import SHIPPED_MEETING
+
+
+@pytest.fixture(scope="module")
+def meeting():
+    return load_meeting_file(SHIPPED_MEETING)
+
+
+@pytest.mark.parametrize(
+    ("seated", "capacity", "expected"),
+    [
+        (0, 600, Status.CONFIRMED),
+        (599, 600, Status.CONFIRMED),
+        (600, 600, Status.WAITLISTED),
+        (650, 600, Status.WAITLISTED),
+        (0, 0, Status.WAITLISTED),
+    ],
+)
+def test_in_person_gets_a_seat_while_the_room_has_one(seated, capacity, expected) -> None:
+    status = place(
+        Mode.IN_PERSON, seated=seated, capacity=capacity, remote=10**6, remote_capacity=1
+    )
+    assert status is expected
+
+
+def test_remote_is_confirmed_without_a_limit_and_refused_once_the_places_are_taken() -> None:
+    assert place(Mode.REMOTE, seated=600, capacity=600, remote=10**6, remote_capacity=None) is (
+        Status.CONFIRMED
+    )
+    assert place(Mode.REMOTE, seated=0, capacity=0, remote=49, remote_capacity=50) is (
+        Status.CONFIRMED
+    )
+    with pytest.raises(RemoteFull):
+        place(Mode.REMOTE, seated=0, capacity=600, remote=50, remote_capacity=50)
+
+
+def test_freed_seats_go_to_the_waitlist_and_a_lowered_capacity_bumps_nobody() -> None:
+    assert seats_to_give(seated=598, capacity=600) == 2
+    assert seats_to_give(seated=600, capacity=600) == 0
+    assert seats_to_give(seated=600, capacity=500) == 0
+
+
+def test_the_organizers_capacity_wins_over_the_files(meeting) -> None:
+    assert room_capacity(meeting, override=None) == meeting.capacity
+    assert room_capacity(meeting, override=12) == 12
+    assert room_capacity(meeting, override=0) == 0
+
+
+def test_registration_follows_the_organizers_then_the_deadline(meeting) -> None:
+    deadline = meeting.registration_deadline
+    before, after = deadline - timedelta(minutes=1), deadline + timedelta(minutes=1)
+    assert registration_open(meeting, state="auto", now=before)
+    assert not registration_open(meeting, state="auto", now=deadline)
+    assert registration_open(meeting, state="open", now=after)
+    assert not registration_open(meeting, state="closed", now=before)
+
+
+def test_the_closed_refusal_shows_the_closing_time_as_a_discord_timestamp(meeting) -> None:
+    closed = meeting.registration_deadline
+    text = RegistrationClosed(closed).user_message(Translator("en"))
+    assert f"<t:{int(closed.timestamp())}:f>" in text
