@@ -21,8 +21,8 @@ from bot.core.config import Settings
 from bot.core.errors import AmphiError, is_unavailable
 from bot.core.i18n import Translator as AmphiTranslations
 from bot.core.i18n import translator_for
-from bot.programme import queries as store
 from bot.services import Services
+from bot.store import state
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +164,11 @@ class AmphiBot(commands.Bot):
         ]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"commands:{self.application_id}:{guild.id}"
-        if await self.services.db.run(store.get_state, key=key) == digest:
+        if await self.services.db.run(state.get_state, key=key) == digest:
             log.info("Commands unchanged since the last sync; not syncing")
             return False
         synced = await self.tree.sync(guild=guild)
-        await self.services.db.run(store.set_state, key=key, value=digest, write=True)
+        await self.services.db.run(state.set_state, key=key, value=digest, write=True)
         log.info("Synced %d commands to server %s", len(synced), guild.id)
         return True
 

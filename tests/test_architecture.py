@@ -170,3 +170,10 @@ def test_the_test_support_never_imports_the_tests() -> None:
     """Fixtures (conftest) and helpers (support) import in one direction only."""
     imports = all_imports("tests/support")
     assert breaches(imports, ("tests.conftest", "tests.unit", "tests.e2e")) == []
+
+
+def test_the_client_and_the_command_line_reach_feature_rows_only_through_services() -> None:
+    """They may open the store (migrations, the bot's own state), never a feature's tables."""
+    imports = [i for i in all_imports("bot") if i.module in {"bot.client", "bot.cli"}]
+    feature_rows = tuple(prefix for prefix in STORE_LAYER if prefix != "bot.store")
+    assert breaches(imports, feature_rows) == []

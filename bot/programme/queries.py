@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from bot.programme.model import Meeting, Person, ReminderSettings, Talk
 from bot.programme.model import Session as MeetingSession
 from bot.store.models import (
-    AppStateRow,
     MeetingRow,
     RegistrationControlRow,
     SessionRow,
@@ -204,16 +203,3 @@ def _reminders(raw: str) -> ReminderSettings:
     if "session_leads_minutes" in values:
         values["session_leads_minutes"] = tuple(values["session_leads_minutes"])
     return ReminderSettings(**values)
-
-
-def get_state(session: Session, *, key: str) -> str | None:
-    """A value the bot kept between runs."""
-    row = session.get(AppStateRow, key)
-    return row.value if row else None
-
-
-def set_state(session: Session, *, key: str, value: str) -> None:
-    """Keep a value between runs."""
-    row = session.get(AppStateRow, key) or AppStateRow(key=key, value=value)
-    row.value = value
-    session.add(row)

@@ -17,6 +17,7 @@ from bot.programme.model import (
     now_and_next,
     search_talks,
 )
+from bot.store import state
 from bot.store.db import Database
 
 ACTIVE_MEETING_KEY = "active-meeting"
@@ -50,7 +51,7 @@ class ProgrammeService:
         """The meeting commands act on: the organizers' choice, else the current or next one."""
         meetings = await self.meetings()
         if self._chosen is None:
-            self._chosen = await self.db.run(store.get_state, key=ACTIVE_MEETING_KEY) or ""
+            self._chosen = await self.db.run(state.get_state, key=ACTIVE_MEETING_KEY) or ""
         meeting = next((m for m in meetings if m.slug == self._chosen), None)
         meeting = meeting or choose_active(meetings, self.clock())
         if meeting is None:
@@ -61,7 +62,7 @@ class ProgrammeService:
         """Make `slug` the active meeting; None goes back to the current or next one."""
         if slug is not None and slug not in {m.slug for m in await self.meetings()}:
             raise UnknownMeeting(slug)
-        await self.db.run(store.set_state, key=ACTIVE_MEETING_KEY, value=slug or "", write=True)
+        await self.db.run(state.set_state, key=ACTIVE_MEETING_KEY, value=slug or "", write=True)
         self._chosen = slug or ""
         return await self.active_meeting()
 
