@@ -25,7 +25,8 @@ from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
-from bot.posts.broadcast import Broadcaster, DeliveryReport
+from bot.posts.broadcast import Broadcaster
+from bot.posts.model import DeliveryReport
 from bot.posts.planner import PlannedPost, PostKind
 from bot.posts.scheduler import NONCE_WINDOW
 from cogs.common import ensure_standing, find_channel, find_role, only, privileged_group, require

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.posts.broadcast import DmChannels, DmClosed, DmThrottled
+from bot.posts.broadcast import DmChannels
+from bot.posts.model import DmClosed, DmThrottled
 
 CLOSED_DMS = 50007
 OPENING_DMS_TOO_FAST = 40003

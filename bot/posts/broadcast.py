@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
 from bot.posts import deliveries as store
+from bot.posts.model import DeliveryReport, DmClosed, DmThrottled
 from bot.posts.planner import nonce_for
 from bot.posts.scheduler import NONCE_WINDOW
 from bot.store.db import Database
@@ -19,18 +18,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RATE = 20.0  # DMs a second, well under Discord's global 50 requests a second
 MAX_PAUSES = 5
-
-
-class DmClosed(Exception):
-    """The recipient does not accept DMs from the bot (Discord error 50007)."""
-
-
-class DmThrottled(Exception):
-    """Discord asked to slow down (a 429, or 40003 'opening DMs too fast')."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after:.1f} s")
-        self.retry_after = retry_after
 
 
 class DmChannels:
@@ -59,25 +46,6 @@ class DmChannels:
 
 #: Sends one DM: (user id, text, nonce). Raises DmClosed, DmThrottled or another error.
 SendDm = Callable[[int, str, str], Awaitable[None]]
-
-
-@dataclass
-class DeliveryReport:
-    """Where a broadcast stands."""
-
-    total: int = 0
-    sent: int = 0
-    failures: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def failed(self) -> int:
-        """DMs that could not be delivered."""
-        return sum(self.failures.values())
-
-    @property
-    def done(self) -> int:
-        """DMs sent or given up."""
-        return self.sent + self.failed
 
 
 class Broadcaster:

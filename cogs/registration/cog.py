@@ -15,7 +15,7 @@ from bot.core.errors import N_
 from bot.core.i18n import translator_for
 from bot.core.markup import escape
 from bot.core.permissions import Standing
-from bot.posts.broadcast import DmClosed, DmThrottled
+from bot.posts.model import DmClosed, DmThrottled
 from bot.programme.model import Meeting
 from bot.registration.model import Mode, Registration, wants_link_now
 from bot.registration.render import (

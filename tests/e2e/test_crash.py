@@ -8,8 +8,12 @@ import os
 import random
 import signal
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.core.config import load_settings
 from bot.registration.model import Mode
@@ -21,18 +25,31 @@ LINK = "https://video.example/crash-test"
 MEMBERS = 200
 
 
+def zone_at_mid_morning(instant: datetime) -> ZoneInfo:
+    """A fixed-offset zone where `instant` falls between 10:00 and 11:00, so a meeting built
+    around it never crosses midnight, whatever the hour the test runs."""
+    offset = (10 - instant.astimezone(UTC).hour) % 24  # hours east of UTC, 0..23
+    if offset > 14:  # the zones run from UTC-12 to UTC+14
+        offset -= 24
+    # POSIX sign convention: Etc/GMT-2 is two hours east of UTC.
+    return ZoneInfo("Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}")
+
+
 def meeting_file(folder: Path, start: datetime, reminder: datetime, link_dms: datetime) -> Path:
-    """A one-session meeting in UTC whose reminder and link DMs fall at the given instants."""
+    """A one-session meeting, in a zone where its day cannot cross midnight, whose reminder and
+    link DMs fall at the given instants."""
+    zone = zone_at_mid_morning(start)
+    start = start.astimezone(zone)
     path = folder / "crash.toml"
     path.write_text(
         f"""
 slug = "crash-test"
 title = "Crash test"
 date = {start:%Y-%m-%d}
-timezone = "UTC"
+timezone = "{zone.key}"
 venue = "Here"
 capacity = 10
-registration_closes = {start:%Y-%m-%dT%H:%M:%S}Z
+registration_closes = {start.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z
 
 [reminders]
 session_leads_minutes = [{(start - reminder).total_seconds() / 60}]
@@ -55,26 +72,53 @@ end = "{start + timedelta(minutes=30):%H:%M}"
     return path
 
 
-async def start_amphi(fake, env: dict[str, str]) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await eventually(lambda: fake.gateway.connected, timeout=30)
-    return process
+class Runs:
+    """Each `amphi run` of a test, its output kept in a file and shown when the test fails."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.logs: list[Path] = []
+
+    async def start(self, fake, env: dict[str, str]) -> asyncio.subprocess.Process:
+        log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
+        self.logs.append(log)
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
+            )
+        try:
+            await eventually(
+                lambda: fake.gateway.connected or process.returncode is not None, timeout=30
+            )
+        finally:
+            if not fake.gateway.connected:
+                await kill(process)
+        assert process.returncode is None, f"amphi run stopped (status {process.returncode})"
+        return process
+
+    def output(self) -> str:
+        return "\n".join(
+            f"----- {log.name}\n{log.read_text(errors='replace')}" for log in self.logs
+        )
+
+
+@pytest.fixture
+def runs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runs]:
+    """The test's `amphi run` processes; their output is printed if the test fails."""
+    kept = Runs(tmp_path)
+    failed_before = request.session.testsfailed
+    yield kept
+    if request.session.testsfailed > failed_before:
+        print(kept.output())
 
 
 async def kill(process: asyncio.subprocess.Process) -> None:
-    process.send_signal(signal.SIGKILL)
+    if process.returncode is None:
+        process.send_signal(signal.SIGKILL)
     await process.wait()
 
 
-async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path) -> None:
+async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path, runs) -> None:
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
     reminder_due = now + timedelta(seconds=9)
@@ -104,10 +148,10 @@ async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path) 
         services.close()
 
     # 1. Killed a moment before the reminder is due; the restarted bot still posts it, once.
-    first = await start_amphi(fake, env)
+    first = await runs.start(fake, env)
     await asyncio.sleep(max((reminder_due - datetime.now(UTC)).total_seconds() - 0.5, 0))
     await kill(first)
-    second = await start_amphi(fake, env)
+    second = await runs.start(fake, env)
     await eventually(lambda: len(fake.messages("announcements")) >= 1, timeout=30)
 
     # 2. Killed in the middle of the DM broadcast; the next run finishes it, nobody twice.
@@ -118,7 +162,7 @@ async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path) 
     await kill(second)
     halfway = delivered()
     assert 50 <= halfway < MEMBERS
-    third = await start_amphi(fake, env)
+    third = await runs.start(fake, env)
     try:
         await eventually(lambda: delivered() == MEMBERS, timeout=60)
         await asyncio.sleep(1.0)  # time for anything extra to arrive
@@ -136,7 +180,7 @@ KILL_SEED = 3
 
 
 async def test_a_hard_kill_mid_burst_keeps_every_answer_and_doubles_nothing(
-    fake, tmp_path: Path, database_url: str
+    fake, tmp_path: Path, database_url: str, runs
 ) -> None:
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
@@ -153,7 +197,7 @@ async def test_a_hard_kill_mid_burst_keeps_every_answer_and_doubles_nothing(
     options = {"mode": "in_person", "member": True}
 
     # Killed at a random moment while 300 people register at once, once the answers flow.
-    first = await start_amphi(fake, env)
+    first = await runs.start(fake, env)
     burst = [asyncio.ensure_future(fake.invoke("register", options, user=m)) for m in members]
     await eventually(lambda: sum(1 for t in burst if t.done() and t.result().followups) >= 30)
     await asyncio.sleep(random.Random(KILL_SEED).uniform(0, 0.1))
@@ -164,7 +208,7 @@ async def test_a_hard_kill_mid_burst_keeps_every_answer_and_doubles_nothing(
     assert 0 < len(answered) < BURST, "the kill came before or after the whole burst"
 
     # Those left without an answer try again; everyone ends with exactly one registration.
-    second = await start_amphi(fake, env)
+    second = await runs.start(fake, env)
     try:
         for member in (m for m in members if m.id not in answered):
             retry = await fake.invoke("register", options, user=member)
@@ -183,3 +227,11 @@ async def test_a_hard_kill_mid_burst_keeps_every_answer_and_doubles_nothing(
     assert positions == list(range(1, BURST - 10 + 1))
     for user_id, text in answered.items():  # what was answered before the kill still holds
         assert ("have a seat" in text) == (user_id in seated)
+
+
+@pytest.mark.parametrize("hour", range(24))
+def test_the_crash_meetings_never_cross_midnight(hour: int) -> None:
+    start = datetime(2026, 12, 31, hour, 59, tzinfo=UTC)
+    local = start.astimezone(zone_at_mid_morning(start))
+    assert 10 <= local.hour < 11
+    assert (local + timedelta(hours=1)).date() == local.date()

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.posts import deliveries as store
-from bot.posts.broadcast import Broadcaster, DmClosed, DmThrottled, throttle_floor
+from bot.posts.broadcast import Broadcaster, throttle_floor
+from bot.posts.model import DmClosed, DmThrottled
 from bot.posts.scheduler import NONCE_WINDOW
 from bot.store.db import Database
 from tests.support.harness import FakeClock

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.programme import queries as store
 from bot.programme.files import load_meeting_file
+from bot.store import state
 from bot.store.db import Database
 from bot.store.migrate import current_revision, head_revision, upgrade
 from bot.store.models import SpeakerRow, TalkRow
@@ -89,10 +90,10 @@ def test_reload_keeps_what_hangs_on_unchanged_talks(db: Database) -> None:
 
 
 def test_app_state(db: Database) -> None:
-    assert db.call(store.get_state, key="x") is None
-    db.call(store.set_state, key="x", value="1", write=True)
-    db.call(store.set_state, key="x", value="2", write=True)
-    assert db.call(store.get_state, key="x") == "2"
+    assert db.call(state.get_state, key="x") is None
+    db.call(state.set_state, key="x", value="1", write=True)
+    db.call(state.set_state, key="x", value="2", write=True)
+    assert db.call(state.get_state, key="x") == "2"
 
 
 def test_a_corrected_title_keeps_the_talk(db: Database) -> None:
