@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench install clean
+.PHONY: run test lint format bench crash install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,6 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+crash: $(STAMP)
+	AMPHI_CRASH_SEEDS=20 $(BIN)/python -m pytest -s -p no:cacheprovider tests/e2e/test_crash.py -k every_promise

@@ -46,9 +46,7 @@ READY_LINES = ("Ready as", "floor bot ready")
 def latencies(results) -> dict[str, Any]:
     """First-response and reply latencies of interaction results."""
     first = [r.acknowledged_at - r.created for r in results if r.acknowledged_at]
-    reply = [
-        (r.first_followup_at or r.acknowledged_at) - r.created for r in results if r.acknowledged_at
-    ]
+    reply = [(r.answered_at or r.acknowledged_at) - r.created for r in results if r.acknowledged_at]
     return {
         "first_response": summary_ms(first),
         "reply": summary_ms(reply),

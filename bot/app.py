@@ -22,7 +22,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     dms = DirectMessages(bot, services.dm_channels)
     bot.initial_cogs = [
         ProgrammeCog(services.programme),
-        RegistrationCog(bot, services.settings, services.registration, dms),
+        RegistrationCog(bot, services.settings, services.registration, services.commands, dms),
         ReminderCog(
             bot,
             services.settings,

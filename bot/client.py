@@ -128,6 +128,12 @@ class AmphiBot(commands.Bot):
         await self.sync_commands_if_changed()
         # The posts need the server's channels and roles, which arrive with the gateway.
         self._posts_task = asyncio.create_task(self._start_posts(), name="amphi-posts")
+        self._promises_task = asyncio.create_task(self._keep_promises(), name="amphi-promises")
+
+    async def _keep_promises(self) -> None:
+        # Commands acknowledged by the last run and not answered are finished first thing.
+        await self.wait_until_ready()
+        await self.services.commands.keep_finishing()
 
     async def _start_posts(self) -> None:
         await self.wait_until_ready()
@@ -144,12 +150,14 @@ class AmphiBot(commands.Bot):
                 delay = min(delay * 2, 60.0)
 
     async def close(self) -> None:
-        task = getattr(self, "_posts_task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for name in ("_posts_task", "_promises_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self.services.posts.stop()
+        await self.services.commands.flush()
         await super().close()
 
     async def sync_commands_if_changed(self) -> bool:
@@ -234,10 +242,17 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
             "if it keeps happening, give this error id to an organizer.",
             error_id=error_id,
         )
+    told = True
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
         else:
             await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException:
+        told = False
         log.exception("Could not tell user %s about an error", interaction.user.id)
+    if isinstance(interaction.client, AmphiBot):
+        # A kept command refused and told is done; one that failed otherwise is finished later.
+        interaction.client.services.commands.after_error(
+            interaction.id, told=told and isinstance(cause, AmphiError)
+        )

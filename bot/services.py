@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.announcements.service import AnnouncementService
+from bot.commands.service import CommandJournal
 from bot.core.clock import Clock, utc_now
 from bot.core.config import Settings
 from bot.posts.broadcast import Broadcaster, DmChannels
@@ -31,6 +32,7 @@ class Services:
     posts: PostScheduler
     broadcaster: Broadcaster
     dm_channels: DmChannels
+    commands: CommandJournal
     announcements: AnnouncementService
     questions: QuestionService
 
@@ -55,6 +57,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         posts=posts,
         broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
         dm_channels=DmChannels(db),
+        commands=CommandJournal(db, clock),
         announcements=AnnouncementService(db, clock, programme, registration, posts),
         questions=QuestionService(db, programme, clock),
     )

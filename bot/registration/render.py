@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
+from typing import Any
 
 from bot.core.i18n import Translator
 from bot.core.markup import Card, escape, timestamp
@@ -11,6 +13,7 @@ from bot.registration.model import (
     CapacityFigures,
     Change,
     Mode,
+    NotRegistered,
     Registration,
     RegistrationOutcome,
     Status,
@@ -64,6 +67,24 @@ def render_outcome(outcome: RegistrationOutcome, meeting_title: str, tr: Transla
             tr.gettext("Run /register again to change your details, /unregister to cancel.")
         )
     return "\n".join(lines)
+
+
+def render_kept_registration(
+    registration: Registration | None,
+    result: Mapping[str, Any],
+    meeting_title: str,
+    tr: Translator,
+) -> str:
+    """The reply to a `/register` finished after a restart: what it did, as the store has it now."""
+    if registration is None:  # cancelled since: the store is what the member must read
+        return NotRegistered().user_message(tr)
+    outcome = RegistrationOutcome(
+        registration=registration,
+        change=Change(result.get("change", Change.UNCHANGED.value)),
+        previous=None,
+        notice=bool(result.get("notice")),
+    )
+    return render_outcome(outcome, meeting_title, tr)
 
 
 def render_mine(

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, inspect
 from sqlmodel import Session, col, select
 
+from bot.commands import queries as commands
 from bot.core.errors import AmphiError
 from bot.programme.model import Meeting
 from bot.registration.model import (
@@ -303,11 +304,20 @@ class Seating:
 
 
 def run_batch(
-    session: Session, *, meeting: Meeting, jobs: Sequence[Job], user_ids: Sequence[int] = ()
+    session: Session,
+    *,
+    meeting: Meeting,
+    jobs: Sequence[Job],
+    user_ids: Sequence[int] = (),
+    command_ids: Sequence[int] = (),
 ) -> list[Any]:
-    """Run `jobs` in order in this transaction; each one's result, or its refusal."""
+    """Run `jobs` in order in this transaction; each one's result, or its refusal.
+
+    `command_ids` are the kept commands the jobs mark applied (read here in one statement).
+    """
     seating = Seating(session, meeting)
     seating.load_rows(user_ids)
+    commands.load(session, interaction_ids=command_ids)
     results: list[Any] = []
     for job in jobs:
         try:

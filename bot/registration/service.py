@@ -9,8 +9,13 @@ meeting's control row, so the room is never overbooked whatever the concurrency
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
+from bot.commands import queries as commands
+from bot.commands.model import refusal_result
 from bot.core.clock import Clock
+from bot.core.errors import AmphiError
 from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
 from bot.registration import queries as store
@@ -28,7 +33,7 @@ from bot.registration.model import (
     clean_affiliation,
     clean_text,
 )
-from bot.registration.seating import Seating
+from bot.registration.seating import Job, Seating
 from bot.store.db import Database
 
 
@@ -54,8 +59,14 @@ class RegistrationService:
         affiliation: str | None = None,
         dm: bool | None = None,
         locale: str = "",
+        command: int | None = None,
+        meeting: Meeting | None = None,
     ) -> RegistrationOutcome:
-        """Register, or change the details of a registration."""
+        """Register, or change the details of a registration.
+
+        `command` is the kept command this fulfils (marked applied with the registration);
+        `meeting` the one it was given for (the active one by default).
+        """
         request = RegistrationRequest(
             user_id=user_id,
             display_name=clean_text(display_name, DISPLAY_NAME_LIMIT) or str(user_id),
@@ -66,13 +77,25 @@ class RegistrationService:
             locale=locale[:10],
             at=self.clock(),
         )
-        job = functools.partial(Seating.register, request=request)
-        return await self.desk.submit(await self._meeting(), job, user_id)
+        job: Job = functools.partial(Seating.register, request=request)
+        if command is not None:
+            job = kept(job, command, registered_result)
+        meeting = meeting or await self._meeting()
+        return await self.desk.submit(meeting, job, user_id, command)
 
-    async def unregister(self, *, user_id: int) -> Cancellation:
+    async def unregister(
+        self, *, user_id: int, command: int | None = None, meeting: Meeting | None = None
+    ) -> Cancellation:
         """Cancel a registration (its details are deleted); the first in line gets the seat."""
-        job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
-        return await self.desk.submit(await self._meeting(), job, user_id)
+        job: Job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
+        if command is not None:
+            job = kept(job, command, cancelled_result)
+        meeting = meeting or await self._meeting()
+        return await self.desk.submit(meeting, job, user_id, command)
+
+    async def lookup_in(self, meeting: Meeting, *, user_id: int) -> Registration | None:
+        """A person's registration for `meeting`, read only."""
+        return await self.db.run(store.lookup, meeting=meeting, user_id=user_id)
 
     async def mine(self, *, user_id: int) -> tuple[Registration, bool]:
         """A person's registration, and whether they are told now of an earlier promotion."""
@@ -143,3 +166,34 @@ class RegistrationService:
             message_id=message_id,
             write=True,
         )
+
+
+def kept(job: Job, command: int, result: Callable[[Any], dict[str, Any]]) -> Job:
+    """`job`, which also marks `command` applied in its transaction, with what to answer."""
+
+    def run(seating: Seating) -> Any:
+        try:
+            outcome = job(seating)
+        except AmphiError as refusal:
+            commands.mark_applied(
+                seating.session, interaction_id=command, result=refusal_result(refusal)
+            )
+            raise
+        commands.mark_applied(seating.session, interaction_id=command, result=result(outcome))
+        return outcome
+
+    return run
+
+
+def registered_result(outcome: RegistrationOutcome) -> dict[str, Any]:
+    """What a finished `/register` answers after a restart (the rest is read from the store)."""
+    return {
+        "change": outcome.change.value,
+        "notice": outcome.notice,
+        "promoted": [r.user_id for r in outcome.promoted],
+    }
+
+
+def cancelled_result(cancellation: Cancellation) -> dict[str, Any]:
+    """What a finished `/unregister` answers after a restart."""
+    return {"cancelled": True, "promoted": [r.user_id for r in cancellation.promoted]}

@@ -255,3 +255,23 @@ class TalkQaRow(SQLModel, table=True):
     )
     state: str = Field(default="auto", max_length=10)  # auto (by the window), open, closed
     thread_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class CommandRow(SQLModel, table=True):
+    """A state-changing command, kept from before its acknowledgement until it is answered."""
+
+    __tablename__ = "command"
+    __table_args__ = (Index("ix_command_state", "state"),)
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    application_id: int = Field(sa_type=BigInteger)
+    token: str  # the interaction's token: edits its original response for 15 minutes
+    kind: str = Field(max_length=40)
+    user_id: int = Field(sa_type=BigInteger)
+    options: str = "{}"  # JSON
+    locale: str = Field(default="", max_length=10)
+    guild_locale: str = Field(default="", max_length=10)
+    state: str = Field(default="received", max_length=10)  # received, applied, answered
+    result: str = ""  # JSON: what to answer
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

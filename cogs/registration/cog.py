@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import AmphiBot, reader
+from bot.commands.model import Command, CommandState, refusal_of
+from bot.commands.service import CommandJournal
 from bot.core.config import Settings
-from bot.core.errors import N_
-from bot.core.i18n import translator_for
+from bot.core.errors import N_, AmphiError
+from bot.core.i18n import Translator, translator_for
 from bot.core.markup import escape
 from bot.core.permissions import Standing
 from bot.posts.model import DmClosed, DmThrottled
@@ -23,12 +26,14 @@ from bot.registration.render import (
     registrations_csv,
     render_cancellation,
     render_capacity,
+    render_kept_registration,
     render_mine,
     render_outcome,
 )
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, find_role, member_standing, only, privileged_group
 from cogs.dm import DirectMessages
+from cogs.promises import answer, answer_kept, kept_command
 from cogs.registration.panel import CapacityPanel
 
 log = logging.getLogger(__name__)
@@ -53,16 +58,20 @@ class RegistrationCog(commands.Cog):
         bot: AmphiBot,
         settings: Settings,
         service: RegistrationService,
+        journal: CommandJournal,
         dms: DirectMessages,
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
+        self.journal = journal
         self.dms = dms
         self.panel = CapacityPanel(bot, service)
 
     async def cog_load(self) -> None:
         self.panel.start()
+        self.journal.finish_with("register", self.finish_register)
+        self.journal.finish_with("unregister", self.finish_unregister)
 
     async def cog_unload(self) -> None:
         await self.panel.stop()
@@ -85,6 +94,17 @@ class RegistrationCog(commands.Cog):
         affiliation: str | None = None,
         dm: bool | None = None,
     ):
+        meeting = await self.service.programme.active_meeting()
+        options = {
+            "meeting": meeting.slug,
+            "display_name": interaction.user.display_name,
+            "mode": mode.value,
+            "member": member,
+            "affiliation": affiliation,
+            "dm": dm,
+        }
+        # Written down before "thinking…": from then on it is a promise a restart keeps.
+        await self.journal.keep(kept_command(interaction, "register", options, self.service.clock))
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self.service.register(
             user_id=interaction.user.id,
@@ -94,23 +114,22 @@ class RegistrationCog(commands.Cog):
             affiliation=affiliation,
             dm=dm,
             locale=interaction.locale.value,
+            command=interaction.id,
+            meeting=meeting,
         )
-        meeting = await self.service.programme.active_meeting()
         async with self.bot.answers.turn():
-            await interaction.followup.send(
-                render_outcome(outcome, meeting.title, reader(interaction)), ephemeral=True
-            )
+            await answer(interaction, render_outcome(outcome, meeting.title, reader(interaction)))
+        self.journal.answered(interaction.id)
         # The answer first: role changes share a rate limit that a burst soon reaches.
         await self.set_role(interaction.guild, interaction.user, outcome.registration)
         await self.seat_promoted(interaction.guild, outcome.promoted)
         self.panel.refresh()
         if wants_link_now(outcome) and self.settings.remote_link is not None:
-            await self.send_link(interaction, meeting)
+            await self.send_link(interaction.user.id, reader(interaction), meeting)
 
-    async def send_link(self, interaction: discord.Interaction, meeting: Meeting) -> None:
+    async def send_link(self, user_id: int, tr: Translator, meeting: Meeting) -> None:
         """DM the video link to someone who just opted in to follow remotely."""
         assert self.settings.remote_link is not None
-        tr = reader(interaction)
         text = tr.gettext(
             "The video link for {meeting}: {link}\nPlease do not share it. You will also get "
             "it by DM before each session.",
@@ -118,19 +137,25 @@ class RegistrationCog(commands.Cog):
             link=self.settings.remote_link.reveal(),
         )
         try:
-            await self.dms.send(interaction.user.id, text)
+            await self.dms.send(user_id, text)
         except (DmClosed, discord.HTTPException) as error:
-            log.info("Could not DM the video link to %s: %s", interaction.user.id, error)
+            log.info("Could not DM the video link to %s: %s", user_id, error)
 
     @app_commands.command(name="unregister", description="Cancel your registration")
     @app_commands.guild_only()
     async def unregister(self, interaction: discord.Interaction):
+        meeting = await self.service.programme.active_meeting()
+        options = {"meeting": meeting.slug}
+        await self.journal.keep(
+            kept_command(interaction, "unregister", options, self.service.clock)
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        cancellation = await self.service.unregister(user_id=interaction.user.id)
+        cancellation = await self.service.unregister(
+            user_id=interaction.user.id, command=interaction.id, meeting=meeting
+        )
         async with self.bot.answers.turn():
-            await interaction.followup.send(
-                render_cancellation(reader(interaction)), ephemeral=True
-            )
+            await answer(interaction, render_cancellation(reader(interaction)))
+        self.journal.answered(interaction.id)
         await self.set_role(interaction.guild, interaction.user, None)
         await self.seat_promoted(interaction.guild, cancellation.promoted)
         self.panel.refresh()
@@ -205,6 +230,77 @@ class RegistrationCog(commands.Cog):
             ),
             ephemeral=True,
         )
+
+    # ----- commands kept across a restart ----------------------------------------------------
+    async def finish_register(self, command: Command) -> None:
+        """Finish a `/register` of an earlier run: apply it once, answer from the store."""
+        meeting = await self.service.programme.meeting(command.options["meeting"])
+        tr = translator_for(command.locale, command.guild_locale or None)
+        registration: Registration | None = None
+        promoted: tuple[Registration, ...] = ()
+        if command.state is CommandState.RECEIVED:
+            try:
+                outcome = await self.service.register(
+                    user_id=command.user_id,
+                    display_name=command.options["display_name"],
+                    mode=Mode(command.options["mode"]),
+                    member=command.options["member"],
+                    affiliation=command.options["affiliation"],
+                    dm=command.options["dm"],
+                    locale=command.locale,
+                    command=command.interaction_id,
+                    meeting=meeting,
+                )
+            except AmphiError as refusal:
+                text = refusal.user_message(tr)
+            else:
+                registration, promoted = outcome.registration, outcome.promoted
+                text = render_outcome(outcome, meeting.title, tr)
+        elif kept_refusal := refusal_of(command.result):
+            text = kept_refusal.user_message(tr)
+        else:
+            registration = await self.service.lookup_in(meeting, user_id=command.user_id)
+            text = render_kept_registration(registration, command.result, meeting.title, tr)
+            promoted = await self._registrations(meeting, command.result.get("promoted", ()))
+        if command.can_be_answered(self.service.clock()):
+            await answer_kept(self.bot, command, text)
+        guild = self.bot.get_guild(self.settings.guild_id or 0)
+        await self.set_role(guild, discord.Object(id=command.user_id), registration)
+        await self.seat_promoted(guild, promoted)
+        self.panel.refresh()
+
+    async def finish_unregister(self, command: Command) -> None:
+        """Finish an `/unregister` of an earlier run: apply it once, answer from the store."""
+        meeting = await self.service.programme.meeting(command.options["meeting"])
+        tr = translator_for(command.locale, command.guild_locale or None)
+        promoted: tuple[Registration, ...] = ()
+        text = render_cancellation(tr)
+        if command.state is CommandState.RECEIVED:
+            try:
+                cancellation = await self.service.unregister(
+                    user_id=command.user_id, command=command.interaction_id, meeting=meeting
+                )
+            except AmphiError as refusal:
+                text = refusal.user_message(tr)
+            else:
+                promoted = cancellation.promoted
+        elif kept_refusal := refusal_of(command.result):
+            text = kept_refusal.user_message(tr)
+        else:
+            promoted = await self._registrations(meeting, command.result.get("promoted", ()))
+        if command.can_be_answered(self.service.clock()):
+            await answer_kept(self.bot, command, text)
+        guild = self.bot.get_guild(self.settings.guild_id or 0)
+        current = await self.service.lookup_in(meeting, user_id=command.user_id)
+        await self.set_role(guild, discord.Object(id=command.user_id), current)
+        await self.seat_promoted(guild, promoted)
+        self.panel.refresh()
+
+    async def _registrations(
+        self, meeting: Meeting, user_ids: Iterable[int]
+    ) -> tuple[Registration, ...]:
+        found = [await self.service.lookup_in(meeting, user_id=u) for u in user_ids]
+        return tuple(r for r in found if r is not None)
 
     # ----- helpers -------------------------------------------------------------------------
     @staticmethod

@@ -401,7 +401,7 @@ async def test_a_burst_is_acknowledged_before_any_answer(amphi, fake) -> None:
     assert all("You are registered" in reply.content for reply in replies)
     assert all(r.thinking for r in results)
     last_acknowledgement = max(r.acknowledged_at for r in results)
-    first_answer = min(r.first_followup_at for r in results)
+    first_answer = min(r.answered_at for r in results)
     assert first_answer > last_acknowledgement
 
 

@@ -68,9 +68,10 @@ class InteractionResult:
         # (status, Discord error code) of every callback the fake refused, e.g. (404, 10062).
         self.rejected: list[tuple[int, int]] = []
         self._edits_at_ack = 0
-        # Loop times, for latency measurements: the accepted first response, the first follow-up.
+        # Loop times, for latency measurements: the accepted first response, and the answer
+        # (the first follow-up, or the first edit of a deferred response).
         self.acknowledged_at: float | None = None
-        self.first_followup_at: float | None = None
+        self.answered_at: float | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -81,6 +82,15 @@ class InteractionResult:
     def ephemeral(self) -> bool:
         """Whether the first response message is ephemeral (flags & 64)."""
         return self.response_type in (4, 5) and bool(self.original and self.original.ephemeral)
+
+    @property
+    def answer(self) -> str | None:
+        """What the member reads now, once a deferred response is filled (None until then)."""
+        if self.response_type == 5 and self.original is not None and not self.original.loading:
+            return self.original.content
+        if self.response_type == 4 and self.original is not None:
+            return self.original.content
+        return self.followups[0].content if self.followups else None
 
     @property
     def thinking(self) -> bool:

@@ -106,8 +106,8 @@ class InteractionApi:
                 return error(400, 50006, "Cannot send an empty message")
             message = await self.fake.create_message(result.channel, payload, files, result)
         result.followups.append(message)
-        if result.first_followup_at is None:
-            result.first_followup_at = asyncio.get_running_loop().time()
+        if result.answered_at is None:
+            result.answered_at = asyncio.get_running_loop().time()
         self.fake.changes.notify()
         if request.query.get("wait") in TRUE:
             return json_response(message.payload())
@@ -135,6 +135,9 @@ class InteractionApi:
         message = self._message(request)
         if message is None or message.deleted:
             return error(404, 10008, "Unknown Message")
+        result = self._result(request)
+        if result is not None and message is result.original and result.answered_at is None:
+            result.answered_at = asyncio.get_running_loop().time()
         return await apply_edit(self.fake, message, request)
 
     async def delete_message(self, request: web.Request) -> web.Response:

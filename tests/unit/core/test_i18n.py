@@ -34,7 +34,7 @@ def code_messages() -> set[str | tuple[str, str]]:
 def all_cogs() -> list:
     return [
         ProgrammeCog(programme=None),  # type: ignore[arg-type]
-        RegistrationCog(bot=None, settings=None, service=None, dms=None),  # type: ignore[arg-type]
+        RegistrationCog(bot=None, settings=None, service=None, journal=None, dms=None),  # type: ignore[arg-type]
         ReminderCog(None, None, None, None, None, None, None),  # type: ignore[arg-type]
         AnnouncementCog(None, None, None, None, None),  # type: ignore[arg-type]
         QuestionsCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
