@@ -12,6 +12,7 @@ from pathlib import Path
 import discord
 
 from bot.core.config import ConfigError, Settings, load_settings, read_environment
+from bot.core.logs import keep_secrets_out
 from bot.programme.files import MeetingFileError, check_meetings
 
 EXIT_USAGE = 2
@@ -36,7 +37,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from bot.services import prepare
 
     settings = settings_or_exit(require_discord=True)
-    discord.utils.setup_logging(level=logging.getLevelName(settings.log_level), root=True)
+    level = logging.getLevelName(settings.log_level)
+    discord.utils.setup_logging(level=level, root=True)
+    keep_secrets_out(level, settings.secrets())
     try:
         services = prepare(settings)
     except MeetingFileError as error:

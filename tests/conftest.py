@@ -13,6 +13,7 @@ from bot.store.migrate import upgrade
 from tests.support.fake_discord import fake_discord
 from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test_settings
 from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_reason
+from tests.support.processes import Runs
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +90,13 @@ async def amphi_on_each_store(fake, clock, database_url):
     """Amphi running against the fake Discord, once on SQLite and once on PostgreSQL."""
     async with running_amphi(fake, test_settings(fake, database_url), clock) as running:
         yield running
+
+
+@pytest.fixture
+def runs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runs]:
+    """The test's `amphi run` processes; their output is printed if the test fails."""
+    kept = Runs(tmp_path)
+    failed_before = request.session.testsfailed
+    yield kept
+    if request.session.testsfailed > failed_before:
+        print(kept.output())

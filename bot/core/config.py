@@ -92,6 +92,10 @@ class Settings:
     log_level: str = "INFO"
     dm_rate: float = 20.0  # DMs a second in broadcasts
 
+    def secrets(self) -> list[str]:
+        """The values that must never reach the log (the token, the video link)."""
+        return [s.reveal() for s in (self.discord_token, self.remote_link) if s is not None]
+
     def channel_refs(self) -> dict[str, Ref]:
         """The configured channels by setting name."""
         return {

@@ -6,12 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,102 +16,10 @@ from bot.registration.model import Mode
 from bot.services import prepare
 from tests.support.harness import eventually
 from tests.support.paths import ROOT
+from tests.support.processes import kill, meeting_file, zone_at_mid_morning
 
 LINK = "https://video.example/crash-test"
 MEMBERS = 200
-
-
-def zone_at_mid_morning(instant: datetime) -> ZoneInfo:
-    """A fixed-offset zone where `instant` falls between 10:00 and 11:00, so a meeting built
-    around it never crosses midnight, whatever the hour the test runs."""
-    offset = (10 - instant.astimezone(UTC).hour) % 24  # hours east of UTC, 0..23
-    if offset > 14:  # the zones run from UTC-12 to UTC+14
-        offset -= 24
-    # POSIX sign convention: Etc/GMT-2 is two hours east of UTC.
-    return ZoneInfo("Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}")
-
-
-def meeting_file(folder: Path, start: datetime, reminder: datetime, link_dms: datetime) -> Path:
-    """A one-session meeting, in a zone where its day cannot cross midnight, whose reminder and
-    link DMs fall at the given instants."""
-    zone = zone_at_mid_morning(start)
-    start = start.astimezone(zone)
-    path = folder / "crash.toml"
-    path.write_text(
-        f"""
-slug = "crash-test"
-title = "Crash test"
-date = {start:%Y-%m-%d}
-timezone = "{zone.key}"
-venue = "Here"
-capacity = 10
-registration_closes = {start.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z
-
-[reminders]
-session_leads_minutes = [{(start - reminder).total_seconds() / 60}]
-talk_start = false
-remote_link_lead_minutes = {(start - link_dms).total_seconds() / 60}
-grace_minutes = 5
-
-[[sessions]]
-title = "Session 1"
-start = "{start:%H:%M}"
-end = "{start + timedelta(minutes=30):%H:%M}"
-
-  [[sessions.talks]]
-  start = "{start:%H:%M}"
-  title = "A talk"
-  speakers = [{{ name = "Ada Lovelace" }}]
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-class Runs:
-    """Each `amphi run` of a test, its output kept in a file and shown when the test fails."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.logs: list[Path] = []
-
-    async def start(self, fake, env: dict[str, str]) -> asyncio.subprocess.Process:
-        log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
-        self.logs.append(log)
-        with log.open("wb") as output:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
-            )
-        try:
-            await eventually(
-                lambda: fake.gateway.connected or process.returncode is not None, timeout=30
-            )
-        finally:
-            if not fake.gateway.connected:
-                await kill(process)
-        assert process.returncode is None, f"amphi run stopped (status {process.returncode})"
-        return process
-
-    def output(self) -> str:
-        return "\n".join(
-            f"----- {log.name}\n{log.read_text(errors='replace')}" for log in self.logs
-        )
-
-
-@pytest.fixture
-def runs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runs]:
-    """The test's `amphi run` processes; their output is printed if the test fails."""
-    kept = Runs(tmp_path)
-    failed_before = request.session.testsfailed
-    yield kept
-    if request.session.testsfailed > failed_before:
-        print(kept.output())
-
-
-async def kill(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGKILL)
-    await process.wait()
 
 
 async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path, runs) -> None:

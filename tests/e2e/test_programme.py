@@ -91,6 +91,15 @@ async def test_unknown_talk_is_refused_politely(amphi, fake) -> None:
     assert "/programme" in reply.content
 
 
+async def test_a_very_long_talk_option_is_echoed_short_and_escaped(amphi, fake) -> None:
+    user = fake.add_member("dora")
+    query = "**" + "x" * 1900  # passed 2,000 characters in the refusal when echoed whole
+    result = await fake.invoke("programme", {"talk": query}, user=user)
+    reply = await result.message()
+    assert result.rejected == []  # Discord took the answer
+    assert "No talk matches “\\*\\*xxx" in reply.content and len(reply.content) < 400
+
+
 @pytest.mark.parametrize(
     ("instant", "expected"),
     [

@@ -198,6 +198,7 @@ async def test_refusals_are_polite_and_keep_nothing(amphi, fake, talk_time) -> N
         ({"question": "x" * 501}, "501 characters"),
         ({"question": "   \u200b  "}, "Your question is empty"),
         ({"question": "Hello?", "talk": "no such talk whatsoever"}, "No talk matches"),
+        ({"question": "Hello?", "talk": "y" * 1900}, "No talk matches “" + "y" * 100 + "”"),
         ({"question": "Hello?", "talk": "heavy-tailed"}, None),  # allowed: its session is on
     ]
     for options, expected in cases:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.support.harness import eventually
 from tests.support.paths import ROOT, SHIPPED_MEETING
+from tests.support.processes import kill, meeting_file
 
 
 async def test_amphi_run_reaches_ready_and_syncs_its_commands(fake, tmp_path: Path) -> None:
@@ -51,3 +54,37 @@ async def test_amphi_run_reaches_ready_and_syncs_its_commands(fake, tmp_path: Pa
     assert process.returncode == 0, output
     assert fake.token not in output
     assert "Traceback" not in output
+
+
+async def test_a_debug_log_holds_neither_the_video_link_nor_what_members_typed(
+    fake, tmp_path: Path, runs
+) -> None:
+    link = "https://video.example/room-7f3a"
+    start = (datetime.now(UTC) + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
+    env = fake.subprocess_env()
+    env.update(
+        {
+            "DISCORD_TOKEN": fake.token,
+            "DISCORD_GUILD_ID": str(fake.guild_id),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'amphi.sqlite3'}",
+            "AMPHI_MEETINGS": str(meetings),
+            "PYTHONPATH": env["PYTHONPATH"] + ":" + str(ROOT),
+            "LOG_LEVEL": "DEBUG",
+            "REMOTE_LINK": link,
+        }
+    )
+    process = await runs.start(fake, env)
+    try:
+        ada = fake.add_member("ada")
+        options = {"mode": "remote", "member": True, "dm": True, "affiliation": "Lab Zeta-42"}
+        reply = await (await fake.invoke("register", options, user=ada)).message(timeout=10)
+        assert "remotely" in reply.content
+        await eventually(lambda: fake.dms(ada), timeout=10)
+        assert link in fake.dms(ada)[0].content  # the link went out, by DM
+    finally:
+        await kill(process)
+    text = runs.output()
+    assert "DEBUG" in text, text[-2000:]  # the log really was at DEBUG
+    assert link not in text and fake.token not in text
+    assert "Lab Zeta-42" not in text  # what the member typed
