@@ -32,12 +32,19 @@ def kept_command(
     )
 
 
-async def answer(interaction: discord.Interaction, text: str) -> None:
+async def answer(
+    interaction: discord.Interaction, text: str, embed: discord.Embed | None = None
+) -> None:
     """Put the answer in the command's original response: the same edit a restart would make."""
-    await interaction.edit_original_response(content=text)
+    if embed is None:
+        await interaction.edit_original_response(content=text)
+    else:
+        await interaction.edit_original_response(content=text, embed=embed)
 
 
-async def answer_kept(client: discord.Client, command: Command, text: str) -> bool:
+async def answer_kept(
+    client: discord.Client, command: Command, text: str, embed: discord.Embed | None = None
+) -> bool:
     """Answer a command of an earlier run: edit its original response through its token.
 
     False when Discord knows no such response: the command was kept but never acknowledged
@@ -46,6 +53,9 @@ async def answer_kept(client: discord.Client, command: Command, text: str) -> bo
     # discord.py edits an original response only through an Interaction object; a restarted
     # bot has the token alone, so it makes the same call (PATCH …/messages/@original) itself.
     webhook = discord.Webhook.partial(command.application_id, command.token, client=client)
+    payload: dict[str, Any] = {"content": text, "allowed_mentions": {"parse": []}}
+    if embed is not None:
+        payload["embeds"] = [embed.to_dict()]
     http = client.http
     try:
         await async_context.get().edit_original_interaction_response(
@@ -54,7 +64,7 @@ async def answer_kept(client: discord.Client, command: Command, text: str) -> bo
             session=webhook.session,
             proxy=http.proxy,
             proxy_auth=http.proxy_auth,
-            payload={"content": text, "allowed_mentions": {"parse": []}},
+            payload=payload,
         )
     except discord.NotFound:
         log.info("Command %s was never acknowledged; its outcome is in the store", command.kind)

@@ -110,20 +110,40 @@ class RegistrationService:
         meeting = await self._meeting()
         return await self.db.run(store.figures, meeting=meeting, now=self.clock())
 
-    async def set_state(self, *, is_open: bool, by: int) -> CapacityFigures:
+    async def set_state(
+        self,
+        *,
+        is_open: bool,
+        by: int,
+        command: int | None = None,
+        meeting: Meeting | None = None,
+    ) -> CapacityFigures:
         """Open or close registration by an organizer's decision."""
         state = "open" if is_open else "closed"
-        job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
-        return await self.desk.submit(await self._meeting(), job)
+        job: Job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
+        if command is not None:
+            job = kept(job, command, lambda _figures: {})
+        return await self.desk.submit(meeting or await self._meeting(), job, None, command)
 
     async def set_capacity(
-        self, *, seats: int, by: int
+        self,
+        *,
+        seats: int,
+        by: int,
+        command: int | None = None,
+        meeting: Meeting | None = None,
     ) -> tuple[CapacityFigures, tuple[Registration, ...]]:
         """Change the room's capacity; raising it promotes from the waitlist at once."""
         if not 0 <= seats <= 100_000:
             raise InvalidCapacity(seats)
-        job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
-        return await self.desk.submit(await self._meeting(), job)
+        job: Job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
+        if command is not None:
+            job = kept(job, command, capacity_result)
+        return await self.desk.submit(meeting or await self._meeting(), job, None, command)
+
+    async def figures_of(self, meeting: Meeting) -> CapacityFigures:
+        """The capacity figures of `meeting`."""
+        return await self.db.run(store.figures, meeting=meeting, now=self.clock())
 
     async def all_registrations(self, meeting: Meeting | None = None) -> list[Registration]:
         """Every registration (of the active meeting by default): confirmed, waitlist, remote."""
@@ -192,6 +212,11 @@ def registered_result(outcome: RegistrationOutcome) -> dict[str, Any]:
         "notice": outcome.notice,
         "promoted": [r.user_id for r in outcome.promoted],
     }
+
+
+def capacity_result(result: tuple[CapacityFigures, tuple[Registration, ...]]) -> dict[str, Any]:
+    """What a finished capacity change answers after a restart: the figures are read anew."""
+    return {"promoted": [r.user_id for r in result[1]]}
 
 
 def cancelled_result(cancellation: Cancellation) -> dict[str, Any]:
