@@ -246,7 +246,13 @@ class RegistrationCog(commands.Cog):
         channel = interaction.channel
         assert isinstance(channel, discord.abc.Messageable)  # a command's channel takes messages
         message = await channel.send(embed=card_to_embed(card))
-        await self.service.set_panel(channel_id=message.channel.id, message_id=message.id)
+        try:
+            await self.service.set_panel(channel_id=message.channel.id, message_id=message.id)
+        except Exception:
+            # Unsaved, nothing would keep it current: take it down rather than leave it wrong.
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+            raise
         self.panel.adopt(card)
         await interaction.response.send_message(
             reader(interaction).gettext(

@@ -292,6 +292,22 @@ async def test_a_panel_amphi_may_not_edit_is_given_up_not_retried(amphi, fake, c
     assert any(f["value"] == "600" for f in panel.embeds[0]["fields"])  # left as it was
 
 
+async def test_a_panel_whose_save_fails_is_taken_down_not_orphaned(
+    amphi, fake, monkeypatch
+) -> None:
+    _bot, services = amphi
+
+    async def unsaved(**_kwargs):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(services.registration, "set_panel", unsaved)
+    organizer = fake.add_member("olga", roles=["Organizer"])
+    result, reply = await ask(fake, "registrations panel", user=organizer)
+    assert result.ephemeral and "something went wrong" in reply.content
+    assert fake.messages("general") == []  # nothing left that nobody would keep current
+    assert len(fake.messages("general", deleted=True)) == 1
+
+
 async def test_full_remote_places_are_refused_politely_and_lose_nothing(
     fake, clock, sqlite_url, tmp_path
 ) -> None:
