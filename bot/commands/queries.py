@@ -8,10 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.commands.model import Command, CommandState, dumps
 from bot.store.models import CommandRow
+
+_APPLIED = "amphi.applied_commands"
 
 
 def _command(row: CommandRow) -> Command:
@@ -31,33 +34,30 @@ def _command(row: CommandRow) -> Command:
 
 
 def record(session: Session, *, commands: Sequence[Command]) -> None:
-    """Write `commands` down as received (a command already kept stays as it is)."""
-    known = set(
-        session.exec(
-            select(CommandRow.id).where(
-                col(CommandRow.id).in_([c.interaction_id for c in commands])
-            )
-        )
-    )
-    for command in commands:
-        if command.interaction_id in known:
-            continue
-        known.add(command.interaction_id)
-        session.add(
-            CommandRow(
-                id=command.interaction_id,
-                application_id=command.application_id,
-                token=command.token,
-                kind=command.kind,
-                user_id=command.user_id,
-                options=dumps(command.options),
-                locale=command.locale,
-                guild_locale=command.guild_locale,
-                state=CommandState.RECEIVED.value,
-                result="",
-                received_at=command.received_at,
-            )
-        )
+    """Write `commands` down as received (a command already kept stays as it is).
+
+    One INSERT for them all, no ORM objects: it runs while a burst is still arriving, in a thread
+    that shares the interpreter with the event loop, so it must cost little.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            "id": c.interaction_id,
+            "application_id": c.application_id,
+            "token": c.token,
+            "kind": c.kind,
+            "user_id": c.user_id,
+            "options": dumps(c.options),
+            "locale": c.locale,
+            "guild_locale": c.guild_locale,
+            "state": CommandState.RECEIVED.value,
+            "result": "",
+            "received_at": c.received_at,
+        }
+        for c in commands
+    ]
+    # An executemany of one statement, compiled once and cached, whatever the batch's size.
+    session.execute(dialect.insert(CommandRow).on_conflict_do_nothing(), rows)
 
 
 def get(session: Session, *, interaction_id: int) -> Command | None:
@@ -66,19 +66,21 @@ def get(session: Session, *, interaction_id: int) -> Command | None:
     return None if row is None else _command(row)
 
 
-def load(session: Session, *, interaction_ids: Sequence[int]) -> None:
-    """Read these commands with one statement, so marking each applied costs no query."""
-    if interaction_ids:
-        session.exec(select(CommandRow).where(col(CommandRow.id).in_(list(interaction_ids)))).all()
-
-
 def mark_applied(session: Session, *, interaction_id: int, result: dict[str, Any]) -> None:
-    """In the transaction of its effect: the command is applied, with what to answer."""
-    row = session.get(CommandRow, interaction_id)  # from `load`, when the batch read it
-    if row is None:  # never kept (the command line, a test): nothing to mark
-        return
-    row.state, row.result = CommandState.APPLIED.value, dumps(result)
-    session.add(row)
+    """In the transaction of its effect: the command is applied, with what to answer.
+
+    Collected, and written by `write_applied` at the end of the transaction in one statement.
+    """
+    session.info.setdefault(_APPLIED, []).append(
+        {"id": interaction_id, "state": CommandState.APPLIED.value, "result": dumps(result)}
+    )
+
+
+def write_applied(session: Session) -> None:
+    """Write what `mark_applied` collected in this transaction (an executemany by key)."""
+    applied = session.info.pop(_APPLIED, [])
+    if applied:
+        session.execute(update(CommandRow), applied)
 
 
 def mark_answered(session: Session, *, interaction_ids: Sequence[int], now: datetime) -> None:

@@ -21,6 +21,7 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30.0
+FLUSH_GAP = 0.005
 MAX_ATTEMPTS = 5  # a command that fails this often waits for the next restart
 
 #: Finishes one command after a restart: applies it if it was not, then answers it.
@@ -40,6 +41,7 @@ class CommandJournal:
         self._finishers: dict[str, Finisher] = {}
         self._in_flight: set[int] = set()  # kept by this run, whose command is still running
         self._failures: dict[int, int] = {}
+        self._last_write = float("-inf")
 
     async def keep(self, command: Command) -> None:
         """Return once `command` is in the store: from then on it may be acknowledged."""
@@ -51,7 +53,12 @@ class CommandJournal:
         await future
 
     async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._waiting:
+            # At most one write per FLUSH_GAP: in a burst, fewer and larger transactions leave
+            # the interpreter to the event loop; a lone command is written at once.
+            await asyncio.sleep(max(self._last_write + FLUSH_GAP - loop.time(), 0))
+            self._last_write = loop.time()
             batch, self._waiting = self._waiting, []
             try:
                 await self.db.run(store.record, commands=[c for c, _ in batch], write=True)

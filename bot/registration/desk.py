@@ -35,7 +35,6 @@ class _Pending:
     meeting: Meeting
     job: seating.Job
     user_id: int | None
-    command_id: int | None
     future: asyncio.Future[Any] = field(repr=False)
 
 
@@ -52,19 +51,10 @@ class RegistrationDesk:
         self._queue: deque[_Pending] = deque()
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(
-        self,
-        meeting: Meeting,
-        job: seating.Job,
-        user_id: int | None = None,
-        command_id: int | None = None,
-    ) -> Any:
-        """Run `job(seating)` in the next batch; its result, or its refusal raised.
-
-        `command_id` names the kept command that the job marks applied.
-        """
+    async def submit(self, meeting: Meeting, job: seating.Job, user_id: int | None = None) -> Any:
+        """Run `job(seating)` in the next batch; its result, or its refusal raised."""
         future = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(meeting, job, user_id, command_id, future))
+        self._queue.append(_Pending(meeting, job, user_id, future))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name="amphi-registration-desk")
         return await future
@@ -124,7 +114,6 @@ class RegistrationDesk:
             meeting=batch[0].meeting,
             jobs=[p.job for p in batch],
             user_ids=[p.user_id for p in batch if p.user_id is not None],
-            command_ids=[p.command_id for p in batch if p.command_id is not None],
             write=True,
         )
 

@@ -309,19 +309,18 @@ def run_batch(
     meeting: Meeting,
     jobs: Sequence[Job],
     user_ids: Sequence[int] = (),
-    command_ids: Sequence[int] = (),
 ) -> list[Any]:
     """Run `jobs` in order in this transaction; each one's result, or its refusal.
 
-    `command_ids` are the kept commands the jobs mark applied (read here in one statement).
+    The kept commands the jobs mark applied are written at the end, in one statement.
     """
     seating = Seating(session, meeting)
     seating.load_rows(user_ids)
-    commands.load(session, interaction_ids=command_ids)
     results: list[Any] = []
     for job in jobs:
         try:
             results.append(job(seating))
         except AmphiError as refusal:
             results.append(refusal)
+    commands.write_applied(session)
     return results

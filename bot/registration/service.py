@@ -81,7 +81,7 @@ class RegistrationService:
         if command is not None:
             job = kept(job, command, registered_result)
         meeting = meeting or await self._meeting()
-        return await self.desk.submit(meeting, job, user_id, command)
+        return await self.desk.submit(meeting, job, user_id)
 
     async def unregister(
         self, *, user_id: int, command: int | None = None, meeting: Meeting | None = None
@@ -91,7 +91,7 @@ class RegistrationService:
         if command is not None:
             job = kept(job, command, cancelled_result)
         meeting = meeting or await self._meeting()
-        return await self.desk.submit(meeting, job, user_id, command)
+        return await self.desk.submit(meeting, job, user_id)
 
     async def lookup_in(self, meeting: Meeting, *, user_id: int) -> Registration | None:
         """A person's registration for `meeting`, read only."""
@@ -123,7 +123,7 @@ class RegistrationService:
         job: Job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
         if command is not None:
             job = kept(job, command, lambda _figures: {})
-        return await self.desk.submit(meeting or await self._meeting(), job, None, command)
+        return await self.desk.submit(meeting or await self._meeting(), job)
 
     async def set_capacity(
         self,
@@ -139,7 +139,7 @@ class RegistrationService:
         job: Job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
         if command is not None:
             job = kept(job, command, capacity_result)
-        return await self.desk.submit(meeting or await self._meeting(), job, None, command)
+        return await self.desk.submit(meeting or await self._meeting(), job)
 
     async def figures_of(self, meeting: Meeting) -> CapacityFigures:
         """The capacity figures of `meeting`."""

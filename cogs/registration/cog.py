@@ -138,6 +138,7 @@ class RegistrationCog(commands.Cog):
             command=interaction.id,
             meeting=meeting,
         )
+        self.roles.note_seats(interaction.user.id, outcome.registration, outcome.promoted)
         async with self.bot.answers.turn():
             await answer(interaction, render_outcome(outcome, meeting.title, reader(interaction)))
         self.journal.answered(interaction.id)
@@ -172,6 +173,7 @@ class RegistrationCog(commands.Cog):
         cancellation = await self.service.unregister(
             user_id=interaction.user.id, command=interaction.id, meeting=meeting
         )
+        self.roles.note_seats(interaction.user.id, None, cancellation.promoted)
         async with self.bot.answers.turn():
             await answer(interaction, render_cancellation(reader(interaction)))
         self.journal.answered(interaction.id)

@@ -43,6 +43,25 @@ class AttendanceRoles:
         self._locks: dict[int, asyncio.Lock] = {}
         # Which of the two roles each member holds, as Amphi last saw or made it.
         self._held: dict[int, frozenset[int]] = {}
+        # The registration each member's last committed change left (None: cancelled), noted in
+        # commit order; a sync uses it rather than read the store again.
+        self._latest: dict[int, Registration | None] = {}
+
+    def note(self, user_id: int, registration: Registration | None) -> None:
+        """A change of `user_id`'s registration just committed, leaving `registration`.
+
+        Called as the change's result arrives, before any await: results arrive in commit order,
+        so the last note is the store's state, whatever order the role changes then run in.
+        """
+        self._latest[user_id] = registration
+
+    def note_seats(
+        self, user_id: int, registration: Registration | None, promoted: Iterable[Registration]
+    ) -> None:
+        """`note` the member's change and the seats it gave to others."""
+        self.note(user_id, registration)
+        for other in promoted:
+            self.note(other.user_id, other)
 
     def _guild(self) -> discord.Guild | None:
         return self.bot.get_guild(self.settings.guild_id or 0)
@@ -74,7 +93,10 @@ class AttendanceRoles:
     async def _sync(
         self, guild: discord.Guild, user_id: int, member: discord.abc.Snowflake | None
     ) -> None:
-        registration = await self.service.lookup(user_id=user_id)
+        if user_id in self._latest:
+            registration = self._latest.pop(user_id)
+        else:
+            registration = await self.service.lookup(user_id=user_id)
         wanted = registration.attendance_role if registration else None
         roles = {
             Mode.IN_PERSON: find_role(guild, self.settings.in_person_role),
