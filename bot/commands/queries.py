@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.commands.model import Command, CommandState, dumps
+from bot.store.db import insert_or_ignore
 from bot.store.models import CommandRow
 
 _APPLIED = "amphi.applied_commands"
@@ -39,7 +39,6 @@ def record(session: Session, *, commands: Sequence[Command]) -> None:
     One INSERT for them all, no ORM objects: it runs while a burst is still arriving, in a thread
     that shares the interpreter with the event loop, so it must cost little.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = [
         {
             "id": c.interaction_id,
@@ -57,7 +56,7 @@ def record(session: Session, *, commands: Sequence[Command]) -> None:
         for c in commands
     ]
     # An executemany of one statement, compiled once and cached, whatever the batch's size.
-    session.execute(dialect.insert(CommandRow).on_conflict_do_nothing(), rows)
+    session.execute(insert_or_ignore(session, CommandRow), rows)
 
 
 def get(session: Session, *, interaction_id: int) -> Command | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.programme.model import Meeting
@@ -23,7 +22,7 @@ from bot.questions.model import (
     TooManyQuestions,
     VoteOutcome,
 )
-from bot.store.db import rows_changed
+from bot.store.db import insert_or_ignore, rows_changed
 from bot.store.models import (
     MeetingRow,
     QuestionRow,
@@ -46,12 +45,7 @@ def _talk(session: Session, meeting: Meeting, talk_key: str) -> TalkRow:
 def _qa_row(session: Session, talk_id: int, *, lock: bool = False) -> TalkQaRow:
     """The talk's Q&A row, created on first use; `lock` holds it until the transaction ends."""
     values = {"talk_id": talk_id, "state": QaState.AUTO.value}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(TalkQaRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["talk_id"])
-    )
+    session.execute(insert_or_ignore(session, TalkQaRow).values(**values))
     query = select(TalkQaRow).where(TalkQaRow.talk_id == talk_id)
     return session.exec(query.with_for_update() if lock else query).one()
 
@@ -228,12 +222,11 @@ def toggle_vote(session: Session, *, question_id: int, user_id: int) -> VoteOutc
         )
     )
     if not removed:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         # A concurrent double click of the same member: the second insert does nothing.
         session.execute(
-            dialect.insert(QuestionVoteRow)
-            .values(question_id=question_id, user_id=user_id)
-            .on_conflict_do_nothing()
+            insert_or_ignore(session, QuestionVoteRow).values(
+                question_id=question_id, user_id=user_id
+            )
         )
     return VoteOutcome(
         question_id=question_id,

@@ -49,6 +49,21 @@ class RegistrationService:
     async def _meeting(self) -> Meeting:
         return await self.programme.active_meeting()
 
+    async def _submit(
+        self,
+        job: Job,
+        *,
+        meeting: Meeting | None,
+        user_id: int | None = None,
+        command: int | None = None,
+        result: Callable[[Any], dict[str, Any]] = lambda _outcome: {},
+    ) -> Any:
+        """Run `job` at the desk for `meeting` (the active one by default); with `command`, the
+        same transaction marks that kept command applied, with `result(outcome)` to answer."""
+        if command is not None:
+            job = kept(job, command, result)
+        return await self.desk.submit(meeting or await self._meeting(), job, user_id)
+
     async def register(
         self,
         *,
@@ -77,25 +92,19 @@ class RegistrationService:
             locale=locale[:10],
             at=self.clock(),
         )
-        job: Job = functools.partial(Seating.register, request=request)
-        if command is not None:
-            job = kept(job, command, registered_result)
-        meeting = meeting or await self._meeting()
-        return await self.desk.submit(meeting, job, user_id)
+        job = functools.partial(Seating.register, request=request)
+        return await self._submit(
+            job, meeting=meeting, user_id=user_id, command=command, result=registered_result
+        )
 
     async def unregister(
         self, *, user_id: int, command: int | None = None, meeting: Meeting | None = None
     ) -> Cancellation:
         """Cancel a registration (its details are deleted); the first in line gets the seat."""
-        job: Job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
-        if command is not None:
-            job = kept(job, command, cancelled_result)
-        meeting = meeting or await self._meeting()
-        return await self.desk.submit(meeting, job, user_id)
-
-    async def lookup_in(self, meeting: Meeting, *, user_id: int) -> Registration | None:
-        """A person's registration for `meeting`, read only."""
-        return await self.db.run(store.lookup, meeting=meeting, user_id=user_id)
+        job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
+        return await self._submit(
+            job, meeting=meeting, user_id=user_id, command=command, result=cancelled_result
+        )
 
     async def mine(self, *, user_id: int) -> tuple[Registration, bool]:
         """A person's registration, and whether they are told now of an earlier promotion."""
@@ -105,9 +114,9 @@ class RegistrationService:
             raise NotRegistered()
         return found
 
-    async def figures(self) -> CapacityFigures:
-        """The capacity figures of the active meeting."""
-        meeting = await self._meeting()
+    async def figures(self, meeting: Meeting | None = None) -> CapacityFigures:
+        """The capacity figures of `meeting` (the active one by default)."""
+        meeting = meeting or await self._meeting()
         return await self.db.run(store.figures, meeting=meeting, now=self.clock())
 
     async def set_state(
@@ -120,10 +129,8 @@ class RegistrationService:
     ) -> CapacityFigures:
         """Open or close registration by an organizer's decision."""
         state = "open" if is_open else "closed"
-        job: Job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
-        if command is not None:
-            job = kept(job, command, lambda _figures: {})
-        return await self.desk.submit(meeting or await self._meeting(), job)
+        job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
+        return await self._submit(job, meeting=meeting, command=command)
 
     async def set_capacity(
         self,
@@ -136,23 +143,17 @@ class RegistrationService:
         """Change the room's capacity; raising it promotes from the waitlist at once."""
         if not 0 <= seats <= 100_000:
             raise InvalidCapacity(seats)
-        job: Job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
-        if command is not None:
-            job = kept(job, command, capacity_result)
-        return await self.desk.submit(meeting or await self._meeting(), job)
-
-    async def figures_of(self, meeting: Meeting) -> CapacityFigures:
-        """The capacity figures of `meeting`."""
-        return await self.db.run(store.figures, meeting=meeting, now=self.clock())
+        job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
+        return await self._submit(job, meeting=meeting, command=command, result=capacity_result)
 
     async def all_registrations(self, meeting: Meeting | None = None) -> list[Registration]:
         """Every registration (of the active meeting by default): confirmed, waitlist, remote."""
         meeting = meeting or await self._meeting()
         return await self.db.run(store.all_registrations, meeting=meeting)
 
-    async def lookup(self, *, user_id: int) -> Registration | None:
-        """A person's registration, read only."""
-        meeting = await self._meeting()
+    async def lookup(self, *, user_id: int, meeting: Meeting | None = None) -> Registration | None:
+        """A person's registration for `meeting` (the active one by default), read only."""
+        meeting = meeting or await self._meeting()
         return await self.db.run(store.lookup, meeting=meeting, user_id=user_id)
 
     async def mark_told(self, *, user_id: int) -> None:

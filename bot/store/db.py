@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Insert, Result, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 T = TypeVar("T")
 
@@ -107,3 +108,9 @@ class Database:
 def rows_changed(result: Result[Any]) -> int:
     """The rows an UPDATE or DELETE changed (SQLAlchemy types its result as a plain Result)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def insert_or_ignore(session: Session, table: type[SQLModel]) -> Insert:
+    """An INSERT of `table` that skips rows whose key exists, in the session's SQL dialect."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import io
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -115,18 +116,15 @@ class RegistrationCog(commands.Cog):
         affiliation: str | None = None,
         dm: bool | None = None,
     ):
-        meeting = await self.service.programme.active_meeting()
-        options = {
-            "meeting": meeting.slug,
-            "display_name": interaction.user.display_name,
-            "mode": mode.value,
-            "member": member,
-            "affiliation": affiliation,
-            "dm": dm,
-        }
-        # Written down before "thinking…": from then on it is a promise a restart keeps.
-        await self.journal.keep(kept_command(interaction, REGISTER, options, self.service.clock))
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        meeting = await self._promise(
+            interaction,
+            REGISTER,
+            display_name=interaction.user.display_name,
+            mode=mode.value,
+            member=member,
+            affiliation=affiliation,
+            dm=dm,
+        )
         outcome = await self.service.register(
             user_id=interaction.user.id,
             display_name=interaction.user.display_name,
@@ -166,10 +164,7 @@ class RegistrationCog(commands.Cog):
     @app_commands.command(name="unregister", description="Cancel your registration")
     @app_commands.guild_only()
     async def unregister(self, interaction: discord.Interaction):
-        meeting = await self.service.programme.active_meeting()
-        options = {"meeting": meeting.slug}
-        await self.journal.keep(kept_command(interaction, UNREGISTER, options, self.service.clock))
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        meeting = await self._promise(interaction, UNREGISTER)
         cancellation = await self.service.unregister(
             user_id=interaction.user.id, command=interaction.id, meeting=meeting
         )
@@ -214,10 +209,7 @@ class RegistrationCog(commands.Cog):
     async def set_capacity(
         self, interaction: discord.Interaction, seats: app_commands.Range[int, 0, 100_000]
     ):
-        meeting = await self.service.programme.active_meeting()
-        options = {"meeting": meeting.slug, "seats": seats}
-        await self.journal.keep(kept_command(interaction, CAPACITY, options, self.service.clock))
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        meeting = await self._promise(interaction, CAPACITY, seats=seats)
         figures, promoted = await self.service.set_capacity(
             seats=seats, by=interaction.user.id, command=interaction.id, meeting=meeting
         )
@@ -264,16 +256,28 @@ class RegistrationCog(commands.Cog):
         )
 
     # ----- helpers -------------------------------------------------------------------------
+    async def _promise(
+        self, interaction: discord.Interaction, kind: str, **options: Any
+    ) -> Meeting:
+        """Write the command down, then say "thinking…": from then on a restart keeps it.
+
+        The active meeting is kept with it, and returned: the command acts on that meeting
+        even if another becomes active before a restart finishes it.
+        """
+        meeting = await self.service.programme.active_meeting()
+        command = kept_command(
+            interaction, kind, {"meeting": meeting.slug, **options}, self.service.clock
+        )
+        await self.journal.keep(command)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return meeting
+
     @staticmethod
     def _guild_locale(interaction: discord.Interaction) -> str | None:
         return interaction.guild_locale.value if interaction.guild_locale else None
 
     async def _set_open(self, interaction: discord.Interaction, *, is_open: bool) -> None:
-        meeting = await self.service.programme.active_meeting()
-        options = {"meeting": meeting.slug, "open": is_open}
-        kept = kept_command(interaction, OPEN_OR_CLOSE, options, self.service.clock)
-        await self.journal.keep(kept)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        meeting = await self._promise(interaction, OPEN_OR_CLOSE, open=is_open)
         figures = await self.service.set_state(
             is_open=is_open, by=interaction.user.id, command=interaction.id, meeting=meeting
         )

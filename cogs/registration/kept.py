@@ -81,7 +81,7 @@ class RegistrationFinisher:
         elif kept_refusal := refusal_of(command.result):
             text = kept_refusal.user_message(tr)
         else:
-            registration = await self.service.lookup_in(meeting, user_id=command.user_id)
+            registration = await self.service.lookup(user_id=command.user_id, meeting=meeting)
             text = render_kept_registration(registration, command.result, meeting.title, tr)
             promoted = await self._registrations(meeting, command.result.get("promoted", ()))
         await self._answer(command, text)
@@ -149,7 +149,7 @@ class RegistrationFinisher:
     async def _answer_figures(
         self, command: Command, meeting: Meeting, tr: Translator, done: str
     ) -> None:
-        figures = await self.service.figures_of(meeting)
+        figures = await self.service.figures(meeting)
         card = render_capacity(figures, tr, for_organizer=True)
         await self._answer(command, tr.gettext(done), card_to_embed(card))
         self.panel.refresh()
@@ -162,5 +162,5 @@ class RegistrationFinisher:
     async def _registrations(
         self, meeting: Meeting, user_ids: Iterable[int]
     ) -> tuple[Registration, ...]:
-        found = [await self.service.lookup_in(meeting, user_id=u) for u in user_ids]
+        found = [await self.service.lookup(user_id=u, meeting=meeting) for u in user_ids]
         return tuple(r for r in found if r is not None)

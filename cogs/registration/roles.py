@@ -75,9 +75,10 @@ class AttendanceRoles:
         guild = self._guild()
         if guild is None:
             return
-        lock = self._locks.setdefault(user_id, asyncio.Lock())
+        # One lock per member, kept: dropping one while a waiter still holds it would let a
+        # third change run beside that waiter.
         try:
-            async with lock:
+            async with self._locks.setdefault(user_id, asyncio.Lock()):
                 await self._sync(guild, user_id, member)
         except Exception as error:  # the store unreachable, say: never the command's failure
             self._held.pop(user_id, None)
@@ -86,9 +87,6 @@ class AttendanceRoles:
                 user_id,
                 error,
             )
-        finally:
-            if not lock.locked() and self._locks.get(user_id) is lock:
-                del self._locks[user_id]
 
     async def _sync(
         self, guild: discord.Guild, user_id: int, member: discord.abc.Snowflake | None
@@ -110,10 +108,9 @@ class AttendanceRoles:
                 if not isinstance(member, discord.Member):
                     member = await guild.fetch_member(user_id)
                 held = frozenset(r.id for r in member.roles if r.id in ours)
-            target = discord.Object(id=user_id)
             remove = [r for m, r in roles.items() if r and m is not wanted and r.id in held]
             if remove:
-                await self._change(guild, target, remove, add=False)
+                await self._change(guild, user_id, remove, add=False)
                 held = held - {r.id for r in remove}
             if wanted is not None:
                 role = roles[wanted]
@@ -121,7 +118,7 @@ class AttendanceRoles:
                     setting = "IN_PERSON_ROLE" if wanted is Mode.IN_PERSON else "REMOTE_ROLE"
                     problem = f"the role named by {setting} does not exist on the server"
                 elif role.id not in held:
-                    await self._change(guild, target, [role], add=True)
+                    await self._change(guild, user_id, [role], add=True)
                     held = held | {role.id}
             self._held[user_id] = held
         except discord.HTTPException as error:
@@ -133,20 +130,12 @@ class AttendanceRoles:
             await self.service.note_role_problem(user_id=user_id, problem=problem)
 
     async def _change(
-        self,
-        guild: discord.Guild,
-        target: discord.abc.Snowflake,
-        roles: list[discord.Role],
-        *,
-        add: bool,
+        self, guild: discord.Guild, user_id: int, roles: list[discord.Role], *, add: bool
     ) -> None:
         # One call per role, as Member.add_roles makes them, without needing a Member object.
-        http = self.bot.http
+        change = self.bot.http.add_role if add else self.bot.http.remove_role
         for role in roles:
-            if add:
-                await http.add_role(guild.id, target.id, role.id, reason=REASON)
-            else:
-                await http.remove_role(guild.id, target.id, role.id, reason=REASON)
+            await change(guild.id, user_id, role.id, reason=REASON)
 
     async def seat_promoted(self, promoted: Iterable[Registration]) -> None:
         """Switch the roles of people who got a seat and tell each of them once, by DM."""

@@ -168,3 +168,22 @@ def amphi_factory(fake, clock, database_url):
     of services), on SQLite and on PostgreSQL."""
     settings = test_settings(fake, database_url)
     return lambda: running_amphi(fake, settings, clock)
+
+
+async def test_an_organizers_capacity_change_left_behind_is_applied_once_and_answered(
+    amphi_factory, fake, monkeypatch
+) -> None:
+    olga = fake.add_member("olga", roles=["Organizer"])
+    async with amphi_factory() as (_bot, services):
+        monkeypatch.setattr(services.registration.desk, "submit", hang)
+        result = await fake.invoke("registrations capacity", {"seats": 42}, user=olga)
+        await result.response()
+        await eventually(lambda: state_of(services, result.id))
+    monkeypatch.undo()
+
+    async with amphi_factory() as (_bot, services):
+        reply = await result.message(timeout=10)
+        assert "The room's capacity is updated." in reply.content
+        assert any(f["value"] == "42" for f in reply.embeds[0]["fields"])
+        assert (await services.registration.figures()).capacity == 42
+        await eventually(lambda: _answered(services, result.id))
