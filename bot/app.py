@@ -33,7 +33,15 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             dms,
         ),
         AnnouncementCog(bot, services.settings, services.announcements, services.broadcaster, dms),
-        QuestionsCog(bot, services.settings, services.questions, services.posts),
+        QuestionsCog(
+            bot,
+            services.settings,
+            services.questions,
+            services.commands,
+            services.broadcaster,
+            dms,
+            services.posts,
+        ),
     ]
     return bot
 

@@ -67,7 +67,61 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) found in {path}.", file=sys.stderr)
         return 1
     print(f"{path}: OK")
+    for line in _store_preview(path):
+        print(line)
     return 0
+
+
+def _store_preview(path: Path) -> list[str]:
+    """What loading the files at `path` would do to what hangs on talks in the configured store.
+
+    Read in a transaction that is rolled back: the store is left as it is. A missing or fresh
+    store says nothing; one that cannot be read gets a one-line note.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.core.clock import utc_now
+    from bot.programme.render import preview_lines
+    from bot.programme.service import ProgrammeService
+    from bot.store.db import Database, shown_url, sqlite_file_missing
+    from bot.store.migrate import current_revision, head_revision
+
+    def note(message: str) -> list[str]:
+        print(f"amphi: note: {message}", file=sys.stderr)
+        return []
+
+    try:
+        url = load_settings(read_environment()).database_url
+    except ConfigError as error:
+        return note(f"the store was not read: {error}")
+    try:
+        if sqlite_file_missing(url):
+            return []
+        db = Database(url)
+    except (SQLAlchemyError, ImportError) as error:
+        return note(f"the store at {shown_url(url)} was not read: {_first_line(error)}")
+    try:
+        revision = current_revision(db.engine)
+        if revision is None:
+            return []
+        if revision != head_revision():
+            return note(
+                f"the store at {shown_url(url)} is at schema revision {revision}, not "
+                f"{head_revision()}: run `amphi db upgrade` to see what loading these files "
+                "would do to its questions."
+            )
+        edits = ProgrammeService(db, utc_now).preview_files(path)
+    except SQLAlchemyError as error:
+        return note(f"the store at {shown_url(url)} was not read: {_first_line(error)}")
+    finally:
+        db.close()
+    return [line for edit in edits for line in preview_lines(edit)]
+
+
+def _first_line(error: Exception) -> str:
+    """The driver's own message when there is one, on one line."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:

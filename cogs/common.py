@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -47,15 +47,23 @@ def card_to_embed(card: Card) -> discord.Embed:
 
 
 async def send_cards(
-    interaction: discord.Interaction, cards: list[Card], *, ephemeral: bool = True
+    interaction: discord.Interaction,
+    cards: list[Card],
+    *,
+    ephemeral: bool = True,
+    view: discord.ui.View | None = None,
 ) -> None:
-    """Answer with `cards`, over several messages when Discord's limits require it."""
-    for index, group in enumerate(pack_cards(cards)):
-        embeds = [card_to_embed(card) for card in group]
+    """Answer with `cards`, over several messages when Discord's limits require it; `view`
+    goes under the last."""
+    groups = pack_cards(cards)
+    for index, group in enumerate(groups):
+        options: dict[str, Any] = {"embeds": [card_to_embed(c) for c in group]}
+        if view is not None and index == len(groups) - 1:
+            options["view"] = view
         if index == 0 and not interaction.response.is_done():
-            await interaction.response.send_message(embeds=embeds, ephemeral=ephemeral)
+            await interaction.response.send_message(ephemeral=ephemeral, **options)
         else:
-            await interaction.followup.send(embeds=embeds, ephemeral=ephemeral)
+            await interaction.followup.send(ephemeral=ephemeral, **options)
 
 
 def member_standing(interaction: discord.Interaction) -> Standing:

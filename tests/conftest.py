@@ -86,6 +86,14 @@ async def amphi(fake, clock, sqlite_url):
 
 
 @pytest.fixture
+def amphi_factory(fake, clock, database_url):
+    """Starts Amphi on the same store as often as a test needs (each run a new process's worth
+    of services), on SQLite and on PostgreSQL."""
+    settings = test_settings(fake, database_url)
+    return lambda: running_amphi(fake, settings, clock)
+
+
+@pytest.fixture
 async def amphi_on_each_store(fake, clock, database_url):
     """Amphi running against the fake Discord, once on SQLite and once on PostgreSQL."""
     async with running_amphi(fake, test_settings(fake, database_url), clock) as running:

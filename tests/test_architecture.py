@@ -18,7 +18,7 @@ from tests.support.paths import ROOT
 FEATURES = ("programme", "registration", "questions", "posts", "announcements", "commands")
 #: The modules that talk to the database: the store's own, and each feature's queries.
 STORE_LAYER = ("bot.store", *(f"bot.{f}.queries" for f in FEATURES), "bot.registration.seating")
-STORE_LAYER += ("bot.posts.deliveries",)
+STORE_LAYER += ("bot.posts.deliveries", "bot.questions.talks")
 #: The modules that run transactions.
 SERVICES = (*(f"bot.{f}.service" for f in FEATURES), "bot.posts.scheduler", "bot.posts.broadcast")
 
@@ -156,7 +156,7 @@ def _queries_modules() -> list[Path]:
         ROOT / "bot" / feature / "queries.py"
         for feature in FEATURES
         if (ROOT / "bot" / feature / "queries.py").exists()
-    ] + [ROOT / "bot" / "posts" / "deliveries.py"]
+    ] + [ROOT / "bot" / "posts" / "deliveries.py", ROOT / "bot" / "questions" / "talks.py"]
 
 
 def test_store_queries_are_synchronous_functions_of_a_session_and_keywords() -> None:
@@ -174,7 +174,7 @@ def test_store_queries_are_synchronous_functions_of_a_session_and_keywords() -> 
             positional = [a.arg for a in node.args.posonlyargs + node.args.args]
             if "session" in positional and positional != ["session"]:
                 wrong.append(f"{path.name}:{node.name}({', '.join(positional)}, …)")
-    assert len(_queries_modules()) == len(FEATURES) + 1  # and the deliveries
+    assert len(_queries_modules()) == len(FEATURES) + 2  # and the deliveries, a talk's Q&A
     assert wrong == []
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.commands.model import Command, CommandState, dumps
+from bot.commands.model import Command, CommandState, dumps, refusal_result
+from bot.core.errors import AmphiError
 from bot.store.db import insert_or_ignore
 from bot.store.models import CommandRow
 
 _APPLIED = "amphi.applied_commands"
+
+T = TypeVar("T")
 
 
 def _command(row: CommandRow) -> Command:
@@ -80,6 +83,33 @@ def write_applied(session: Session) -> None:
     applied = session.info.pop(_APPLIED, [])
     if applied:
         session.execute(update(CommandRow), applied)
+
+
+def apply_kept(
+    session: Session,
+    *,
+    effect: Callable[[], T],
+    interaction_id: int | None,
+    result: Callable[[T], dict[str, Any]],
+) -> T | AmphiError:
+    """Run `effect` and mark the kept command applied with `result(outcome)`, in this transaction.
+
+    A refusal undoes the effect's writes (a savepoint) but is kept with the command and
+    returned, not raised, so the transaction commits it: a restart tells the same refusal.
+    Without a command, `effect` simply runs.
+    """
+    if interaction_id is None:
+        return effect()
+    try:
+        with session.begin_nested():
+            outcome = effect()
+    except AmphiError as refusal:
+        mark_applied(session, interaction_id=interaction_id, result=refusal_result(refusal))
+        write_applied(session)
+        return refusal
+    mark_applied(session, interaction_id=interaction_id, result=result(outcome))
+    write_applied(session)
+    return outcome
 
 
 def mark_answered(session: Session, *, interaction_ids: Sequence[int], now: datetime) -> None:

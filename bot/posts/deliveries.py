@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.store.db import rows_changed
+from bot.store.db import insert_or_ignore, rows_changed
 from bot.store.models import DmChannelRow, DmDeliveryRow
 
 
@@ -28,6 +28,19 @@ def deliveries(session: Session, *, key: str) -> list[DmDeliveryRow]:
             select(DmDeliveryRow)
             .where(DmDeliveryRow.broadcast_key == key)
             .order_by(col(DmDeliveryRow.user_id))
+        )
+    )
+
+
+def unfinished_broadcasts(session: Session, *, prefix: str) -> list[str]:
+    """The broadcasts whose key starts with `prefix` and that still owe a delivery."""
+    return list(
+        session.exec(
+            select(DmDeliveryRow.broadcast_key)
+            .where(col(DmDeliveryRow.broadcast_key).startswith(prefix))
+            .where(col(DmDeliveryRow.status).in_(("pending", "sending")))
+            .distinct()
+            .order_by(col(DmDeliveryRow.broadcast_key))
         )
     )
 
@@ -61,7 +74,12 @@ def dm_channel(session: Session, *, user_id: int) -> int | None:
 
 
 def remember_dm_channel(session: Session, *, user_id: int, channel_id: int) -> None:
-    """Keep a user's DM channel for the next DM."""
-    row = session.get(DmChannelRow, user_id) or DmChannelRow(user_id=user_id, channel_id=0)
-    row.channel_id = channel_id
-    session.add(row)
+    """Keep a user's DM channel for the next DM (two DMs opening it at once both succeed)."""
+    session.execute(
+        insert_or_ignore(session, DmChannelRow).values(user_id=user_id, channel_id=channel_id)
+    )
+    session.execute(
+        update(DmChannelRow)
+        .where(col(DmChannelRow.user_id) == user_id)
+        .values(channel_id=channel_id)
+    )

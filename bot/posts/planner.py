@@ -21,11 +21,6 @@ class PostKind(StrEnum):
     QA_DIGEST = "qa-digest"  # the unanswered questions, DMed to the speakers at the talk's end
 
     @property
-    def repeatable(self) -> bool:
-        """Whether sending it again is harmless (nonces, delivery rows, or idempotence)."""
-        return self is not PostKind.QA_DIGEST  # the digest's DMs carry no nonce
-
-    @property
     def from_programme(self) -> bool:
         """Whether the planner derives it from the programme (announcements come from people)."""
         return self is not PostKind.ANNOUNCEMENT

@@ -179,9 +179,11 @@ class PostScheduler:
         """A post claimed before a crash: send it again only where no duplicate can result."""
         now = self.clock()
         claimed = await self.db.run(store.claimed_at, key=post.key)
-        broadcast = post.kind in (PostKind.LINK_DMS, PostKind.ANNOUNCEMENT)
+        # Delivery rows keep broadcasts (the digest's DMs too) from repeating; a single post's
+        # nonce does so only while Discord remembers it.
+        broadcast = post.kind in (PostKind.LINK_DMS, PostKind.ANNOUNCEMENT, PostKind.QA_DIGEST)
         recent = claimed is not None and now - claimed <= NONCE_WINDOW
-        if post.kind.repeatable and (broadcast or recent):
+        if broadcast or recent:
             log.info("Resuming post %s, interrupted while sending", post.key)
             await self._deliver_and_record(post, late=True)
             return
@@ -197,7 +199,7 @@ class PostScheduler:
 
     async def _deliver_with_retries(self, post: PlannedPost, late: bool) -> int | None:
         """Deliver, trying again after a failure: the nonce and the DM rows make it safe."""
-        for delay in RETRY_DELAYS if post.kind.repeatable else ():
+        for delay in RETRY_DELAYS:
             try:
                 return await self._handlers[post.kind](post, late)
             except Exception as error:

@@ -106,6 +106,47 @@ class Meeting:
         return next(s for s in self.sessions if any(t.key == talk.key for t in s.talks))
 
 
+@dataclass(frozen=True)
+class HeldTalk:
+    """A talk gone from its meeting file (or back in it), and what hangs on it in the store."""
+
+    key: str
+    title: str
+    questions: int = 0
+    thread: bool = False  # it has a Q&A thread
+    linked_speakers: int = 0  # speakers linked to a Discord account
+
+
+@dataclass(frozen=True)
+class DroppedLink:
+    """A speaker's Discord link, dropped because their name left the talk's speakers."""
+
+    talk_key: str
+    talk_title: str
+    speaker_name: str
+    discord_user_id: int
+
+
+@dataclass(frozen=True)
+class ProgrammeEdit:
+    """What saving a meeting file did to what hangs on its talks (questions, threads, links).
+
+    A talk gone from the file with nothing hanging on it is simply deleted and not reported.
+    """
+
+    meeting_id: int
+    slug: str
+    kept_removed: tuple[HeldTalk, ...] = ()  # gone from the file now, kept out of the programme
+    still_removed: tuple[HeldTalk, ...] = ()  # gone before, still kept
+    brought_back: tuple[HeldTalk, ...] = ()  # removed before, live again
+    dropped_links: tuple[DroppedLink, ...] = ()
+
+    @property
+    def changes_held_data(self) -> bool:
+        """Whether this edit kept, brought back or unlinked anything (still-removed talks aside)."""
+        return bool(self.kept_removed or self.brought_back or self.dropped_links)
+
+
 class DayPhase(Enum):
     """Where an instant falls in the meeting day."""
 

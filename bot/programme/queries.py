@@ -1,20 +1,32 @@
-"""Meetings in the store: saved from their files without losing what hangs on unchanged talks."""
+"""Meetings in the store: saved from their files without losing what hangs on their talks."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Iterable
+from dataclasses import asdict, replace
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.programme.model import Meeting, Person, ReminderSettings, Talk
+from bot.programme.model import (
+    DroppedLink,
+    HeldTalk,
+    Meeting,
+    Person,
+    ProgrammeEdit,
+    ReminderSettings,
+    Talk,
+)
 from bot.programme.model import Session as MeetingSession
 from bot.store.models import (
     MeetingRow,
+    QuestionRow,
     RegistrationControlRow,
     SessionRow,
     SpeakerRow,
+    TalkQaRow,
     TalkRow,
 )
 
@@ -26,8 +38,83 @@ def meeting_id(session: Session, *, slug: str) -> int:
     return found
 
 
-def save_meeting(session: Session, *, meeting: Meeting, source: str, now: datetime) -> int:
-    """Insert or update `meeting`; talks keep their rows (and speakers their links) by key."""
+def save_meeting(
+    session: Session, *, meeting: Meeting, source: str, now: datetime
+) -> ProgrammeEdit:
+    """Insert or update `meeting`; talks keep their rows (and speakers their links) by key.
+
+    A talk gone from the file is deleted only when nothing hangs on it; one with questions, a Q&A
+    thread or a linked speaker is kept as removed (out of the programme) until the file brings
+    it back by its key. What this did to such data is returned.
+    """
+    row = _save_meeting_row(session, meeting, source, now)
+    assert row.id is not None
+    session_rows = _save_sessions(session, row.id, meeting)
+    old_talks = {
+        t.key: t for t in session.exec(select(TalkRow).where(TalkRow.meeting_id == row.id))
+    }
+    wanted_keys = {talk.key for talk in meeting.talks}
+    # A talk whose title was corrected keeps its row (and its questions) if its time did not move;
+    # a removed talk comes back by its key only.
+    renamed = {
+        t.start_at: t
+        for key, t in old_talks.items()
+        if key not in wanted_keys and t.removed_at is None
+    }
+    brought_back: list[HeldTalk] = []
+    dropped: list[DroppedLink] = []
+    position = 0
+    for session_row, meeting_session in zip(session_rows, meeting.sessions, strict=True):
+        for talk in meeting_session.talks:
+            talk_row = old_talks.pop(talk.key, None)
+            if talk_row is None and talk.start in renamed:
+                talk_row = renamed.pop(talk.start)
+                old_talks.pop(talk_row.key, None)
+                talk_row.key = talk.key
+            if talk_row is not None and talk_row.removed_at is not None:
+                brought_back.append(replace(_held(session, talk_row), title=talk.title))
+                talk_row.removed_at = None
+            talk_row = talk_row or TalkRow(
+                meeting_id=row.id,
+                session_id=0,
+                key=talk.key,
+                position=0,
+                title="",
+                start_at=talk.start,
+                end_at=talk.end,
+            )
+            assert session_row.id is not None  # flushed by _save_sessions
+            talk_row.session_id = session_row.id
+            talk_row.position = position
+            talk_row.title = talk.title
+            talk_row.start_at = talk.start
+            talk_row.end_at = talk.end
+            talk_row.invited = talk.invited
+            talk_row.abstract = talk.abstract
+            session.add(talk_row)
+            session.flush()
+            assert talk_row.id is not None
+            dropped += _save_speakers(session, talk_row.id, talk)
+            position += 1
+    kept, still = _keep_or_delete(session, old_talks.values(), session_rows[0], position, now)
+    session.flush()
+    for extra in session.exec(
+        select(SessionRow)
+        .where(SessionRow.meeting_id == row.id)
+        .where(SessionRow.position >= len(meeting.sessions))
+    ):
+        session.delete(extra)  # its talks were moved above: the cascade finds none
+    return ProgrammeEdit(
+        meeting_id=row.id,
+        slug=meeting.slug,
+        kept_removed=tuple(kept),
+        still_removed=tuple(still),
+        brought_back=tuple(brought_back),
+        dropped_links=tuple(dropped),
+    )
+
+
+def _save_meeting_row(session: Session, meeting: Meeting, source: str, now: datetime) -> MeetingRow:
     row = session.exec(select(MeetingRow).where(MeetingRow.slug == meeting.slug)).first()
     if row is None:
         row = MeetingRow(
@@ -50,54 +137,61 @@ def save_meeting(session: Session, *, meeting: Meeting, source: str, now: dateti
     assert row.id is not None
     if session.get(RegistrationControlRow, row.id) is None:
         session.add(RegistrationControlRow(meeting_id=row.id))
+    return row
 
-    session_rows = _save_sessions(session, row.id, meeting)
-    old_talks = {
-        t.key: t for t in session.exec(select(TalkRow).where(TalkRow.meeting_id == row.id))
-    }
-    wanted_keys = {talk.key for talk in meeting.talks}
-    # A talk whose title was corrected keeps its row (and its questions) if its time did not move.
-    renamed = {t.start_at: t for key, t in old_talks.items() if key not in wanted_keys}
-    position = 0
-    for session_row, meeting_session in zip(session_rows, meeting.sessions, strict=True):
-        for talk in meeting_session.talks:
-            talk_row = old_talks.pop(talk.key, None)
-            if talk_row is None and talk.start in renamed:
-                talk_row = renamed.pop(talk.start)
-                old_talks.pop(talk_row.key, None)
-                talk_row.key = talk.key
-            talk_row = talk_row or TalkRow(
-                meeting_id=row.id,
-                session_id=0,
-                key=talk.key,
-                position=0,
-                title="",
-                start_at=talk.start,
-                end_at=talk.end,
-            )
-            assert session_row.id is not None  # flushed by _save_sessions
-            talk_row.session_id = session_row.id
-            talk_row.position = position
-            talk_row.title = talk.title
-            talk_row.start_at = talk.start
-            talk_row.end_at = talk.end
-            talk_row.invited = talk.invited
-            talk_row.abstract = talk.abstract
-            session.add(talk_row)
-            session.flush()
-            assert talk_row.id is not None
-            _save_speakers(session, talk_row.id, talk)
-            position += 1
-    for gone in old_talks.values():
-        session.delete(gone)
-    session.flush()
-    for extra in session.exec(
-        select(SessionRow)
-        .where(SessionRow.meeting_id == row.id)
-        .where(SessionRow.position >= len(meeting.sessions))
-    ):
-        session.delete(extra)
-    return row.id
+
+def _keep_or_delete(
+    session: Session,
+    gone: Iterable[TalkRow],
+    first_session: SessionRow,
+    position: int,
+    now: datetime,
+) -> tuple[list[HeldTalk], list[HeldTalk]]:
+    """Delete the talks gone from the file that hold nothing; keep the others as removed.
+
+    Kept ones move to the meeting's first session (which every file has), after the live talks,
+    so deleting the sessions the file no longer has cannot cascade to them.
+    """
+    kept, still = [], []
+    for talk_row in gone:
+        held = _held(session, talk_row)
+        if not (held.questions or held.thread or held.linked_speakers):
+            session.delete(talk_row)
+            continue
+        if talk_row.removed_at is None:
+            talk_row.removed_at = now
+            kept.append(held)
+        else:
+            still.append(held)
+        assert first_session.id is not None
+        talk_row.session_id = first_session.id
+        talk_row.position = position
+        position += 1
+        session.add(talk_row)
+    return kept, still
+
+
+def _held(session: Session, talk_row: TalkRow) -> HeldTalk:
+    """What hangs on a stored talk: its questions, its Q&A thread, its linked speakers."""
+    questions = session.exec(
+        select(func.count()).select_from(QuestionRow).where(QuestionRow.talk_id == talk_row.id)
+    ).one()
+    thread = session.exec(
+        select(TalkQaRow.thread_id).where(TalkQaRow.talk_id == talk_row.id)
+    ).first()
+    linked = session.exec(
+        select(func.count())
+        .select_from(SpeakerRow)
+        .where(SpeakerRow.talk_id == talk_row.id)
+        .where(col(SpeakerRow.discord_user_id).is_not(None))
+    ).one()
+    return HeldTalk(
+        key=talk_row.key,
+        title=talk_row.title,
+        questions=questions,
+        thread=thread is not None,
+        linked_speakers=linked,
+    )
 
 
 def _save_sessions(session: Session, meeting_id: int, meeting: Meeting) -> list[SessionRow]:
@@ -123,7 +217,8 @@ def _save_sessions(session: Session, meeting_id: int, meeting: Meeting) -> list[
     return rows
 
 
-def _save_speakers(session: Session, talk_id: int, talk: Talk) -> None:
+def _save_speakers(session: Session, talk_id: int, talk: Talk) -> list[DroppedLink]:
+    """Save the talk's speakers by name; a name gone loses its row, and its link is reported."""
     existing = {
         s.name: s for s in session.exec(select(SpeakerRow).where(SpeakerRow.talk_id == talk_id))
     }
@@ -134,8 +229,12 @@ def _save_speakers(session: Session, talk_id: int, talk: Talk) -> None:
         speaker.position = position
         speaker.affiliation = person.affiliation
         session.add(speaker)
+    dropped = []
     for gone in existing.values():
+        if gone.discord_user_id is not None:
+            dropped.append(DroppedLink(talk.key, talk.title, gone.name, gone.discord_user_id))
         session.delete(gone)
+    return dropped
 
 
 def load_meetings(session: Session) -> list[Meeting]:
@@ -149,7 +248,10 @@ def load_meetings(session: Session) -> list[Meeting]:
 def _rebuild(session: Session, row: MeetingRow) -> Meeting:
     talks_by_session: dict[int | None, list[Talk]] = {}
     talks = session.exec(
-        select(TalkRow).where(TalkRow.meeting_id == row.id).order_by(col(TalkRow.position))
+        select(TalkRow)
+        .where(TalkRow.meeting_id == row.id)
+        .where(col(TalkRow.removed_at).is_(None))
+        .order_by(col(TalkRow.position))
     ).all()
     speakers: dict[int | None, list[Person]] = {}
     talk_ids = [t.id for t in talks]

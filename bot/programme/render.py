@@ -6,7 +6,15 @@ from datetime import datetime
 
 from bot.core.i18n import Translator
 from bot.core.markup import TITLE_LIMIT, Card, escape, split_card, timestamp, truncate
-from bot.programme.model import DayPhase, Meeting, NowAndNext, Session, Talk
+from bot.programme.model import (
+    DayPhase,
+    HeldTalk,
+    Meeting,
+    NowAndNext,
+    ProgrammeEdit,
+    Session,
+    Talk,
+)
 
 
 def local_time(meeting: Meeting, instant: datetime) -> str:
@@ -149,3 +157,29 @@ def render_now(meeting: Meeting, state: NowAndNext, tr: Translator) -> Card:
             )
         )
     return Card(title=truncate(meeting.title, TITLE_LIMIT), description="\n".join(lines))
+
+
+def held_summary(talk: HeldTalk) -> str:
+    """'3 question(s), a Q&A thread, 1 linked speaker(s)' (plain text)."""
+    parts = [f"{talk.questions} question(s)"] if talk.questions else []
+    parts += ["a Q&A thread"] if talk.thread else []
+    parts += [f"{talk.linked_speakers} linked speaker(s)"] if talk.linked_speakers else []
+    return ", ".join(parts) or "nothing left"
+
+
+def preview_lines(edit: ProgrammeEdit) -> list[str]:
+    """`amphi check`: what loading a meeting file would do to what hangs on its talks."""
+    lines = [
+        f'{edit.slug}: would keep as removed: "{t.title}" (key {t.key}): {held_summary(t)}'
+        for t in edit.kept_removed
+    ]
+    lines += [
+        f'{edit.slug}: would bring back: "{t.title}" (key {t.key}): {held_summary(t)}'
+        for t in edit.brought_back
+    ]
+    lines += [
+        f'{edit.slug}: would drop the Discord link of speaker "{link.speaker_name}" '
+        f'of "{link.talk_title}" (key {link.talk_key})'
+        for link in edit.dropped_links
+    ]
+    return lines

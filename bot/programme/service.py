@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from bot.core.clock import Clock
@@ -9,8 +10,10 @@ from bot.core.errors import NoMeeting, UnknownMeeting, UnknownTalk
 from bot.programme import queries as store
 from bot.programme.files import load_meetings as load_meeting_files
 from bot.programme.model import (
+    HeldTalk,
     Meeting,
     NowAndNext,
+    ProgrammeEdit,
     Talk,
     choose_active,
     fold,
@@ -22,6 +25,8 @@ from bot.store.db import Database
 
 ACTIVE_MEETING_KEY = "active-meeting"
 
+log = logging.getLogger(__name__)
+
 
 class ProgrammeService:
     """Reads the meetings kept in the store; the store is written only by `import_files`."""
@@ -31,15 +36,35 @@ class ProgrammeService:
         self.clock = clock
         self._meetings: list[Meeting] | None = None
         self._chosen: str | None = None  # an organizer's choice of meeting ("" for none)
+        #: What the last `import_files` did to what hangs on talks, one edit per meeting file.
+        self.edits: list[ProgrammeEdit] = []
 
     def import_files(self, path: Path) -> list[Meeting]:
-        """Load the meeting files at `path` and save them (blocking: for start-up and the CLI)."""
+        """Load the meeting files at `path` and save them (blocking: for start-up and the CLI).
+
+        Each talk kept as removed and each speaker link dropped is logged as a warning, and
+        `edits` keeps what each meeting's save did.
+        """
         meetings = load_meeting_files(path)
         now = self.clock()
+        edits = []
         for meeting in meetings:
-            self.db.call(store.save_meeting, meeting=meeting, source=str(path), now=now, write=True)
+            edit = self.db.call(
+                store.save_meeting, meeting=meeting, source=str(path), now=now, write=True
+            )
+            _log_edit(edit, path)
+            edits.append(edit)
+        self.edits = edits
         self._meetings = self.db.call(store.load_meetings)
         return meetings
+
+    def preview_files(self, path: Path) -> list[ProgrammeEdit]:
+        """What `import_files(path)` would do to what hangs on talks; the store stays as it is."""
+        now = self.clock()
+        return [
+            self.db.dry_run(store.save_meeting, meeting=meeting, source=str(path), now=now)
+            for meeting in load_meeting_files(path)
+        ]
 
     async def meetings(self) -> list[Meeting]:
         """Every loaded meeting."""
@@ -94,3 +119,54 @@ class ProgrammeService:
         if talk is None:
             raise UnknownTalk(query)
         return meeting, talk
+
+
+def _holdings(talk: HeldTalk) -> str:
+    """'its 3 question(s) and its Q&A thread'."""
+    parts = [f"its {talk.questions} question(s)"] if talk.questions else []
+    parts += ["its Q&A thread"] if talk.thread else []
+    if talk.linked_speakers:
+        parts.append(f"{talk.linked_speakers} speaker link(s) to Discord accounts")
+    if len(parts) > 1:
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return parts[0] if parts else ""
+
+
+def _log_edit(edit: ProgrammeEdit, path: Path) -> None:
+    """Tell the organizers, in the log, what the edit of a meeting file did to held data."""
+    for talk in edit.kept_removed:
+        log.warning(
+            'Talk "%s" (key %s) is no longer in %s; kept as removed with %s. '
+            "Put it back in the file, under the same title, to bring it back.",
+            talk.title,
+            talk.key,
+            path,
+            _holdings(talk),
+        )
+    for talk in edit.still_removed:
+        log.info(
+            'Talk "%s" (key %s), removed from %s, is still kept with %s.',
+            talk.title,
+            talk.key,
+            path,
+            _holdings(talk),
+        )
+    for talk in edit.brought_back:
+        held = _holdings(talk)
+        log.info(
+            'Talk "%s" (key %s) is back in %s%s.',
+            talk.title,
+            talk.key,
+            path,
+            held and ", with " + held,
+        )
+    for link in edit.dropped_links:
+        log.warning(
+            'Speaker "%s" is no longer listed for talk "%s" (key %s) in %s; their link to Discord '
+            "account %d was dropped. Link them again with /speaker link if they still speak.",
+            link.speaker_name,
+            link.talk_title,
+            link.talk_key,
+            path,
+            link.discord_user_id,
+        )

@@ -14,6 +14,9 @@ from bot.programme.model import DayPhase, Meeting, Talk, now_and_next
 QUESTION_LIMIT = 500
 RATE_LIMIT_COUNT = 3
 RATE_LIMIT_WINDOW = timedelta(minutes=5)
+#: Across all the talks of a meeting: enough for a keen listener, not for a flood.
+MEMBER_LIMIT_COUNT = 8
+MEMBER_LIMIT_WINDOW = timedelta(minutes=30)
 CLOSES_AFTER_TALK = timedelta(minutes=30)
 
 # Zero-width and bidirectional controls are all format characters (Cf); the joiner stays
@@ -42,6 +45,8 @@ class Question:
     """One question as the commands, buttons and renderers see it."""
 
     id: int
+    talk_id: int  # the store's: a question stays with its talk's meeting
+    meeting_slug: str
     talk_key: str
     talk_title: str
     author_id: int
@@ -195,6 +200,22 @@ class TooManyQuestions(AmphiError):
             ),
             count=RATE_LIMIT_COUNT,
             minutes=int(RATE_LIMIT_WINDOW.total_seconds() // 60),
+            **_when(retry_at),
+        )
+
+
+class TooManyQuestionsOverall(AmphiError):
+    """More than 8 questions in 30 minutes, whatever the talks."""
+
+    def __init__(self, retry_at: datetime) -> None:
+        super().__init__(
+            N_(
+                "You have asked {count} questions in the last {minutes} minutes, the most one "
+                "member can. You can ask again at {time} ({relative}); meanwhile, upvote the "
+                "questions others asked (see /questions)."
+            ),
+            count=MEMBER_LIMIT_COUNT,
+            minutes=int(MEMBER_LIMIT_WINDOW.total_seconds() // 60),
             **_when(retry_at),
         )
 

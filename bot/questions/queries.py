@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from bot.programme.model import Meeting
 from bot.questions.model import (
     AlreadyDecided,
     NotVotable,
@@ -20,34 +19,12 @@ from bot.questions.model import (
     QuestionsNotOpenYet,
     QuestionStatus,
     TooManyQuestions,
+    TooManyQuestionsOverall,
     VoteOutcome,
 )
+from bot.questions.talks import qa_row
 from bot.store.db import insert_or_ignore, rows_changed
-from bot.store.models import (
-    MeetingRow,
-    QuestionRow,
-    QuestionVoteRow,
-    SpeakerRow,
-    TalkQaRow,
-    TalkRow,
-)
-
-
-def _talk(session: Session, meeting: Meeting, talk_key: str) -> TalkRow:
-    return session.exec(
-        select(TalkRow)
-        .join(MeetingRow, col(MeetingRow.id) == TalkRow.meeting_id)
-        .where(MeetingRow.slug == meeting.slug)
-        .where(TalkRow.key == talk_key)
-    ).one()
-
-
-def _qa_row(session: Session, talk_id: int, *, lock: bool = False) -> TalkQaRow:
-    """The talk's Q&A row, created on first use; `lock` holds it until the transaction ends."""
-    values = {"talk_id": talk_id, "state": QaState.AUTO.value}
-    session.execute(insert_or_ignore(session, TalkQaRow).values(**values))
-    query = select(TalkQaRow).where(TalkQaRow.talk_id == talk_id)
-    return session.exec(query.with_for_update() if lock else query).one()
+from bot.store.models import MeetingRow, QuestionRow, QuestionVoteRow, TalkRow
 
 
 def _votes():
@@ -61,18 +38,21 @@ def _votes():
 def _questions_query():
     votes = _votes()
     return (
-        select(QuestionRow, TalkRow.key, TalkRow.title, func.coalesce(votes.c.votes, 0))
+        select(QuestionRow, TalkRow, MeetingRow.slug, func.coalesce(votes.c.votes, 0))
         .join(TalkRow, col(TalkRow.id) == QuestionRow.talk_id)
+        .join(MeetingRow, col(MeetingRow.id) == QuestionRow.meeting_id)
         .outerjoin(votes, votes.c.question_id == QuestionRow.id)
     ), votes
 
 
-def _view(row: QuestionRow, talk_key: str, talk_title: str, votes: int = 0) -> Question:
+def _view(row: QuestionRow, talk: TalkRow, slug: str, votes: int) -> Question:
     assert row.id is not None
     return Question(
         id=row.id,
-        talk_key=talk_key,
-        talk_title=talk_title,
+        talk_id=row.talk_id,
+        meeting_slug=slug,
+        talk_key=talk.key,
+        talk_title=talk.title,
         author_id=row.author_id,
         author_name=row.author_name,
         anonymous=row.anonymous,
@@ -97,15 +77,13 @@ def get_question(session: Session, *, question_id: int) -> Question:
     found = session.exec(query.where(QuestionRow.id == question_id)).first()
     if found is None:
         raise QuestionNotFound()
-    row, key, title, votes = found
-    return _view(row, key, title, votes)
+    return _view(*found)
 
 
 def ask(
     session: Session,
     *,
-    meeting: Meeting,
-    talk_key: str,
+    talk_id: int,
     window: QaWindow,
     author_id: int,
     author_name: str,
@@ -115,12 +93,15 @@ def ask(
     now: datetime,
     limit: int,
     per: timedelta,
+    member_limit: int,
+    member_per: timedelta,
 ) -> Question:
     """Queue a question for moderation if the talk takes questions and the asker is in quota."""
-    talk = _talk(session, meeting, talk_key)
-    assert talk.id is not None
+    talk = session.get(TalkRow, talk_id)
+    if talk is None:
+        raise QuestionNotFound()
     # The lock serialises the quota check and the insert of everyone asking about this talk.
-    qa = _qa_row(session, talk.id, lock=True)
+    qa = qa_row(session, talk_id=talk_id, lock=True)
     window = QaWindow(window.opens_at, window.closes_at, QaState(qa.state))
     if not window.is_open(now):
         if window.state is QaState.CLOSED or now >= window.closes_at:
@@ -129,16 +110,25 @@ def ask(
         raise QuestionsNotOpenYet(talk.title, window.opens_at)
     recent = session.exec(
         select(QuestionRow.created_at)
-        .where(QuestionRow.talk_id == talk.id)
+        .where(QuestionRow.talk_id == talk_id)
         .where(QuestionRow.author_id == author_id)
         .where(col(QuestionRow.created_at) > now - per)
         .order_by(col(QuestionRow.created_at))
     ).all()
     if len(recent) >= limit:
         raise TooManyQuestions(recent[len(recent) - limit] + per)
+    overall = session.exec(
+        select(QuestionRow.created_at)
+        .where(QuestionRow.meeting_id == talk.meeting_id)
+        .where(QuestionRow.author_id == author_id)
+        .where(col(QuestionRow.created_at) > now - member_per)
+        .order_by(col(QuestionRow.created_at))
+    ).all()
+    if len(overall) >= member_limit:
+        raise TooManyQuestionsOverall(overall[len(overall) - member_limit] + member_per)
     row = QuestionRow(
         meeting_id=talk.meeting_id,
-        talk_id=talk.id,
+        talk_id=talk_id,
         author_id=author_id,
         author_name=author_name,
         anonymous=anonymous,
@@ -149,7 +139,8 @@ def ask(
     )
     session.add(row)
     session.flush()
-    return _view(row, talk.key, talk.title)
+    assert row.id is not None
+    return get_question(session, question_id=row.id)
 
 
 def set_moderation_message(
@@ -161,6 +152,31 @@ def set_moderation_message(
         .where(col(QuestionRow.id) == question_id)
         .values(moderation_channel_id=channel_id, moderation_message_id=message_id)
     )
+
+
+def without_card(session: Session) -> list[Question]:
+    """Pending questions with no known moderation card, oldest first."""
+    query, _ = _questions_query()
+    rows = session.exec(
+        query.where(QuestionRow.status == QuestionStatus.PENDING.value)
+        .where(col(QuestionRow.moderation_message_id).is_(None))
+        .where(col(TalkRow.removed_at).is_(None))  # a talk taken off the programme waits
+        .order_by(col(QuestionRow.id))
+    ).all()
+    return [_view(*found) for found in rows]
+
+
+def unpublished(session: Session, *, decided_before: datetime) -> list[Question]:
+    """Approved questions with no known public post, approved by `decided_before`."""
+    query, _ = _questions_query()
+    rows = session.exec(
+        query.where(QuestionRow.status == QuestionStatus.APPROVED.value)
+        .where(col(QuestionRow.public_message_id).is_(None))
+        .where(col(QuestionRow.decided_at) <= decided_before)
+        .where(col(TalkRow.removed_at).is_(None))
+        .order_by(col(QuestionRow.id))
+    ).all()
+    return [_view(*found) for found in rows]
 
 
 def withdraw(session: Session, *, question_id: int) -> None:
@@ -236,12 +252,11 @@ def toggle_vote(session: Session, *, question_id: int, user_id: int) -> VoteOutc
 
 
 def approved_questions(
-    session: Session, *, meeting: Meeting, talk_key: str, unanswered_only: bool = False
+    session: Session, *, talk_id: int, unanswered_only: bool = False
 ) -> list[Question]:
     """The talk's approved questions, most votes first, then oldest first."""
-    talk = _talk(session, meeting, talk_key)
     query, votes = _questions_query()
-    query = query.where(QuestionRow.talk_id == talk.id).where(
+    query = query.where(QuestionRow.talk_id == talk_id).where(
         QuestionRow.status == QuestionStatus.APPROVED.value
     )
     if unanswered_only:
@@ -253,21 +268,17 @@ def approved_questions(
             col(QuestionRow.id),
         )
     ).all()
-    return [_view(row, key, title, n) for row, key, title, n in rows]
+    return [_view(*found) for found in rows]
 
 
-def take_next(
-    session: Session, *, meeting: Meeting, talk_key: str, now: datetime
-) -> tuple[Question | None, int]:
+def take_next(session: Session, *, talk_id: int, now: datetime) -> tuple[Question | None, int]:
     """The most-voted unanswered question, marked answered; and how many are left after it.
 
     The conditional UPDATE makes two chairs asking at once get different questions: the loser
     of a race finds the row already answered and takes the next one.
     """
     while True:
-        waiting = approved_questions(
-            session, meeting=meeting, talk_key=talk_key, unanswered_only=True
-        )
+        waiting = approved_questions(session, talk_id=talk_id, unanswered_only=True)
         if not waiting:
             return None, 0
         first = waiting[0]
@@ -284,62 +295,11 @@ def take_next(
             return get_question(session, question_id=first.id), len(waiting) - 1
 
 
-def qa_state(session: Session, *, meeting: Meeting, talk_key: str) -> QaState:
-    """The moderators' override for the talk (auto when they made none)."""
-    talk = _talk(session, meeting, talk_key)
-    state = session.exec(select(TalkQaRow.state).where(TalkQaRow.talk_id == talk.id)).first()
-    return QaState(state or QaState.AUTO.value)
-
-
-def set_qa_state(session: Session, *, meeting: Meeting, talk_key: str, state: QaState) -> None:
-    """Open or close the talk's questions, whatever its window says."""
-    talk = _talk(session, meeting, talk_key)
-    assert talk.id is not None
-    row = _qa_row(session, talk.id, lock=True)
-    row.state = state.value
-    session.add(row)
-
-
-def thread_id(session: Session, *, meeting: Meeting, talk_key: str) -> int | None:
-    """The talk's Q&A thread, once created."""
-    talk = _talk(session, meeting, talk_key)
-    return session.exec(select(TalkQaRow.thread_id).where(TalkQaRow.talk_id == talk.id)).first()
-
-
-def set_thread_id(
-    session: Session, *, meeting: Meeting, talk_key: str, thread_id: int | None
-) -> None:
-    """Remember the talk's Q&A thread (None: it was deleted)."""
-    talk = _talk(session, meeting, talk_key)
-    assert talk.id is not None
-    row = _qa_row(session, talk.id, lock=True)
-    row.thread_id = thread_id
-    session.add(row)
-
-
-def link_speaker(
-    session: Session, *, meeting: Meeting, talk_key: str, speaker_name: str, user_id: int
-) -> None:
-    """Link a speaker of the talk to a Discord account."""
-    talk = _talk(session, meeting, talk_key)
-    speaker = session.exec(
-        select(SpeakerRow)
-        .where(SpeakerRow.talk_id == talk.id)
-        .where(SpeakerRow.name == speaker_name)
-    ).one()
-    speaker.discord_user_id = user_id
-    session.add(speaker)
-
-
-def speaker_accounts(session: Session, *, meeting: Meeting, talk_key: str) -> list[int]:
-    """The Discord accounts linked to the talk's speakers, in programme order."""
-    talk = _talk(session, meeting, talk_key)
-    return [
-        user_id
-        for user_id in session.exec(
-            select(SpeakerRow.discord_user_id)
-            .where(SpeakerRow.talk_id == talk.id)
-            .order_by(col(SpeakerRow.position))
-        )
-        if user_id is not None
-    ]
+def give_back(session: Session, *, question_id: int, taken_at: datetime | None) -> None:
+    """Untake a question the chair never got (unless a later /qa next took it again)."""
+    session.execute(
+        update(QuestionRow)
+        .where(col(QuestionRow.id) == question_id)
+        .where(col(QuestionRow.answered_at) == taken_at)
+        .values(answered_at=None)
+    )

@@ -6,6 +6,8 @@ mentions disabled and link previews suppressed; every message fits Discord's 2,0
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core.i18n import Translator
 from bot.core.markup import (
     MESSAGE_LIMIT,
@@ -54,17 +56,6 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
     while discord_length(text) > limit - 1:
         text = text[: len(text) - max((discord_length(text) - limit + 1) // 2, 1)]
     return text + "…"
-
-
-def pack_messages(blocks: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Blocks joined by newlines into as few messages as Discord's limit allows."""
-    messages: list[str] = []
-    for block in (fit(b, limit) for b in blocks):
-        if messages and discord_length(messages[-1]) + 1 + discord_length(block) <= limit:
-            messages[-1] += "\n" + block
-        else:
-            messages.append(block)
-    return messages
 
 
 def author_label(question: Question, tr: Translator) -> str:
@@ -202,8 +193,18 @@ def _block(index: int, question: Question, tr: Translator) -> str:
     return f"{head}\n{quoted(question.text)}"
 
 
-def digest(talk: Talk, questions: list[Question], tr: Translator) -> list[str]:
-    """The end-of-talk digest for a speaker, over as many messages as it takes."""
+@dataclass(frozen=True)
+class Digest:
+    """The end-of-talk digest for a speaker: one DM, with every question in a file when they
+    do not all fit in it."""
+
+    text: str
+    file_name: str | None = None
+    file_text: str = ""
+
+
+def digest(talk: Talk, questions: list[Question], tr: Translator) -> Digest:
+    """The unanswered questions, most votes first, in one DM of at most 2,000 characters."""
     head = tr.ngettext(
         "The question left unanswered after your talk “{title}”:",
         "The {count} questions left unanswered after your talk “{title}”, most votes first:",
@@ -211,13 +212,42 @@ def digest(talk: Talk, questions: list[Question], tr: Translator) -> list[str]:
         title=talk_title(talk.title),
     )
     blocks = [_block(i, q, tr) for i, q in enumerate(questions, start=1)]
-    return pack_messages([head, *blocks])
+    whole = "\n".join([head, *blocks])
+    if discord_length(whole) <= MESSAGE_LIMIT:
+        return Digest(whole)
+    # The shown questions leave room for the line that points to the file.
+    room = MESSAGE_LIMIT - 200
+    shown = [head]
+    for block in blocks:
+        if discord_length("\n".join([*shown, block])) > room:
+            break
+        shown.append(block)
+    rest = len(blocks) - (len(shown) - 1)
+    shown.append(
+        tr.ngettext(
+            "…and {count} more: all {total} are in the attached file.",
+            "…and {count} more: all {total} are in the attached file.",
+            rest,
+            total=len(questions),
+        )
+    )
+    return Digest("\n".join(shown), f"questions-{talk.key}.md", whole + "\n")
+
+
+#: Questions shown by one /questions reply (or one press of More): a message or two.
+QUESTIONS_PER_PAGE = 8
 
 
 def question_list(
-    talk: Talk, questions: list[Question], tr: Translator, *, guild_id: int | None = None
+    talk: Talk,
+    questions: list[Question],
+    tr: Translator,
+    *,
+    guild_id: int | None = None,
+    offset: int = 0,
 ) -> list[Card]:
-    """The /questions reply: approved questions, most votes first, answered ones marked."""
+    """One page of the /questions reply: approved questions from `offset`, most votes first,
+    answered ones marked; the footer says which and how many there are."""
     card = Card(
         title=truncate(tr.gettext("Questions for “{title}”", title=talk.title), TITLE_LIMIT)
     )
@@ -227,8 +257,9 @@ def question_list(
             "are shown."
         )
         return [card]
+    page = questions[offset : offset + QUESTIONS_PER_PAGE]
     blocks = []
-    for index, question in enumerate(questions, start=1):
+    for index, question in enumerate(page, start=offset + 1):
         block = _block(index, question, tr)
         if guild_id and question.public_channel_id and question.public_message_id:
             link = (
@@ -238,10 +269,23 @@ def question_list(
             block += "\n" + tr.gettext("[Upvote it here]({link})", link=link)
         blocks.append(block)
     cards = split_card(card, blocks)
-    cards[-1].footer = tr.ngettext(
-        "{count} approved question", "{count} approved questions", len(questions)
-    )
+    if len(page) == len(questions):
+        cards[-1].footer = tr.ngettext(
+            "{count} approved question", "{count} approved questions", len(questions)
+        )
+    else:
+        cards[-1].footer = tr.gettext(
+            "Questions {first}–{last} of {count}",
+            first=offset + 1,
+            last=offset + len(page),
+            count=len(questions),
+        )
     return cards
+
+
+def more_label(tr: Translator) -> str:
+    """The button that shows the next page of /questions."""
+    return tr.gettext("More")
 
 
 def next_question_text(result: NextQuestion, tr: Translator) -> str:

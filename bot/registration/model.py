@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.errors import N_, AmphiError
@@ -13,6 +14,14 @@ from bot.programme.model import Meeting
 
 AFFILIATION_LIMIT = 200
 DISPLAY_NAME_LIMIT = 100
+#: At most this many changes of one member's registration (a /register that changes something,
+#: an /unregister) within CHANGE_LIMIT_WINDOW, per meeting: each costs role calls on Discord's
+#: server-wide rate limit, which one member toggling in a loop would slow for everyone.
+CHANGE_LIMIT_COUNT = 5
+CHANGE_LIMIT_WINDOW = timedelta(minutes=10)
+
+#: The kinds of the kept commands that change a registration (see `bot.commands`).
+REGISTER, UNREGISTER = "register", "unregister"
 
 
 class Mode(StrEnum):
@@ -166,6 +175,18 @@ def seats_to_give(*, seated: int, capacity: int) -> int:
     return max(capacity - seated, 0)
 
 
+def check_changes(changes: Iterable[datetime], *, now: datetime) -> None:
+    """The change limit: nothing when one more change is allowed at `now`, else TooManyChanges.
+
+    `changes` are when the member changed their registration lately; at most
+    CHANGE_LIMIT_COUNT of them may fall within any CHANGE_LIMIT_WINDOW.
+    """
+    recent = sorted(t for t in changes if t > now - CHANGE_LIMIT_WINDOW)
+    if len(recent) >= CHANGE_LIMIT_COUNT:
+        # Allowed again once all but CHANGE_LIMIT_COUNT - 1 of them have left the window.
+        raise TooManyChanges(len(recent), recent[-CHANGE_LIMIT_COUNT] + CHANGE_LIMIT_WINDOW)
+
+
 def wants_link_now(outcome: RegistrationOutcome) -> bool:
     """Whether this change just made the person one who receives the video link by DM."""
     before = outcome.previous
@@ -210,6 +231,24 @@ class NotRegistered(AmphiError):
 
     def __init__(self) -> None:
         super().__init__(N_("You are not registered for this meeting. Use /register to sign up."))
+
+
+class TooManyChanges(AmphiError):
+    """More than CHANGE_LIMIT_COUNT registration changes in CHANGE_LIMIT_WINDOW."""
+
+    def __init__(self, changes: int, retry_at: datetime) -> None:
+        super().__init__(
+            N_(
+                "You have changed your registration {count} times in the last {minutes} "
+                "minutes, the most one member can, so nothing was changed this time. You can "
+                "change it again at {time} ({relative}); meanwhile, /my-registration shows "
+                "where you stand."
+            ),
+            count=changes,
+            minutes=int(CHANGE_LIMIT_WINDOW.total_seconds() // 60),
+            time=timestamp(retry_at, "t"),
+            relative=timestamp(retry_at, "R"),
+        )
 
 
 class AffiliationTooLong(AmphiError):

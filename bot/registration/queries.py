@@ -5,22 +5,29 @@ The writes that do (register, unregister, capacity, opening) are in `bot.registr
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.commands.model import CommandState
 from bot.programme.model import Meeting
 from bot.programme.queries import meeting_id as meeting_id_of
 from bot.registration.model import (
+    REGISTER,
+    UNREGISTER,
     CapacityFigures,
+    Change,
     Mode,
     Registration,
     Status,
     registration_open,
     room_capacity,
 )
-from bot.store.models import RegistrationControlRow, RegistrationRow
+from bot.store.models import CommandRow, RegistrationControlRow, RegistrationRow
 
 
 def _meeting_id(session: Session, meeting: Meeting) -> int:
@@ -46,6 +53,43 @@ def count(session: Session, *, meeting_id: int, mode: Mode, status: Status) -> i
         .where(RegistrationRow.mode == mode.value)
         .where(RegistrationRow.status == status.value)
     ).one()
+
+
+def recent_changes(
+    session: Session, *, meeting: Meeting, user_ids: Collection[int], since: datetime
+) -> dict[int, list[datetime]]:
+    """When each of `user_ids` changed their registration for `meeting` after `since`.
+
+    Read from the kept commands (`bot.commands`), the store's record of every `/register` and
+    `/unregister`: each applied one that changed something counts, dated when it was received;
+    a refusal, a `/register` that changed nothing and a command not applied yet do not. One
+    statement for all of `user_ids`; meeting and outcome are read from the few rows it returns.
+    """
+    found: dict[int, list[datetime]] = {user_id: [] for user_id in user_ids}
+    if not found:
+        return found
+    done = (CommandState.APPLIED.value, CommandState.ANSWERED.value)
+    rows = session.exec(
+        select(CommandRow.user_id, CommandRow.options, CommandRow.result, CommandRow.received_at)
+        .where(col(CommandRow.user_id).in_(list(found)))
+        .where(col(CommandRow.kind).in_((REGISTER, UNREGISTER)))
+        .where(col(CommandRow.state).in_(done))
+        .where(col(CommandRow.received_at) > since)
+    )
+    for user_id, options, result, received_at in rows:
+        if json.loads(options).get("meeting") != meeting.slug:
+            continue
+        if _changed_something(json.loads(result or "{}")):
+            found[user_id].append(received_at)
+    return found
+
+
+def _changed_something(result: dict[str, Any]) -> bool:
+    """Whether an applied `/register` or `/unregister` changed a registration, from its kept
+    result (`bot.registration.service`): a refusal has neither key."""
+    if result.get("cancelled"):
+        return True
+    return result.get("change") in (Change.CREATED.value, Change.UPDATED.value)
 
 
 def position_of(session: Session, *, row: RegistrationRow) -> int | None:

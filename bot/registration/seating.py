@@ -11,6 +11,10 @@ a burst costs a few statements per batch rather than several per person.
 
 Every job raises its refusal (an AmphiError) before it writes anything: a refused request is
 refused alone and the rest of its batch commits.
+
+A member's own commands (kept ones) are held to the change limit
+(`bot.registration.model.check_changes`): the batch reads its members' recent changes from the
+kept commands once, under the lock, and keeps them as its own changes land.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.commands import queries as commands
 from bot.core.errors import AmphiError
 from bot.programme.model import Meeting
 from bot.registration.model import (
+    CHANGE_LIMIT_WINDOW,
     Cancellation,
     CapacityFigures,
     Change,
@@ -37,6 +42,7 @@ from bot.registration.model import (
     RegistrationOutcome,
     RegistrationRequest,
     Status,
+    check_changes,
     place,
     registration_open,
     room_capacity,
@@ -47,6 +53,7 @@ from bot.registration.queries import (
     figures,
     lock_control,
     position_of,
+    recent_changes,
     view,
 )
 from bot.store.models import RegistrationRow
@@ -95,6 +102,9 @@ class Seating:
         self.meeting_id = self.control.meeting_id
         self._rows: dict[int, RegistrationRow | None] = {}
         self._tally: _Tally | None = None
+        # When each member changed their registration lately: their kept commands, read once
+        # per batch, then this batch's own changes (its commands are marked applied at its end).
+        self._changes: dict[int, list[datetime]] = {}
 
     @property
     def capacity(self) -> int:
@@ -122,9 +132,35 @@ class Seating:
         # After a change counted with queries, the next new registration reads the counts again.
         self._tally = None
 
+    def _recent_changes(self, user_id: int, at: datetime) -> list[datetime]:
+        """When `user_id` changed their registration lately; the batch's members read at once."""
+        if user_id not in self._changes:
+            wanted = (self._rows.keys() | {user_id}) - self._changes.keys()
+            since = at - CHANGE_LIMIT_WINDOW
+            self._changes.update(
+                recent_changes(self.session, meeting=self.meeting, user_ids=wanted, since=since)
+            )
+        return self._changes[user_id]
+
+    def _check_limit(self, user_id: int, at: datetime, limited: bool) -> None:
+        """TooManyChanges when a member's command would change past the limit."""
+        if limited:
+            check_changes(self._recent_changes(user_id, at), now=at)
+
+    def _count_change(self, user_id: int, at: datetime, limited: bool) -> None:
+        """A member's command changed their registration: later ones in the batch count it."""
+        if limited:
+            self._recent_changes(user_id, at).append(at)
+
     # ----- jobs -----------------------------------------------------------------------------
-    def register(self, request: RegistrationRequest) -> RegistrationOutcome:
-        """Register someone, or change their details; takes or frees a seat."""
+    def register(
+        self, request: RegistrationRequest, *, limited: bool = False
+    ) -> RegistrationOutcome:
+        """Register someone, or change their details; takes or frees a seat.
+
+        `limited`: a member's own (kept) command, held to the change limit if it changes
+        anything; a `/register` that changes nothing is never refused by it, nor counted.
+        """
         control = self.control
         if not registration_open(self.meeting, state=control.state, now=request.at):
             closed = control.state == "closed"
@@ -133,10 +169,11 @@ class Seating:
             )
         row = self._row(request.user_id)
         if row is None:
-            return self._create(request)
-        return self._change(row, request)
+            return self._create(request, limited)
+        return self._change(row, request, limited)
 
-    def _create(self, request: RegistrationRequest) -> RegistrationOutcome:
+    def _create(self, request: RegistrationRequest, limited: bool) -> RegistrationOutcome:
+        self._check_limit(request.user_id, request.at, limited)
         tally = self._tally = self._tally or _Tally.read(self.session, self.meeting_id)
         row = RegistrationRow(
             meeting_id=self.meeting_id,
@@ -170,11 +207,14 @@ class Seating:
             position = tally.waiting  # the new number is the highest: everyone else is ahead
         self.session.add(row)
         self._rows[request.user_id] = row
+        self._count_change(request.user_id, request.at, limited)
         return RegistrationOutcome(
             registration=view(row, position), change=Change.CREATED, previous=None
         )
 
-    def _change(self, row: RegistrationRow, request: RegistrationRequest) -> RegistrationOutcome:
+    def _change(
+        self, row: RegistrationRow, request: RegistrationRequest, limited: bool
+    ) -> RegistrationOutcome:
         self._forget_tally()
         session = self.session
         previous = view(row, position_of(session, row=row))
@@ -189,6 +229,8 @@ class Seating:
             dm,
             request.display_name,
         )
+        if not same:
+            self._check_limit(row.user_id, request.at, limited)
         if row.mode != mode.value:
             if mode is Mode.REMOTE:
                 self._check_remote_room()
@@ -202,6 +244,7 @@ class Seating:
         row.notice_pending = False
         if not same:
             row.updated_at = request.at
+            self._count_change(row.user_id, request.at, limited)
         session.add(row)
         had_a_seat = previous.attendance_role is Mode.IN_PERSON
         freed_a_seat = had_a_seat and row.mode != Mode.IN_PERSON.value
@@ -213,11 +256,15 @@ class Seating:
             notice=notice,
         )
 
-    def unregister(self, user_id: int, now: datetime) -> Cancellation:
-        """Delete a registration; a freed seat goes to the first in line."""
+    def unregister(self, user_id: int, now: datetime, *, limited: bool = False) -> Cancellation:
+        """Delete a registration; a freed seat goes to the first in line.
+
+        `limited`: a member's own (kept) command, held to the change limit.
+        """
         row = self._row(user_id)
         if row is None:
             raise NotRegistered()
+        self._check_limit(user_id, now, limited)
         self._forget_tally()
         cancelled = view(row, position_of(self.session, row=row))
         if inspect(row).pending:  # registered earlier in this same batch: never written
@@ -225,6 +272,7 @@ class Seating:
         else:
             self.session.delete(row)
         self._rows[user_id] = None
+        self._count_change(user_id, now, limited)
         return Cancellation(cancelled=cancelled, promoted=self._promote(now))
 
     def set_state(self, state: str, by: int, now: datetime) -> CapacityFigures:

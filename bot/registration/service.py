@@ -79,7 +79,8 @@ class RegistrationService:
     ) -> RegistrationOutcome:
         """Register, or change the details of a registration.
 
-        `command` is the kept command this fulfils (marked applied with the registration);
+        `command` is the kept command this fulfils (marked applied with the registration): a
+        member's own command, held to the change limit (`bot.registration.model.check_changes`);
         `meeting` the one it was given for (the active one by default).
         """
         request = RegistrationRequest(
@@ -92,7 +93,7 @@ class RegistrationService:
             locale=locale[:10],
             at=self.clock(),
         )
-        job = functools.partial(Seating.register, request=request)
+        job = functools.partial(Seating.register, request=request, limited=command is not None)
         return await self._submit(
             job, meeting=meeting, user_id=user_id, command=command, result=registered_result
         )
@@ -100,8 +101,13 @@ class RegistrationService:
     async def unregister(
         self, *, user_id: int, command: int | None = None, meeting: Meeting | None = None
     ) -> Cancellation:
-        """Cancel a registration (its details are deleted); the first in line gets the seat."""
-        job = functools.partial(Seating.unregister, user_id=user_id, now=self.clock())
+        """Cancel a registration (its details are deleted); the first in line gets the seat.
+
+        With `command`, a member's own kept command, held to the change limit like `register`.
+        """
+        job = functools.partial(
+            Seating.unregister, user_id=user_id, now=self.clock(), limited=command is not None
+        )
         return await self._submit(
             job, meeting=meeting, user_id=user_id, command=command, result=cancelled_result
         )

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import CursorResult, Engine, Insert, Result, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel
 
 T = TypeVar("T")
@@ -31,6 +32,23 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def shown_url(url: str) -> str:
+    """`url` for messages, its password hidden."""
+    try:
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable URL)"
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """Whether `url` is a SQLite store whose file does not exist (opening it would create it)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ":memory:"
+    return database == ":memory:" or not Path(database).is_file()
 
 
 def make_engine(url: str) -> Engine:
@@ -85,6 +103,25 @@ class Database:
             with self._sqlite_writer:
                 return self._transaction(self._writer, fn, *args, **kwargs)
         return self._transaction(self._writer if write else self.engine, fn, *args, **kwargs)
+
+    def dry_run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run the writing `fn(session, *args, **kwargs)` in a transaction that is rolled back.
+
+        What `fn` returns is what the write would have done; the store is left as it was. The
+        result must not be rows of the session (they are expired by the rollback).
+        """
+        if self._sqlite_writer is not None:
+            with self._sqlite_writer:
+                return self._rolled_back(fn, *args, **kwargs)
+        return self._rolled_back(fn, *args, **kwargs)
+
+    def _rolled_back(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        with Session(self._writer) as session:
+            session.begin()
+            try:
+                return fn(session, *args, **kwargs)
+            finally:
+                session.rollback()
 
     @staticmethod
     def _transaction(bind: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

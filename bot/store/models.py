@@ -47,7 +47,11 @@ class SessionRow(SQLModel, table=True):
 
 
 class TalkRow(SQLModel, table=True):
-    """A talk; (meeting, key) is its identity across edits of the meeting file."""
+    """A talk; (meeting, key) is its identity across edits of the meeting file.
+
+    A talk gone from the file while questions, a Q&A thread or a linked speaker hang on it is kept,
+    with `removed_at` set, out of the programme until the file brings it back.
+    """
 
     __tablename__ = "talk"
     __table_args__ = (UniqueConstraint("meeting_id", "key", name="uq_talk_meeting_key"),)
@@ -68,6 +72,7 @@ class TalkRow(SQLModel, table=True):
     end_at: datetime = Field(sa_type=UTCDateTime)
     invited: bool = False
     abstract: str = ""
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SpeakerRow(SQLModel, table=True):

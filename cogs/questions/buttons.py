@@ -27,6 +27,10 @@ class QuestionActions(commands.Cog):
         """Upvote pressed on a published question."""
         raise NotImplementedError
 
+    async def on_more(self, interaction: discord.Interaction, talk_id: int, offset: int) -> None:
+        """More pressed under a page of /questions."""
+        raise NotImplementedError
+
 
 def _actions(interaction: discord.Interaction) -> QuestionActions:
     return amphi(interaction).cog(QuestionActions)
@@ -102,7 +106,38 @@ class UpvoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amphi:q
             await report_error(interaction, error)
 
 
-DYNAMIC_ITEMS = (ApproveButton, RejectButton, UpvoteButton)
+class MoreButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"amphi:q:more:(?P<talk>\d+):(?P<offset>\d+)",
+):
+    """The next page of a talk's approved questions (everyone)."""
+
+    def __init__(self, talk_id: int, offset: int, label: str = "More") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"amphi:q:more:{talk_id}:{offset}",
+            )
+        )
+        self.talk_id = talk_id
+        self.offset = offset
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> MoreButton:
+        label = getattr(item, "label", None) or "More"
+        return cls(int(match["talk"]), int(match["offset"]), label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _actions(interaction).on_more(interaction, self.talk_id, self.offset)
+        except Exception as error:  # discord.py would only log a dynamic item's error
+            await report_error(interaction, error)
+
+
+DYNAMIC_ITEMS = (ApproveButton, RejectButton, UpvoteButton, MoreButton)
 
 
 def moderation_view(question_id: int, approve: str, reject: str) -> discord.ui.View:
@@ -117,4 +152,11 @@ def upvote_view(question_id: int, label: str) -> discord.ui.View:
     """The Upvote toggle with its count, for the public post."""
     view = discord.ui.View(timeout=None)
     view.add_item(UpvoteButton(question_id, label))
+    return view
+
+
+def more_view(talk_id: int, offset: int, label: str) -> discord.ui.View:
+    """More, under a page of /questions: the next page starts at `offset`."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(MoreButton(talk_id, offset, label))
     return view

@@ -1,23 +1,35 @@
-"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and the buttons' work."""
+"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and the buttons' work.
+
+`/ask` and `/qa next` are kept commands (written down before their "thinking…", finished after
+a restart: `cogs/questions/kept.py`). A question's later steps (its card, its public post, its
+DMs) are each made once, and a catch-up pass at start and every minute makes what a crash or a
+failure of Discord left undone.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import discord
 from discord import app_commands
 
 from bot.client import AmphiBot, reader
+from bot.commands.service import CommandJournal
 from bot.core.config import Settings
 from bot.core.errors import AmphiError
 from bot.core.permissions import Standing
+from bot.posts.broadcast import Broadcaster
 from bot.posts.planner import PlannedPost, PostKind
 from bot.posts.scheduler import PostScheduler
-from bot.questions.model import AlreadyDecided, QaState
+from bot.questions.model import AlreadyDecided, QaState, check_question
 from bot.questions.render import (
+    QUESTIONS_PER_PAGE,
     approve_label,
     ask_ack,
     moderation_text,
+    more_label,
     next_question_text,
     qa_state_text,
     question_list,
@@ -33,10 +45,16 @@ from cogs.common import (
     send_cards,
     talk_choices,
 )
-from cogs.questions.buttons import DYNAMIC_ITEMS, QuestionActions, moderation_view
-from cogs.questions.relay import DigestReport, QuestionRelay
+from cogs.dm import DirectMessages
+from cogs.promises import answer, keep_and_defer
+from cogs.questions.buttons import DYNAMIC_ITEMS, QuestionActions, moderation_view, more_view
+from cogs.questions.dms import DigestReport, QuestionDms
+from cogs.questions.kept import ASK, QA_NEXT, QuestionFinisher
+from cogs.questions.relay import QuestionRelay
 
 log = logging.getLogger(__name__)
+
+CATCH_UP_SECONDS = 60.0
 
 
 class QuestionsCog(QuestionActions):
@@ -58,13 +76,19 @@ class QuestionsCog(QuestionActions):
         bot: AmphiBot,
         settings: Settings,
         service: QuestionService,
+        journal: CommandJournal,
+        broadcaster: Broadcaster,
+        dms: DirectMessages,
         posts: PostScheduler | None = None,
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
+        self.journal = journal
         self.posts = posts
         self.relay = QuestionRelay(bot, settings, service)
+        self.dms = QuestionDms(bot, service, broadcaster, dms)
+        self._catching_up: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         # The buttons' state is in their custom_id: old messages keep working after a restart.
@@ -72,25 +96,47 @@ class QuestionsCog(QuestionActions):
         if self.posts is not None:
             self.posts.handle(PostKind.QA_THREAD, self._open_thread_post)
             self.posts.handle(PostKind.QA_DIGEST, self._digest_post)
+        for kind, finish in QuestionFinisher(self.bot, self.service, self.relay).kinds().items():
+            self.journal.finish_with(kind, finish)
+        self._catching_up = asyncio.create_task(self._keep_catching_up(), name="amphi-questions")
 
     async def _open_thread_post(self, post: PlannedPost, late: bool) -> int | None:
-        return await self.open_thread(post.target)
+        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
+        return await self.relay.open_thread(await self.service.talk_id(meeting, talk))
 
     async def _digest_post(self, post: PlannedPost, late: bool) -> None:
-        report = await self.send_digest(post.target)
-        log.info("Digest of %s: %s", post.target, report)
+        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
+        await self.send_digest(await self.service.talk_id(meeting, talk))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catching_up
+        await self.relay.settle_labels()
+
+    # ----- what a crash or a failure left undone ------------------------------------------------
+    async def catch_up(self) -> None:
+        """Post the missing moderation cards, publish what was approved, send the owed DMs."""
+        await self.relay.catch_up_cards()
+        for question in await self.relay.publish_approved():
+            await self.dms.approved(question)
+        await self.dms.deliver_owed()
+
+    async def _keep_catching_up(self, interval: float = CATCH_UP_SECONDS) -> None:
+        await self.bot.wait_until_ready()
+        while True:
+            try:
+                await self.catch_up()
+            except Exception:
+                log.exception("Could not catch up on questions; trying again later")
+            await asyncio.sleep(interval)
 
     # ----- for the scheduler ---------------------------------------------------------------
-    async def open_thread(self, talk_key: str) -> int | None:
-        """Create the talk's Q&A thread if it has none (at the talk's start); its id."""
-        return await self.relay.open_thread(talk_key)
-
-    async def send_digest(self, talk_key: str) -> DigestReport:
+    async def send_digest(self, talk_id: int) -> DigestReport:
         """DM the linked speakers the talk's unanswered approved questions (at the talk's end)."""
-        return await self.relay.send_digest(talk_key)
+        return await self.dms.send_digest(talk_id)
 
     # ----- attendees ---------------------------------------------------------------------------
     @app_commands.command(name="ask", description="Ask the speaker a question")
@@ -107,33 +153,54 @@ class QuestionsCog(QuestionActions):
         talk: str | None = None,
         anonymous: bool | None = None,
     ):
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        check_question(question)  # refused at once, nothing kept
+        meeting, found = await self.service.talk(talk)
+        options = {
+            "meeting": meeting.slug,
+            "talk": found.key,
+            "question": question,
+            "anonymous": bool(anonymous),
+            "display_name": interaction.user.display_name,
+        }
+        await keep_and_defer(self.journal, interaction, ASK, options, self.service.clock)
         asked = await self.service.ask(
             user_id=interaction.user.id,
             display_name=interaction.user.display_name,
             text=question,
-            talk=talk,
+            meeting=meeting,
+            talk=found,
             anonymous=bool(anonymous),
             locale=interaction.locale.value,
+            command=interaction.id,
         )
         try:
-            await self.relay.post_for_moderation(interaction.guild, asked)
+            await self.relay.post_card(asked)
         except Exception:
             await self.service.withdraw(question_id=asked.id)  # no moderator would ever see it
             raise
-        await interaction.followup.send(
-            ask_ack(asked, reader(interaction)), ephemeral=True, suppress_embeds=True
-        )
+        await answer(interaction, ask_ack(asked, reader(interaction)), suppress_embeds=True)
+        self.journal.answered(interaction.id)
 
     @app_commands.command(name="questions", description="Approved questions, most votes first")
     @app_commands.describe(talk="The talk (default: the talk on now)")
     @app_commands.guild_only()
     async def questions(self, interaction: discord.Interaction, talk: str | None = None):
-        found, approved = await self.service.approved(talk)
+        meeting, found = await self.service.talk(talk)
+        talk_id = await self.service.talk_id(meeting, found)
+        await self._send_page(interaction, talk_id, 0)
+
+    async def on_more(self, interaction: discord.Interaction, talk_id: int, offset: int) -> None:
+        """The next page of the talk's approved questions, as a new reply."""
+        await self._send_page(interaction, talk_id, offset)
+
+    async def _send_page(self, interaction: discord.Interaction, talk_id: int, offset: int):
+        found, approved = await self.service.approved_of(talk_id)
+        tr = reader(interaction)
         guild_id = interaction.guild.id if interaction.guild else None
-        await send_cards(
-            interaction, question_list(found, approved, reader(interaction), guild_id=guild_id)
-        )
+        cards = question_list(found, approved, tr, guild_id=guild_id, offset=offset)
+        following = offset + QUESTIONS_PER_PAGE
+        view = more_view(talk_id, following, more_label(tr)) if following < len(approved) else None
+        await send_cards(interaction, cards, view=view)
 
     @ask.autocomplete("talk")
     @questions.autocomplete("talk")
@@ -145,13 +212,26 @@ class QuestionsCog(QuestionActions):
     @app_commands.describe(talk="The talk (default: the talk on now)")
     @only(Standing.MODERATOR)
     async def qa_next(self, interaction: discord.Interaction, talk: str | None = None):
-        result = await self.service.next_question(talk)
-        await interaction.response.send_message(
-            next_question_text(result, reader(interaction)), ephemeral=True, suppress_embeds=True
+        meeting, found = await self.service.talk(talk)
+        options = {"meeting": meeting.slug, "talk": found.key}
+        await keep_and_defer(self.journal, interaction, QA_NEXT, options, self.service.clock)
+        result = await self.service.next_question(
+            meeting=meeting, talk=found, command=interaction.id
         )
-        if result.question is not None:
-            log.info("Question %s taken by %s", result.question.id, interaction.user.id)
-            await self.relay.mark_answered(result.question)
+        question = result.question
+        try:
+            await answer(
+                interaction, next_question_text(result, reader(interaction)), suppress_embeds=True
+            )
+        except Exception:
+            if question is not None:  # the chair never got it: the next /qa next offers it
+                await self.service.give_back(question, taken_at=question.answered_at)
+            self.journal.answered(interaction.id)
+            raise
+        self.journal.answered(interaction.id)
+        if question is not None:
+            log.info("Question %s taken by %s", question.id, interaction.user.id)
+            await self.relay.mark_answered(question)
 
     @qa.command(name="open", description="Take questions for a talk, whatever the time")
     @app_commands.describe(talk="The talk")
@@ -243,8 +323,7 @@ class QuestionsCog(QuestionActions):
             await interaction.edit_original_response(view=retry)
             raise
         if published is not None:
-            await self.relay.tell_asker(decided, published.jump_url)
-            await self.relay.tell_speakers(decided)
+            await self.dms.approved(published)
 
     async def on_reject(self, interaction: discord.Interaction, question_id: int) -> None:
         """Reject: the card shows the decision; the question leaves the queue."""

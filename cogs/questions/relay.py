@@ -1,10 +1,16 @@
-"""Where questions travel on Discord: the moderation channel, each talk's Q&A thread, DMs."""
+"""Where questions travel on Discord: the moderation channel and each talk's Q&A thread.
+
+Every post of a question is made once: it carries a nonce derived from the question (Discord
+returns the earlier message for a nonce it saw in the last few minutes), and a catch-up pass
+that finds a question without its post first looks for that post among the channel's latest
+messages, by its buttons' custom ids, before it posts.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+import re
 from datetime import timedelta
 from typing import Literal
 
@@ -13,15 +19,13 @@ import discord
 from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
+from bot.posts.planner import nonce_for
 from bot.questions.model import Question, QuestionNotPosted, QuestionStatus, QuestionsUnavailable
 from bot.questions.render import (
     approve_label,
-    approved_dm,
-    digest,
     moderation_text,
     public_text,
     reject_label,
-    speaker_dm,
     thread_intro,
     thread_name,
     upvote_label,
@@ -35,30 +39,42 @@ log = logging.getLogger(__name__)
 #: An approved question not public after this long failed to publish.
 PUBLICATION_TIMEOUT = timedelta(minutes=1)
 
+#: How far back a catch-up pass looks for a post whose id was not kept.
+HISTORY_SCAN = 100
+
+#: Upvote clicks within this many seconds make one edit of the label.
+LABEL_COALESCE_SECONDS = 1.0
+
 THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
 
+_CARD = re.compile(r"amphi:q:(?:approve|reject):(\d+)")
+_POST = re.compile(r"amphi:q:vote:(\d+)")
 
-@dataclass
-class DigestReport:
-    """What `send_digest` did: how many questions, and to whom they went or did not."""
 
-    talk_key: str
-    questions: int = 0
-    delivered: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
+def card_nonce(question_id: int) -> str:
+    """The nonce of a question's moderation card."""
+    return nonce_for(f"question-card:{question_id}")
+
+
+def post_nonce(question_id: int) -> str:
+    """The nonce of an approved question's public post."""
+    return nonce_for(f"question-post:{question_id}")
 
 
 class QuestionRelay:
-    """Posts, edits and DMs for questions; the cog and the scheduler call it."""
+    """Posts and edits for questions; the cog and the scheduler call it."""
 
     def __init__(self, bot: AmphiBot, settings: Settings, service: QuestionService) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
-        self._thread_locks: dict[str, asyncio.Lock] = {}
+        self._thread_locks: dict[int, asyncio.Lock] = {}
+        self._card_locks: dict[int, asyncio.Lock] = {}
+        self._card_pass: asyncio.Task[int] | None = None
         self._publish_locks: dict[int, asyncio.Lock] = {}
         self.failed_publications: set[int] = set()
         self._label_locks: dict[int, asyncio.Lock] = {}
+        self._label_due: dict[int, asyncio.Task[None]] = {}
         self._shown_votes: dict[int, int] = {}
 
     # ----- where -----------------------------------------------------------------------------
@@ -71,28 +87,73 @@ class QuestionRelay:
         guild = guild or self.guild()
         return translator_for(None, guild.preferred_locale.value if guild else None)
 
+    async def _posted(
+        self, channel: discord.abc.Messageable, pattern: re.Pattern[str]
+    ) -> dict[int, discord.Message]:
+        """Amphi's latest messages in `channel` whose buttons name a question, by question."""
+        found: dict[int, discord.Message] = {}
+        me = self.bot.user.id if self.bot.user else None
+        async for message in channel.history(limit=HISTORY_SCAN):
+            if message.author.id != me:
+                continue
+            for row in message.components:
+                for item in getattr(row, "children", ()):
+                    if match := pattern.fullmatch(getattr(item, "custom_id", None) or ""):
+                        found.setdefault(int(match[1]), message)
+        return found
+
     # ----- moderation ------------------------------------------------------------------------
-    async def post_for_moderation(
-        self, guild: discord.Guild | None, question: Question
-    ) -> discord.Message:
-        """The question with Approve and Reject in the moderation channel."""
-        channel = find_channel(guild, self.settings.moderation_channel)
+    async def post_card(self, question: Question, *, known: discord.Message | None = None) -> None:
+        """The question with Approve and Reject in the moderation channel, posted once."""
+        async with self._card_locks.setdefault(question.id, asyncio.Lock()):
+            fresh = await self.service.get(question_id=question.id)
+            if fresh.moderation_message_id is not None:
+                return
+            message = known
+            if message is None:
+                guild = self.guild()
+                channel = find_channel(guild, self.settings.moderation_channel)
+                if channel is None:
+                    raise QuestionsUnavailable()
+                tr = self.channel_reader(guild)
+                message = await channel.send(
+                    moderation_text(fresh, tr),
+                    view=moderation_view(fresh.id, approve_label(tr), reject_label(tr)),
+                    suppress_embeds=True,
+                    nonce=card_nonce(fresh.id),
+                )
+            await self.service.set_moderation_message(
+                question_id=fresh.id, channel_id=message.channel.id, message_id=message.id
+            )
+
+    async def catch_up_cards(self) -> int:
+        """Run a pass of `post_missing_cards`, or join the one under way: a restart's hundreds
+        of unfinished `/ask` read the channel's history once."""
+        if self._card_pass is None or self._card_pass.done():
+            self._card_pass = asyncio.create_task(self.post_missing_cards())
+        return await asyncio.shield(self._card_pass)
+
+    async def post_missing_cards(self) -> int:
+        """Post the card of every pending question whose card is not known; how many."""
+        questions = await self.service.without_card()
+        if not questions:
+            return 0
+        channel = find_channel(self.guild(), self.settings.moderation_channel)
         if channel is None:
-            raise QuestionsUnavailable()
-        tr = self.channel_reader(guild)
-        view = moderation_view(question.id, approve_label(tr), reject_label(tr))
-        message = await channel.send(moderation_text(question, tr), view=view, suppress_embeds=True)
-        await self.service.set_moderation_message(
-            question_id=question.id, channel_id=channel.id, message_id=message.id
-        )
-        return message
+            log.warning("%d question(s) wait for the moderation channel", len(questions))
+            return 0
+        posted = await self._posted(channel, _CARD)
+        for question in questions:
+            await self.post_card(question, known=posted.get(question.id))
+        log.info("Moderation cards caught up: %d question(s)", len(questions))
+        return len(questions)
 
     # ----- the talk's thread -------------------------------------------------------------------
-    async def open_thread(self, talk_key: str) -> int | None:
+    async def open_thread(self, talk_id: int) -> int | None:
         """The talk's Q&A thread, created (with a first message) if it does not exist yet."""
-        lock = self._thread_locks.setdefault(talk_key, asyncio.Lock())
-        async with lock:  # two approvals at once must not make two threads
-            thread_id = await self.service.thread_id(talk_key)
+        async with self._thread_locks.setdefault(talk_id, asyncio.Lock()):
+            # Two approvals at once must not make two threads.
+            thread_id = await self.service.thread_id(talk_id)
             if thread_id is not None:
                 return thread_id
             guild = self.guild()
@@ -102,22 +163,22 @@ class QuestionRelay:
                     "No Q&A channel (QA_CHANNEL=%r): no thread", str(self.settings.qa_channel)
                 )
                 return None
-            _meeting, talk = await self.service.talk_by_key(talk_key)
+            _meeting, talk = await self.service.talk_of(talk_id)
             thread = await channel.create_thread(
                 name=thread_name(talk),
                 type=discord.ChannelType.public_thread,
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
             )
             # Kept before anything else can fail, so a retry never makes a second thread.
-            await self.service.set_thread_id(talk_key, thread.id)
+            await self.service.set_thread_id(talk_id, thread.id)
             await thread.send(thread_intro(talk, self.channel_reader(guild)), suppress_embeds=True)
-            log.info("Opened the Q&A thread %s for talk %s", thread.id, talk_key)
+            log.info("Opened the Q&A thread %s for talk %s", thread.id, talk.key)
             return thread.id
 
-    async def _forget_thread(self, talk_key: str, thread_id: int) -> None:
-        async with self._thread_locks.setdefault(talk_key, asyncio.Lock()):
-            if await self.service.thread_id(talk_key) == thread_id:
-                await self.service.set_thread_id(talk_key, None)
+    async def _forget_thread(self, talk_id: int, thread_id: int) -> None:
+        async with self._thread_locks.setdefault(talk_id, asyncio.Lock()):
+            if await self.service.thread_id(talk_id) == thread_id:
+                await self.service.set_thread_id(talk_id, None)
 
     # ----- approved questions ------------------------------------------------------------------
     def publication_failed(self, question: Question) -> bool:
@@ -130,29 +191,34 @@ class QuestionRelay:
         decided = question.decided_at
         return decided is not None and self.service.clock() - decided > PUBLICATION_TIMEOUT
 
-    async def publish_once(self, question_id: int) -> discord.Message | None:
-        """Publish an approved question unless it is out already; the post if made now.
+    async def publish_once(
+        self, question_id: int, *, known: discord.Message | None = None
+    ) -> Question | None:
+        """Publish an approved question unless it is out already; the question if posted now.
 
-        Serialised per question, so an approval and a retry after a failed publication never
-        post it twice.
+        Serialised per question, so an approval, a retry after a failed publication and a
+        catch-up pass never post it twice. Posting and owing its DMs are one transaction.
         """
         async with self._publish_locks.setdefault(question_id, asyncio.Lock()):
             question = await self.service.get(question_id=question_id)
             if question.public_message_id is not None:
                 return None
-            message = await self.publish(question)
+            message = known or await self._post(question)
+            await self.service.published(
+                question, channel_id=message.channel.id, message_id=message.id
+            )
+            self._shown_votes[question.id] = question.votes
             self.failed_publications.discard(question_id)
-            return message
+            return await self.service.get(question_id=question_id)
 
-    async def publish(self, question: Question) -> discord.Message:
+    async def _post(self, question: Question) -> discord.Message:
         """Post an approved question in its talk's thread (or the Q&A channel) with Upvote."""
         guild = self.guild()
         tr = self.channel_reader(guild)
         view = upvote_view(question.id, upvote_label(question.votes, tr))
-        message = None
         for _attempt in range(2):  # once more if the thread was deleted under us
             try:
-                thread_id = await self.open_thread(question.talk_key)
+                thread_id = await self.open_thread(question.talk_id)
             except discord.HTTPException as error:
                 log.warning("Could not open the thread of %s: %s", question.talk_key, error)
                 thread_id = None
@@ -162,41 +228,100 @@ class QuestionRelay:
                 thread_id, guild_id=guild.id if guild else None
             )
             try:
-                message = await thread.send(
-                    public_text(question, tr), view=view, suppress_embeds=True
+                return await thread.send(
+                    public_text(question, tr),
+                    view=view,
+                    suppress_embeds=True,
+                    nonce=post_nonce(question.id),
                 )
-                break
             except discord.NotFound:
-                await self._forget_thread(question.talk_key, thread_id)
-        if message is None:
-            channel = find_channel(guild, self.settings.qa_channel)
-            if channel is None:
-                raise QuestionNotPosted()
-            message = await channel.send(
-                public_text(question, tr, with_talk=True), view=view, suppress_embeds=True
-            )
-        await self.service.set_public_message(
-            question_id=question.id, channel_id=message.channel.id, message_id=message.id
+                await self._forget_thread(question.talk_id, thread_id)
+        channel = find_channel(guild, self.settings.qa_channel)
+        if channel is None:
+            raise QuestionNotPosted()
+        return await channel.send(
+            public_text(question, tr, with_talk=True),
+            view=view,
+            suppress_embeds=True,
+            nonce=post_nonce(question.id),
         )
-        self._shown_votes[question.id] = question.votes
-        return message
 
+    async def publish_approved(self) -> list[Question]:
+        """Publish every approved question that is not out (an interrupted approval's)."""
+        questions = await self.service.unpublished(decided_before=self.service.clock())
+        published = []
+        posted: dict[int, discord.Message] = {}
+        if questions:
+            posted = await self._posts_of(questions)
+        for question in questions:
+            try:
+                done = await self.publish_once(question.id, known=posted.get(question.id))
+            except Exception as error:
+                self.failed_publications.add(question.id)
+                log.warning("Could not publish question %s yet: %s", question.id, error)
+                continue
+            if done is not None:
+                published.append(done)
+        if published:
+            log.info("Approved questions caught up: %d published", len(published))
+        return published
+
+    async def _posts_of(self, questions: list[Question]) -> dict[int, discord.Message]:
+        """Public posts already made of these questions, found in their threads and channel."""
+        channels: list[discord.abc.Messageable] = []
+        for talk_id in dict.fromkeys(q.talk_id for q in questions):
+            if (thread_id := await self.service.thread_id(talk_id)) is not None:
+                channels.append(self.bot.get_partial_messageable(thread_id))
+        if (qa := find_channel(self.guild(), self.settings.qa_channel)) is not None:
+            channels.append(qa)
+        found: dict[int, discord.Message] = {}
+        for channel in channels:
+            try:
+                found |= await self._posted(channel, _POST)
+            except discord.HTTPException as error:
+                log.info("Could not read a Q&A channel's history: %s", error)
+        return found
+
+    # ----- after publication ---------------------------------------------------------------------
     async def refresh_upvotes(self, question_id: int, channel_id: int, message_id: int) -> None:
-        """Bring the Upvote label to the current count; edits are serialised and coalesced."""
+        """Bring the Upvote label to the current count, soon: the clicks of a second make one
+        edit, and edits of a message never overlap."""
+        due = self._label_due.get(question_id)
+        if due is not None and not due.done():
+            return  # the edit already due will show this click too
+        self._label_due[question_id] = asyncio.create_task(
+            self._edit_label(question_id, channel_id, message_id),
+            name=f"amphi-upvotes-{question_id}",
+        )
+
+    async def _edit_label(self, question_id: int, channel_id: int, message_id: int) -> None:
+        await asyncio.sleep(LABEL_COALESCE_SECONDS)
         async with self._label_locks.setdefault(question_id, asyncio.Lock()):
-            votes = await self.service.vote_count(question_id=question_id)
-            if self._shown_votes.get(question_id) == votes:
-                return  # a click queued behind this one already showed this count
-            label = upvote_label(votes, self.channel_reader())
-            message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-            await message.edit(view=upvote_view(question_id, label))
-            self._shown_votes[question_id] = votes
+            # From here a new click schedules a new edit, which waits for this one.
+            self._label_due.pop(question_id, None)
+            try:
+                votes = await self.service.vote_count(question_id=question_id)
+                if self._shown_votes.get(question_id) == votes:
+                    return
+                label = upvote_label(votes, self.channel_reader())
+                channel = self.bot.get_partial_messageable(channel_id)
+                await channel.get_partial_message(message_id).edit(
+                    view=upvote_view(question_id, label)
+                )
+                self._shown_votes[question_id] = votes
+            except Exception:
+                log.warning("Could not show the upvotes of question %s", question_id, exc_info=True)
+
+    async def settle_labels(self) -> None:
+        """Wait for the label edits that are due (before the bot closes; for tests)."""
+        while pending := [t for t in self._label_due.values() if not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def mark_answered(self, question: Question) -> None:
         """Show on the public post that the chair has taken the question."""
         if question.public_channel_id is None or question.public_message_id is None:
             return
-        thread_id = await self.service.thread_id(question.talk_key)
+        thread_id = await self.service.thread_id(question.talk_id)
         in_thread = question.public_channel_id == thread_id
         text = public_text(question, self.channel_reader(), with_talk=not in_thread)
         channel = self.bot.get_partial_messageable(question.public_channel_id)
@@ -204,49 +329,3 @@ class QuestionRelay:
             await channel.get_partial_message(question.public_message_id).edit(content=text)
         except discord.HTTPException as error:
             log.warning("Could not mark question %s answered: %s", question.id, error)
-
-    # ----- DMs ---------------------------------------------------------------------------------
-    async def dm(self, user_id: int, content: str) -> bool:
-        """Send a DM; a member whose DMs are closed is skipped with a log line."""
-        try:
-            channel = await self.bot.create_dm(discord.Object(id=user_id))
-            await channel.send(content, suppress_embeds=True)
-        except discord.HTTPException as error:
-            log.info("Could not DM member %s (DMs closed?): %s", user_id, error)
-            return False
-        return True
-
-    async def tell_asker(self, question: Question, link: str) -> bool:
-        """Tell the asker, in their language, that their question was approved."""
-        guild = self.guild()
-        tr = translator_for(question.locale, guild.preferred_locale.value if guild else None)
-        return await self.dm(question.author_id, approved_dm(question, link, tr))
-
-    async def tell_speakers(self, question: Question) -> list[int]:
-        """DM the approved question to each linked speaker of its talk; who received it."""
-        text = speaker_dm(question, self.channel_reader())
-        accounts = await self.service.speaker_accounts(question.talk_key)
-        return [user_id for user_id in accounts if await self.dm(user_id, text)]
-
-    async def send_digest(self, talk_key: str) -> DigestReport:
-        """DM each linked speaker the talk's unanswered approved questions, most votes first."""
-        talk, questions = await self.service.unanswered(talk_key)
-        report = DigestReport(talk_key=talk.key, questions=len(questions))
-        if not questions:
-            return report
-        messages = digest(talk, questions, self.channel_reader())
-        for user_id in await self.service.speaker_accounts(talk.key):
-            delivered = True
-            for content in messages:
-                delivered = await self.dm(user_id, content)
-                if not delivered:
-                    break
-            (report.delivered if delivered else report.failed).append(user_id)
-        log.info(
-            "Digest of %s: %d question(s) to %d speaker(s), %d failed",
-            talk.key,
-            len(questions),
-            len(report.delivered),
-            len(report.failed),
-        )
-        return report

@@ -13,7 +13,7 @@ from bot.commands.service import Finisher
 from bot.core.errors import N_, AmphiError
 from bot.core.i18n import Translator, translator_for
 from bot.programme.model import Meeting
-from bot.registration.model import Mode, Registration
+from bot.registration.model import REGISTER, UNREGISTER, Mode, Registration
 from bot.registration.render import (
     render_cancellation,
     render_capacity,
@@ -26,8 +26,8 @@ from cogs.promises import answer_kept
 from cogs.registration.panel import CapacityPanel
 from cogs.registration.roles import AttendanceRoles
 
-#: The kinds of kept commands, as the cog writes them down.
-REGISTER, UNREGISTER = "register", "unregister"
+#: The kinds of kept commands, as the cog writes them down; REGISTER and UNREGISTER come from
+#: the registration model, whose change limit counts them in the store.
 OPEN_OR_CLOSE, CAPACITY = "registrations-state", "registrations-capacity"
 
 

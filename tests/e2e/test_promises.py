@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from bot.commands.model import CommandState
 from bot.registration.model import Status
 from tests.support.harness import eventually, running_amphi, test_settings
@@ -160,14 +158,6 @@ async def test_the_database_down_after_the_promise_is_finished_once_it_is_back(
         assert finished == 1
         await eventually(lambda: "You are registered" in (result.original.content or ""))
         assert calls == 2
-
-
-@pytest.fixture
-def amphi_factory(fake, clock, database_url):
-    """Starts Amphi on the same store as often as a test needs (each run a new process's worth
-    of services), on SQLite and on PostgreSQL."""
-    settings = test_settings(fake, database_url)
-    return lambda: running_amphi(fake, settings, clock)
 
 
 async def test_an_organizers_capacity_change_left_behind_is_applied_once_and_answered(

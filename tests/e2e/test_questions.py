@@ -60,6 +60,10 @@ async def click(fake, message, action: str, user):
     return result
 
 
+async def talk_id(services, key: str) -> int:
+    return await services.questions.talk_id(*await services.questions.talk(key))
+
+
 async def test_a_talk_played_end_to_end(amphi, fake, talk_time, caplog) -> None:
     _bot, services = amphi
     organizer = fake.add_member("olga", roles=["Organizer"])
@@ -135,8 +139,10 @@ async def test_a_talk_played_end_to_end(amphi, fake, talk_time, caplog) -> None:
     await eventually(lambda: all("Taken by the chair" in posts[q].content for q in taken))
 
     _, listing = await reply_to(fake, "questions", user=voters[0])
-    listed = listing.text()
-    assert listed.count("taken by the chair") == 10 and "15 approved questions" in listed
+    [more] = listing.custom_ids()
+    rest = await (await fake.click(listing, more, user=voters[0])).message()
+    listed = listing.text() + rest.text()
+    assert listed.count("taken by the chair") == 10 and "Questions 9–15 of 15" in listed
     assert all(_escaped(texts[m.id]) not in listed for m in rejected)
 
     # At the talk's end the scheduler sends the digest (once, however often it fires).
@@ -290,7 +296,8 @@ async def test_the_scheduler_opens_the_thread_and_approval_reuses_it(
     talk_time.now = datetime(2021, 6, 28, 8, 0, tzinfo=UTC)  # the talk's start
     await services.posts.fire(post_key(SLUG, PostKind.QA_THREAD, BIAU))
     thread_id = fake.channel_id(BIAU_TITLE)
-    assert await bot.get_cog("QuestionsCog").open_thread(BIAU) == thread_id
+    cog = bot.get_cog("QuestionsCog")
+    assert await cog.relay.open_thread(await talk_id(services, BIAU)) == thread_id
     [intro] = fake.messages(BIAU_TITLE)
     assert "Ask yours with /ask" in intro.content and "Gérard Biau" in intro.content
     await ask(fake, fake.add_member("ada"), "In the thread?")
@@ -315,7 +322,7 @@ async def test_a_deleted_thread_is_replaced(amphi, fake, talk_time) -> None:
 
 
 async def test_closed_dms_are_skipped(amphi, fake, talk_time) -> None:
-    bot, _services = amphi
+    bot, services = amphi
     organizer = fake.add_member("olga", roles=["Organizer"])
     shy_speaker = fake.add_member("gerard", dms_open=False)
     shy_asker = fake.add_member("ada", dms_open=False)
@@ -323,8 +330,9 @@ async def test_closed_dms_are_skipped(amphi, fake, talk_time) -> None:
     await ask(fake, shy_asker, "Can you hear me?")
     await click(fake, fake.messages("moderation")[0], "approve", organizer)
     await eventually(lambda: len(thread_posts(fake)) == 1)
-    report = await bot.get_cog("QuestionsCog").send_digest(BIAU)
-    assert (report.questions, report.delivered, report.failed) == (1, [], [shy_speaker.id])
+    report = await bot.get_cog("QuestionsCog").send_digest(await talk_id(services, BIAU))
+    assert (report.questions, report.delivered, report.failed) == (1, 0, 1)
+    assert report.failures == {"DMs closed": 1}
     assert not any("Sorry" in m.content for m in fake.all_messages())
 
 
@@ -371,3 +379,88 @@ async def test_missing_channels_are_explained(amphi, fake, talk_time) -> None:
     assert "your question was not kept" in refused.content
     stored = services.db.call(lambda s: [q.text for q in s.exec(select(QuestionRow))])
     assert stored == ["Before the Q&A channel went away"]
+
+
+async def _approved(services, count: int, text: str = "Question {index}") -> list[int]:
+    """`count` questions about Biau's talk, asked by different members and approved."""
+    meeting, talk = await services.questions.talk(BIAU)
+    ids = []
+    for index in range(count):
+        question = await services.questions.ask(
+            user_id=5000 + index,
+            display_name=f"member {index}",
+            text=text.format(index=index),
+            meeting=meeting,
+            talk=talk,
+        )
+        await services.questions.approve(question_id=question.id, by=1)
+        ids.append(question.id)
+    return ids
+
+
+async def test_questions_come_a_page_at_a_time(amphi, fake, talk_time) -> None:
+    _bot, services = amphi
+    await _approved(services, 20)
+    ada = fake.add_member("ada")
+    first = await (await fake.invoke("questions", user=ada)).message()
+    footers = [e.get("footer", {}).get("text") for e in first.embeds]
+    assert footers[-1] == "Questions 1–8 of 20"
+    shown = "\n".join(e.get("description", "") for e in first.embeds)
+    assert "**1.**" in shown and "**8.**" in shown and "**9.**" not in shown
+    [more] = first.custom_ids()
+    second = await (await fake.click(first, more, user=ada)).message()
+    assert second.embeds[-1]["footer"]["text"] == "Questions 9–16 of 20"
+    third = await (await fake.click(second, second.custom_ids()[0], user=ada)).message()
+    assert third.embeds[-1]["footer"]["text"] == "Questions 17–20 of 20"
+    assert third.custom_ids() == []  # the last page has no More
+
+
+async def test_long_questions_cost_a_reply_or_two_per_page(amphi, fake, talk_time) -> None:
+    _bot, services = amphi
+    await _approved(services, 60, "é" * 480 + " {index}")
+    before = len(fake.all_messages())
+    reply = await (await fake.invoke("questions", user=fake.add_member("ada"))).message()
+    assert len(fake.all_messages()) - before <= 2  # not one message per 3 questions
+    last = fake.all_messages()[-1]
+    assert last.embeds[-1]["footer"]["text"] == "Questions 1–8 of 60"
+    assert [c.split(":")[2] for c in last.custom_ids()] == ["more"]
+    assert reply.embeds
+
+
+async def test_forty_upvote_clicks_make_a_few_edits(amphi, fake, talk_time) -> None:
+    bot, _services = amphi
+    moderator = fake.add_member("mona", roles=["Moderator"])
+    ada, bob = fake.add_member("ada"), fake.add_member("bob")
+    await ask(fake, ada, "Clicked a lot?")
+    await click(fake, fake.messages("moderation")[0], "approve", moderator)
+    await eventually(lambda: len(thread_posts(fake)) == 1)
+    [post] = thread_posts(fake)
+    for _ in range(40):
+        await (await click(fake, post, "vote", bob)).message()
+    await click(fake, post, "vote", ada)
+    await bot.get_cog("QuestionsCog").relay.settle_labels()
+    assert label(post) == "Upvote · 1"  # bob's 40 clicks cancel out; ada's counts
+    assert 1 <= len(post.edits) <= 10  # one edit per second of clicking, not one per click
+
+
+async def test_a_long_digest_is_one_dm_with_a_file(amphi, fake, talk_time) -> None:
+    bot, services = amphi
+    speaker = fake.add_member("gerard")
+    await reply_to(
+        fake,
+        "speaker link",
+        {"talk": BIAU, "user": speaker},
+        user=fake.add_member("o", ["Organizer"]),
+    )
+    await _approved(services, 30, "x" * 400 + " {index}")
+    report = await bot.get_cog("QuestionsCog").send_digest(await talk_id(services, BIAU))
+    assert (report.questions, report.delivered) == (30, 1)
+    digests = [m for m in fake.dms(speaker) if "left unanswered" in m.content]
+    [dm] = digests
+    assert "all 30 are in the attached file" in dm.content
+    [(name, data, _type)] = dm.attachments
+    assert name == f"questions-{BIAU}.md"
+    assert data.decode().count("x" * 400) == 30
+    again = await bot.get_cog("QuestionsCog").send_digest(await talk_id(services, BIAU))
+    assert again.delivered == 1  # already delivered: not sent twice
+    assert len([m for m in fake.dms(speaker) if "left unanswered" in m.content]) == 1

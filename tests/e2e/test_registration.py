@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.commands.model import CommandState
 from tests.support.harness import eventually, running_amphi, test_settings
 from tests.support.paths import SHIPPED_MEETING
 
@@ -218,6 +219,50 @@ async def test_bad_affiliation_is_refused_and_loses_nothing(amphi, fake) -> None
     assert "201 characters" in refused.content and "200" in refused.content
     _, mine = await ask(fake, "my-registration", user=cleo)
     assert "LIS" in mine.content
+
+
+async def test_a_member_over_the_change_limit_reads_why_and_keeps_their_registration(
+    amphi, fake, clock
+) -> None:
+    _bot, services = amphi
+    ada = fake.add_member("ada")
+    changes = [
+        ("register", {"mode": "in_person", "member": True}),
+        ("register", {"mode": "remote", "member": True}),
+        ("unregister", {}),
+        ("register", {"mode": "remote", "member": True}),
+        ("register", {"mode": "in_person", "member": True, "affiliation": "I2M"}),
+    ]
+    for command, options in changes:
+        _, reply = await ask(fake, command, options, user=ada)
+        assert "You have changed" not in reply.content
+    _, same = await register(fake, ada, affiliation="I2M")  # changes nothing: not counted
+    assert "nothing changed" in same.content
+
+    result, refused = await register(fake, ada, mode="remote")
+    assert result.thinking and result.ephemeral and refused is result.original
+    retry_at = int((clock.now + timedelta(minutes=10)).timestamp())  # all five were just now
+    assert refused.content == (
+        "You have changed your registration 5 times in the last 10 minutes, the most one member "
+        f"can, so nothing was changed this time. You can change it again at <t:{retry_at}:t> "
+        f"(<t:{retry_at}:R>); meanwhile, /my-registration shows where you stand."
+    )
+    await eventually(lambda: _answered(services, result.id))  # nothing left for a restart
+    _, french = await ask(fake, "unregister", user=ada, locale="fr")
+    assert "Vous avez modifié votre inscription 5 fois" in french.content
+    _, mine = await ask(fake, "my-registration", user=ada)
+    assert "you have a seat in the room" in mine.content and "I2M" in mine.content
+    await eventually(lambda: has_role(fake, ada, "In person"))
+    assert not has_role(fake, ada, "Remote")
+
+    clock.now += timedelta(minutes=10)
+    _, moved = await register(fake, ada, mode="remote")
+    assert "Your registration is updated." in moved.content
+    await eventually(lambda: has_role(fake, ada, "Remote"))
+
+
+async def _answered(services, interaction_id: int) -> bool:
+    return await services.commands.state_of(interaction_id) is CommandState.ANSWERED
 
 
 async def test_affiliation_cannot_ping_or_format(amphi, fake) -> None:

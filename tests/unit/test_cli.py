@@ -156,3 +156,109 @@ def test_plan_lists_every_post_of_the_day_in_paris_time(tmp_path: Path) -> None:
     )
     assert "2021-06-28 09:50 Europe/Paris  link-dms" in with_link.stdout
     assert "https://v.example" not in with_link.stdout
+
+
+def _store_with_a_question(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """A SQLite store holding the shipped meeting, a question on one talk; the env and its key."""
+    from sqlmodel import select
+
+    from bot.core.config import load_settings
+    from bot.services import prepare
+    from bot.store.models import QuestionRow, TalkRow
+    from tests.support.harness import BEFORE_MEETING
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    env = {"DATABASE_URL": url, "AMPHI_MEETINGS": str(SHIPPED_MEETING)}
+    services = prepare(load_settings(env), clock=lambda: BEFORE_MEETING)
+    key = "a-neural-tangent-kernel-perspective-of-gans"
+
+    def ask(session) -> None:
+        talk = session.exec(select(TalkRow).where(TalkRow.key == key)).one()
+        session.add(
+            QuestionRow(
+                meeting_id=talk.meeting_id,
+                talk_id=talk.id,
+                author_id=7,
+                text="Why?",
+                created_at=BEFORE_MEETING,
+            )
+        )
+
+    try:
+        services.db.call(ask, write=True)
+    finally:
+        services.close()
+    return env, key
+
+
+def _talks(url: str) -> list[tuple]:
+    from sqlmodel import select
+
+    from bot.store.db import Database
+    from bot.store.models import TalkRow
+
+    db = Database(url)
+    try:
+        return db.call(
+            lambda s: [(t.id, t.key, t.title, t.removed_at) for t in s.exec(select(TalkRow))]
+        )
+    finally:
+        db.close()
+
+
+def test_check_says_what_loading_would_keep_as_removed_and_changes_nothing(tmp_path: Path) -> None:
+    env, key = _store_with_a_question(tmp_path)
+    edited = tmp_path / "edited.toml"
+    text = SHIPPED_MEETING.read_text(encoding="utf-8").replace('start = "11:05"', 'start = "11:10"')
+    text = text.replace("Kernel Perspective of GANs", "Kernel View of GANs")
+    edited.write_text(text, encoding="utf-8")
+    before = _talks(env["DATABASE_URL"])
+
+    result = amphi("check", str(edited), cwd=tmp_path, env={"DATABASE_URL": env["DATABASE_URL"]})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"{edited}: OK",
+        'theorie-du-deep-learning-2021: would keep as removed: "A Neural Tangent Kernel '
+        f'Perspective of GANs" (key {key}): 1 question(s)',
+    ]
+    assert _talks(env["DATABASE_URL"]) == before
+    assert all(removed_at is None for *_, removed_at in before)
+
+    unchanged = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path, env=env)
+    assert unchanged.stdout.splitlines() == [f"{SHIPPED_MEETING}: OK"]
+
+
+def test_check_without_a_store_says_nothing_more_and_creates_none(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "store.sqlite3"
+    result = amphi(
+        "check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": f"sqlite:///{missing}"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"{SHIPPED_MEETING}: OK"]
+    assert result.stderr == ""
+    assert not missing.parent.exists()
+
+
+def test_check_notes_a_store_it_cannot_read_in_one_line(tmp_path: Path) -> None:
+    for url in ("postgresql://amphi:hunter2@127.0.0.1:1/amphi", "nosuchdb://somewhere/amphi"):
+        result = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": url})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [f"{SHIPPED_MEETING}: OK"]
+        [note] = result.stderr.splitlines()
+        assert note.startswith("amphi: note: the store at ") and "was not read" in note
+        assert "hunter2" not in note and "Traceback" not in result.stderr
+
+
+def test_check_on_a_store_behind_the_schema_says_to_upgrade_it(tmp_path: Path) -> None:
+    from bot.store.db import Database
+    from bot.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    db = Database(url)
+    upgrade(db.engine, "0005")
+    db.close()
+    result = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    [note] = result.stderr.splitlines()
+    assert "schema revision 0005" in note and "amphi db upgrade" in note

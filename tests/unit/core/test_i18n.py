@@ -37,7 +37,7 @@ def all_cogs() -> list:
         RegistrationCog(bot=None, settings=None, service=None, journal=None, dms=None),  # type: ignore[arg-type]
         ReminderCog(None, None, None, None, None, None, None),  # type: ignore[arg-type]
         AnnouncementCog(None, None, None, None, None),  # type: ignore[arg-type]
-        QuestionsCog(bot=None, settings=None, service=None),  # type: ignore[arg-type]
+        QuestionsCog(None, None, None, None, None, None),  # type: ignore[arg-type]
     ]
 
 

@@ -38,6 +38,8 @@ def talk():
 def question(text: str = "Why?", **changes) -> Question:
     base = Question(
         id=7,
+        talk_id=3,
+        meeting_slug="jds-2021",
         talk_key="biau",
         talk_title="Some Theoretical Insights into Wasserstein GANs",
         author_id=1234,
@@ -91,21 +93,25 @@ def test_the_worst_questions_fit_in_a_message(text, talk) -> None:
         speaker_dm(long, FR),
         ask_ack(long, EN),
         next_question_text(NextQuestion(talk=talk, question=long, remaining=3), EN),
-        *digest(talk, [long] * 12, EN),
+        digest(talk, [long] * 12, EN).text,
     ):
         assert discord_length(rendered) <= 2000
 
 
-def test_digest_keeps_the_order_and_splits(talk) -> None:
+def test_the_digest_is_one_dm_and_a_file_for_what_does_not_fit(talk) -> None:
     questions = [question(f"Question {i} " + "x" * 480, votes=20 - i) for i in range(10)]
-    messages = digest(talk, questions, EN)
-    assert len(messages) > 1
-    assert messages[0].startswith("The 10 questions left unanswered after your talk")
-    joined = "\n".join(messages)
-    positions = [joined.index(f"Question {i} ") for i in range(10)]
+    long = digest(talk, questions, EN)
+    assert long.text.startswith("The 10 questions left unanswered after your talk")
+    assert "**1.** 20 votes · Ada" in long.text and "Question 3 " not in long.text
+    assert long.text.endswith("…and 7 more: all 10 are in the attached file.")
+    assert long.file_name == f"questions-{talk.key}.md"
+    positions = [long.file_text.index(f"Question {i} ") for i in range(10)]
     assert positions == sorted(positions)
-    assert "**1.** 20 votes · Ada" in joined
-    assert digest(talk, questions[:1], EN)[0].startswith("The question left unanswered")
+    short = digest(talk, questions[:1], EN)
+    assert short.text.startswith("The question left unanswered") and short.file_name is None
+    thousand = digest(talk, questions * 100, FR)
+    assert discord_length(thousand.text) <= 2000
+    assert thousand.file_text.count("Question 9 ") == 100
 
 
 def test_question_list_marks_answered_and_links(talk) -> None:

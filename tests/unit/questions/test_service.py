@@ -27,6 +27,7 @@ from bot.questions.model import (
     QuestionTooLong,
     SpeakerNeeded,
     TooManyQuestions,
+    TooManyQuestionsOverall,
     UnknownSpeaker,
     clean_question,
     default_talk,
@@ -80,8 +81,23 @@ def service(db: Database, clock: FakeClock) -> QuestionService:
     return QuestionService(db, programme, clock)
 
 
-async def ask(service: QuestionService, user: int, text: str = "Why?", **options):
-    return await service.ask(user_id=user, display_name=f"user{user}", text=text, **options)
+async def ask(
+    service: QuestionService, user: int, text: str = "Why?", talk: str | None = None, **options
+):
+    meeting, found = await service.talk(talk)
+    return await service.ask(
+        user_id=user, display_name=f"user{user}", text=text, meeting=meeting, talk=found, **options
+    )
+
+
+async def take(service: QuestionService, talk: str):
+    meeting, found = await service.talk(talk)
+    return await service.next_question(meeting=meeting, talk=found)
+
+
+async def talk_id(service: QuestionService, talk: str) -> int:
+    meeting, found = await service.talk(talk)
+    return await service.talk_id(meeting, found)
 
 
 def test_migrations_match_the_tables(db: Database) -> None:
@@ -281,24 +297,24 @@ async def test_questions_list_most_votes_first_ties_oldest_first(service, clock)
 
 async def test_qa_next_follows_the_votes_and_marks_answered(service, clock) -> None:
     ids = await approved_with_votes(service, clock, [0, 2, 1])
-    first = await service.next_question(BIAU)
+    first = await take(service, BIAU)
     assert first.question is not None and first.question.id == ids[1]
     assert first.question.answered and first.remaining == 2
-    second = await service.next_question(BIAU)
+    second = await take(service, BIAU)
     assert second.question is not None and second.question.id == ids[2]
-    _talk, unanswered = await service.unanswered(BIAU)
+    _talk, unanswered = await service.unanswered(await talk_id(service, BIAU))
     assert [q.id for q in unanswered] == [ids[0]]
     _talk, listed = await service.approved(BIAU)
     assert [q.answered for q in listed] == [True, True, False]
-    third = await service.next_question(BIAU)
+    third = await take(service, BIAU)
     assert third.question is not None and third.remaining == 0
-    empty = await service.next_question(BIAU)
+    empty = await take(service, BIAU)
     assert empty.question is None and empty.remaining == 0
 
 
 async def test_two_chairs_never_get_the_same_question(service, clock) -> None:
     ids = await approved_with_votes(service, clock, [5, 4, 3, 2, 1, 0, 0, 0])
-    results = await asyncio.gather(*(service.next_question(BIAU) for _ in range(10)))
+    results = await asyncio.gather(*(take(service, BIAU) for _ in range(10)))
     taken = [r.question.id for r in results if r.question is not None]
     assert sorted(taken) == sorted(ids)
     assert sum(r.question is None for r in results) == 2
@@ -307,17 +323,17 @@ async def test_two_chairs_never_get_the_same_question(service, clock) -> None:
 async def test_speaker_link_and_accounts(service) -> None:
     talk, person = await service.link_speaker(talk=BIAU, user_id=4242)
     assert (talk.key, person.name) == (BIAU, "Gérard Biau")
-    assert await service.speaker_accounts(BIAU) == [4242]
-    assert await service.speaker_accounts(ACHOUR) == []
+    assert await service.speaker_accounts(await talk_id(service, BIAU)) == [4242]
+    assert await service.speaker_accounts(await talk_id(service, ACHOUR)) == []
     with pytest.raises(UnknownSpeaker):
         await service.link_speaker(talk=BIAU, user_id=1, speaker="Someone Else")
 
 
 async def test_threads_are_remembered(service) -> None:
-    assert await service.thread_id(BIAU) is None
-    await service.set_thread_id(BIAU, 123456789012345678)
-    assert await service.thread_id(BIAU) == 123456789012345678
-    assert await service.thread_id(ACHOUR) is None
+    assert await service.thread_id(await talk_id(service, BIAU)) is None
+    await service.set_thread_id(await talk_id(service, BIAU), 123456789012345678)
+    assert await service.thread_id(await talk_id(service, BIAU)) == 123456789012345678
+    assert await service.thread_id(await talk_id(service, ACHOUR)) is None
 
 
 @pytest.fixture
@@ -338,7 +354,7 @@ async def test_a_talk_with_several_speakers_needs_a_name(small_day) -> None:
     _talk, person = await service.link_speaker(talk="duet", user_id=2, speaker="bea duo")
     assert person.name == "Bea Duo"
     await service.link_speaker(talk="duet", user_id=1, speaker="Ann Duo")
-    assert await service.speaker_accounts("duet") == [1, 2]
+    assert await service.speaker_accounts(await talk_id(service, "duet")) == [1, 2]
 
 
 async def test_in_a_gap_the_next_talk_of_the_session_is_the_default(small_day) -> None:
@@ -357,3 +373,20 @@ def test_default_talk_is_pure() -> None:
     for instant in (LUNCH, datetime(2021, 6, 27, tzinfo=UTC), datetime(2021, 6, 29, tzinfo=UTC)):
         with pytest.raises(NoTalkNow):
             default_talk(meeting, instant)
+
+
+async def test_a_member_asks_at_most_eight_questions_in_half_an_hour_across_talks(
+    service, clock
+) -> None:
+    talks = [BIAU, ACHOUR, "a-neural-tangent-kernel-perspective-of-gans"]
+    for talk in talks:
+        await service.set_state(talk, QaState.OPEN)
+    for index in range(8):
+        clock.now = DURING_BIAU + timedelta(seconds=index)
+        await ask(service, 1, f"Question {index}", talk=talks[index // 3])
+    with pytest.raises(TooManyQuestionsOverall) as refused:
+        await ask(service, 1, "The ninth", talk=talks[2])
+    assert "8 questions in the last 30 minutes" in str(refused.value)
+    await ask(service, 2, "Someone else's", talk=talks[2])  # the limit is the member's
+    clock.now = DURING_BIAU + timedelta(minutes=30, seconds=1)
+    assert (await ask(service, 1, "Later", talk=talks[2])).text == "Later"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.i18n import Translator
 from bot.programme.files import load_meeting_file
 from bot.registration.model import (
+    CHANGE_LIMIT_WINDOW,
     Mode,
     RegistrationClosed,
     RemoteFull,
     Status,
+    TooManyChanges,
+    check_changes,
     place,
     registration_open,
     room_capacity,
@@ -79,3 +82,16 @@ def test_the_closed_refusal_shows_the_closing_time_as_a_discord_timestamp(meetin
     closed = meeting.registration_deadline
     text = RegistrationClosed(closed).user_message(Translator("en"))
     assert f"<t:{int(closed.timestamp())}:f>" in text
+
+
+def test_the_change_limit_counts_the_last_ten_minutes_only() -> None:
+    now = datetime(2021, 6, 1, 9, 30, tzinfo=UTC)
+    four = [now - timedelta(minutes=m) for m in (3, 1, 4, 2)]
+    check_changes(four, now=now)
+    check_changes([*four, now - CHANGE_LIMIT_WINDOW], now=now)  # that one just left the window
+    with pytest.raises(TooManyChanges) as refused:
+        check_changes([now - timedelta(minutes=9), *four, now - timedelta(hours=1)], now=now)
+    retry_at = now + timedelta(minutes=1)  # when the change of 9 minutes ago leaves the window
+    text = refused.value.user_message(Translator("fr"))
+    assert "5 fois ces 10 dernières minutes" in text and "/mon-inscription" in text
+    assert f"à <t:{int(retry_at.timestamp())}:t> (<t:{int(retry_at.timestamp())}:R>)" in text

@@ -24,6 +24,7 @@ def test_migrations_reach_head_and_are_idempotent(db: Database) -> None:
     upgrade(db.engine)
     tables = set(inspect(db.engine).get_table_names())
     assert {"meeting", "meeting_session", "talk", "speaker", "app_state"} <= tables
+    assert "removed_at" in {column["name"] for column in inspect(db.engine).get_columns("talk")}
 
 
 def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:

@@ -1,0 +1,132 @@
+"""`amphi run` killed hard while the audience asks and moderators approve: every acknowledged
+`/ask` is answered, every question has one card, every approved question one post and one DM to
+its asker and to its speaker, whatever the moment of the kill."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from bot.core.config import load_settings
+from bot.questions import queries
+from bot.questions.model import QuestionStatus
+from bot.services import prepare
+from bot.store.models import QuestionRow
+from tests.e2e.test_crash import SEEDS
+from tests.support.harness import eventually
+from tests.support.paths import ROOT
+from tests.support.processes import kill, meeting_file
+
+ASKERS = 80
+
+
+def texts_in(messages, text: str) -> int:
+    return sum(1 for m in messages if text in m.content)
+
+
+async def approve_as_they_come(fake, moderator, clicked: set[int]) -> None:
+    """A moderator pressing Approve on every card that has its buttons, as cards appear."""
+    clicks: set[asyncio.Task] = set()
+    while True:
+        for card in fake.messages("moderation"):
+            approve = [c for c in card.custom_ids() if c.startswith("amphi:q:approve:")]
+            if approve and card.id not in clicked:
+                clicked.add(card.id)
+                click = asyncio.ensure_future(fake.click(card, approve[0], user=moderator))
+                clicks.add(click)
+                click.add_done_callback(clicks.discard)
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_a_hard_kill_among_questions_keeps_every_promise(
+    fake, tmp_path: Path, database_url: str, runs, seed: int
+) -> None:
+    now = datetime.now(UTC)
+    start = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)  # the talk is on
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
+    env = {
+        **fake.subprocess_env(),
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": database_url,
+        "AMPHI_MEETINGS": str(meetings),
+    }
+    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    moderator = fake.add_member(f"mod{seed}", roles=["Moderator"])
+    organizer = fake.add_member(f"org{seed}", roles=["Organizer"])
+    speaker = fake.add_member(f"ada{seed}")
+    askers = [fake.add_member(f"q{seed}-{i}") for i in range(ASKERS)]
+    text = {m.id: f"Question {i} of seed {seed}?" for i, m in enumerate(askers)}
+
+    first = await runs.start(fake, env)
+    linked = await fake.invoke("speaker link", {"talk": "a-talk", "user": speaker}, user=organizer)
+    assert "is now linked" in (await linked.message(timeout=10)).content
+    clicked: set[int] = set()
+    approving = asyncio.ensure_future(approve_as_they_come(fake, moderator, clicked))
+    asks = [
+        asyncio.ensure_future(fake.invoke("ask", {"question": text[m.id]}, user=m)) for m in askers
+    ]
+    await eventually(lambda: any(t.done() and t.result().acknowledged for t in asks))
+    await asyncio.sleep(random.Random(seed).uniform(0, 1.0))
+    await kill(first)
+    approving.cancel()
+    results = await asyncio.gather(*asks)
+    promised = [(m, r) for m, r in zip(askers, results, strict=True) if r.acknowledged]
+
+    second = await runs.start(fake, env)
+    try:
+        await eventually(lambda: all(r.answer for _, r in promised), timeout=60)
+        clicked.clear()  # the second run's moderator approves what is still pending
+        approving = asyncio.ensure_future(approve_as_they_come(fake, moderator, clicked))
+        services = prepare(load_settings(env), clock=lambda: now)
+        try:
+
+            async def all_published() -> bool:
+                stored = await _questions(services)
+                return bool(stored) and all(
+                    q.status is QuestionStatus.APPROVED and q.public_message_id for q in stored
+                )
+
+            await eventually(all_published, timeout=60)
+            stored = await _questions(services)
+        finally:
+            services.close()
+        await eventually(lambda: texts_in(fake.dms(speaker), "") >= len(stored), timeout=60)
+        await asyncio.sleep(1.0)  # time for anything extra to arrive
+        approving.cancel()
+    finally:
+        await kill(second)
+
+    by_author = {q.author_id: q for q in stored}
+    assert len(by_author) == len(stored)  # nobody's question twice
+    for member, result in promised:  # every acknowledged ask answered, as the store says
+        assert "waiting for a moderator" in result.answer, result.answer
+        assert member.id in by_author
+    thread = next(c for c in fake.state.channels.values() if c.is_thread)
+    for question in stored:
+        asked = text[question.author_id]
+        assert texts_in(fake.messages("moderation"), asked) == 1, asked  # one card
+        assert texts_in(fake.messages(thread.id), asked) == 1, asked  # one public post
+        assert texts_in(fake.dms(question.author_id), asked) == 1, asked  # one DM to the asker
+        assert texts_in(fake.dms(speaker), asked) == 1, asked  # and one to the speaker
+    print(
+        f"seed {seed}: {len(promised)} of {ASKERS} asks acknowledged, {len(stored)} questions, "
+        f"all carded, published and told once"
+    )
+
+
+async def _questions(services):
+    """Every stored question, whatever its status."""
+
+    def every_question(session):
+        ids = session.exec(select(QuestionRow.id).order_by(col(QuestionRow.id))).all()
+        return [queries.get_question(session, question_id=i) for i in ids]
+
+    return await services.db.run(every_question)
