@@ -220,8 +220,17 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     if isinstance(cause, app_commands.CheckFailure) and isinstance(cause.__cause__, AmphiError):
         cause = cause.__cause__
     tr = reader(interaction)
+    # A kept command that failed (not refused) is finished by the next sweep, not lost.
+    client = interaction.client
+    kept = isinstance(client, AmphiBot) and client.services.commands.holds(interaction.id)
     if isinstance(cause, AmphiError):
         text = cause.user_message(tr)
+    elif is_unavailable(cause) and kept:
+        log.warning("The database is unavailable; command %s is kept: %s", interaction.id, cause)
+        text = tr.gettext(
+            "The database is briefly unavailable. Your command is written down: Amphi will "
+            "finish it as soon as it can and update this message. No need to try again."
+        )
     elif is_unavailable(cause):
         log.warning("The database is unavailable: %s", cause)
         text = tr.gettext(

@@ -101,6 +101,10 @@ class CommandJournal:
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
 
+    def holds(self, interaction_id: int) -> bool:
+        """Whether this run kept the command and has not finished it."""
+        return interaction_id in self._in_flight
+
     def after_error(self, interaction_id: int, *, told: bool) -> None:
         """A command of this run ended in an error: answered when its refusal was `told`, else
         left for the next sweep to finish. Commands that were never kept are ignored."""

@@ -32,6 +32,7 @@ from bot.registration.model import (
     RegistrationRequest,
     clean_affiliation,
     clean_text,
+    wants_link_now,
 )
 from bot.registration.seating import Job, Seating
 from bot.store.db import Database
@@ -218,6 +219,7 @@ def registered_result(outcome: RegistrationOutcome) -> dict[str, Any]:
         "change": outcome.change.value,
         "notice": outcome.notice,
         "promoted": [r.user_id for r in outcome.promoted],
+        "link": wants_link_now(outcome),  # the video link is still to be DMed
     }
 
 

@@ -266,7 +266,10 @@ class CommandRow(SQLModel, table=True):
     """A state-changing command, kept from before its acknowledgement until it is answered."""
 
     __tablename__ = "command"
-    __table_args__ = (Index("ix_command_state", "state"),)
+    __table_args__ = (
+        Index("ix_command_state", "state"),
+        Index("ix_command_user_received", "user_id", "received_at"),
+    )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     application_id: int = Field(sa_type=BigInteger)

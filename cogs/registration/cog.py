@@ -84,7 +84,9 @@ class RegistrationCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.panel.start()
-        finisher = RegistrationFinisher(self.bot, self.service, self.roles, self.panel)
+        finisher = RegistrationFinisher(
+            self.bot, self.service, self.roles, self.panel, send_link=self.send_link
+        )
         for kind, finish in finisher.kinds().items():
             self.journal.finish_with(kind, finish)
         self._reconciling = asyncio.create_task(
@@ -144,12 +146,13 @@ class RegistrationCog(commands.Cog):
         # The answer first: role changes share a rate limit that a burst soon reaches.
         await self.roles.sync(interaction.user.id, interaction.user)
         await self.roles.seat_promoted(outcome.promoted)
-        if wants_link_now(outcome) and self.settings.remote_link is not None:
+        if wants_link_now(outcome):
             await self.send_link(interaction.user.id, reader(interaction), meeting)
 
     async def send_link(self, user_id: int, tr: Translator, meeting: Meeting) -> None:
-        """DM the video link to someone who just opted in to follow remotely."""
-        assert self.settings.remote_link is not None
+        """DM the video link to someone who just opted in to follow remotely (if there is one)."""
+        if self.settings.remote_link is None:
+            return
         text = tr.gettext(
             "The video link for {meeting}: {link}\nPlease do not share it. You will also get "
             "it by DM before each session.",

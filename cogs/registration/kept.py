@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import discord
 
@@ -13,7 +13,7 @@ from bot.commands.service import Finisher
 from bot.core.errors import N_, AmphiError
 from bot.core.i18n import Translator, translator_for
 from bot.programme.model import Meeting
-from bot.registration.model import REGISTER, UNREGISTER, Mode, Registration
+from bot.registration.model import REGISTER, UNREGISTER, Mode, Registration, wants_link_now
 from bot.registration.render import (
     render_cancellation,
     render_capacity,
@@ -25,6 +25,9 @@ from cogs.common import card_to_embed
 from cogs.promises import answer_kept
 from cogs.registration.panel import CapacityPanel
 from cogs.registration.roles import AttendanceRoles
+
+#: DMs the video link to a member who just opted in: (user id, their language, the meeting).
+SendLink = Callable[[int, Translator, Meeting], Awaitable[None]]
 
 #: The kinds of kept commands, as the cog writes them down; REGISTER and UNREGISTER come from
 #: the registration model, whose change limit counts them in the store.
@@ -40,11 +43,14 @@ class RegistrationFinisher:
         service: RegistrationService,
         roles: AttendanceRoles,
         panel: CapacityPanel,
+        *,
+        send_link: SendLink,
     ) -> None:
         self.bot = bot
         self.service = service
         self.roles = roles
         self.panel = panel
+        self.send_link = send_link
 
     def kinds(self) -> dict[str, Finisher]:
         """Each kind with the method that finishes it."""
@@ -59,6 +65,7 @@ class RegistrationFinisher:
         """A `/register`: applied once, answered with how the member stands now."""
         meeting, tr = await self._context(command)
         promoted: tuple[Registration, ...] = ()
+        link = False
         if command.state is CommandState.RECEIVED:
             options = command.options
             try:
@@ -77,6 +84,7 @@ class RegistrationFinisher:
                 text = refusal.user_message(tr)
             else:
                 promoted = outcome.promoted
+                link = wants_link_now(outcome)
                 text = render_outcome(outcome, meeting.title, tr)
         elif kept_refusal := refusal_of(command.result):
             text = kept_refusal.user_message(tr)
@@ -84,8 +92,11 @@ class RegistrationFinisher:
             registration = await self.service.lookup(user_id=command.user_id, meeting=meeting)
             text = render_kept_registration(registration, command.result, meeting.title, tr)
             promoted = await self._registrations(meeting, command.result.get("promoted", ()))
+            link = bool(command.result.get("link"))  # unanswered, so not sent yet
         await self._answer(command, text)
         await self._seats_changed(command.user_id, promoted)
+        if link:
+            await self.send_link(command.user_id, tr, meeting)
 
     async def unregister(self, command: Command) -> None:
         """An `/unregister`: applied once, answered."""

@@ -177,3 +177,50 @@ async def test_an_organizers_capacity_change_left_behind_is_applied_once_and_ans
         assert any(f["value"] == "42" for f in reply.embeds[0]["fields"])
         assert (await services.registration.figures()).capacity == 42
         await eventually(lambda: _answered(services, result.id))
+
+
+async def test_a_remote_register_finished_after_a_restart_sends_the_video_link_once(
+    fake, clock, database_url, monkeypatch
+) -> None:
+    link = "https://video.example/promised"
+    settings = test_settings(fake, database_url, REMOTE_LINK=link)
+    ada = fake.add_member("ada")
+    remote = {"mode": "remote", "member": True, "dm": True}
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        monkeypatch.setattr("cogs.registration.cog.answer", hang)
+        result = await fake.invoke("register", remote, user=ada)
+        await eventually(lambda: _applied(services, result.id))
+    monkeypatch.undo()
+    assert fake.dms(ada) == []
+
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        reply = await result.message(timeout=10)
+        assert "remote" in reply.content
+        await eventually(lambda: len(fake.dms(ada)) == 1)
+        assert link in fake.dms(ada)[0].content
+        await eventually(lambda: _answered(services, result.id))
+    assert len(fake.dms(ada)) == 1
+
+
+async def test_commands_finished_after_a_restart_keep_their_first_come_order(
+    amphi_factory, fake, monkeypatch
+) -> None:
+    members = [fake.add_member(f"m{i}") for i in range(6)]
+    async with amphi_factory() as (_bot, services):
+        await services.registration.set_capacity(seats=2, by=1)
+        monkeypatch.setattr(services.registration.desk, "submit", hang)
+        results = []
+        for member in members:  # one after the other: their order is the order they came in
+            result = await fake.invoke("register", REGISTER, user=member)
+            await result.response()
+            results.append(result)
+        for result in results:
+            await eventually(lambda r=result: state_of(services, r.id))
+    monkeypatch.undo()
+
+    async with amphi_factory() as (_bot, services):
+        replies = [await r.message(timeout=10) for r in results]
+        seated = ["have a seat" in reply.content for reply in replies]
+        assert seated == [True, True, False, False, False, False]
+        line = [await services.registration.lookup(user_id=m.id) for m in members[2:]]
+        assert [r.position for r in line if r is not None] == [1, 2, 3, 4]

@@ -428,24 +428,26 @@ async def test_a_thousand_registrations_at_once(amphi_on_each_store, fake) -> No
     assert (fields["Registered in person"], fields["Waitlist"]) == ("600", "350")
 
 
-async def test_an_unreachable_database_gets_a_polite_retry_message(amphi, fake) -> None:
+async def test_a_kept_command_the_database_could_not_apply_is_finished_later(amphi, fake) -> None:
     from bot.store.db import Database
 
     _bot, services = amphi
     desk = services.registration.desk
     working = desk.db
     unreachable = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
-    desk.db = unreachable
+    desk.db = unreachable  # the journal still writes: the command is kept, not applied
     try:
         ivy = fake.add_member("ivy")
         result, reply = await register(fake, ivy)
         assert result.ephemeral
-        assert "database is briefly unavailable, so nothing was changed" in reply.content
+        assert "Your command is written down: Amphi will finish it" in reply.content
+        assert await services.registration.lookup(user_id=ivy.id) is None
     finally:
         desk.db = working
         unreachable.close()
-    _, again = await register(fake, ivy)
-    assert "You are registered" in again.content
+    assert await services.commands.finish_unfinished() == 1  # the sweep, every 30 s
+    await eventually(lambda: "You are registered" in (result.answer or ""))
+    assert await services.registration.lookup(user_id=ivy.id) is not None
     assert not any("Sorry, something went wrong" in m.content for m in fake.all_messages())
 
 
