@@ -29,49 +29,70 @@ def machine() -> str:
 
 
 def print_burst(rows: list[dict]) -> None:
+    floor_roles = registration_burst.SEATS / registration_burst.GLOBAL_LIMIT
     print(
-        f"\nRegistration burst: {registration_burst.MEMBERS} members, "
-        f"{registration_burst.SEATS} seats, each bot in its own process"
+        f"\nRegistration burst: {registration_burst.MEMBERS} members within 1 s, "
+        f"{registration_burst.SEATS} seats, each bot in its own process; roles' floor "
+        f"{floor_roles:.1f} s ({registration_burst.SEATS} calls at Discord's "
+        f"{registration_burst.GLOBAL_LIMIT}/s)"
     )
-    header = (
-        f"{'':38} {'first response p50/p99/max ms':>30} {'reply p99 ms':>12} {'10062':>5} "
-        f"{'all replied s':>13} {'loop stall ms':>13} {'fake stall ms':>13}"
-    )
-    print(header)
-    floors = [r for r in rows if r["bot"].startswith("floor") and "skipped" not in r]
-    for row in rows:
-        if "skipped" in row:
-            print(f"{row['bot']:38} skipped: {row['skipped']}")
-            continue
-        first = row["first_response"]
-        figures = f"{first['p50_ms']:.1f} / {first['p99_ms']:.1f} / {first['max_ms']:.1f}"
+    for network, latency in registration_burst.NETWORKS.items():
+        added = latency.describe() if latency else "none added"
+        print(f"\nRound trip: {network} ({added})")
         print(
-            f"{row['bot']:38} {figures:>30} {row['reply']['p99_ms']:>12.0f} "
-            f"{row['error_10062']:>5} {row['all_replied_s']:>13.2f} "
-            f"{row['longest_loop_stall_ms']:>13.1f} {row['fake_longest_loop_stall_ms']:>13.1f}"
+            f"{'':24} {'ack p50/p99 ms':>16} {'answer p50/p99/max ms':>24} "
+            f"{'last answer s':>13} {'roles s':>8} {'10062':>5} {'loop stall ms':>13}"
         )
-    for row in rows:
-        if not row["bot"].startswith("amphi") or "skipped" in row:
-            continue
-        for floor in (f for f in floors if f["spread_s"] == row["spread_s"]):
-            ratio = row["first_response"]["p99_ms"] / max(floor["first_response"]["p99_ms"], 0.1)
-            print(f"{row['bot']}: first-response p99 is {ratio:.2f}x that of {floor['bot']}")
+        shown = [r for r in rows if r["network"] == network]
+        for row in shown:
+            if "skipped" in row:
+                print(f"{row['bot']:24} skipped: {row['skipped']}")
+                continue
+            ack, answer = row["first_response"], row["reply"]
+            acks = f"{ack['p50_ms']:.1f} / {ack['p99_ms']:.1f}"
+            answers = f"{answer['p50_ms']:.0f} / {answer['p99_ms']:.0f} / {answer['max_ms']:.0f}"
+            roles = row.get("roles_done_s")
+            print(
+                f"{row['bot']:24} {acks:>16} {answers:>24} {row['last_answer_s']:>13.2f} "
+                f"{'-' if roles is None else f'{roles:.1f}':>8} {row['error_10062']:>5} "
+                f"{row['longest_loop_stall_ms']:>13.1f}"
+            )
+        _print_ratios(shown, floor_roles)
     for row in rows:
         if "p99_range_ms" in row:
             low, high = row["p99_range_ms"]
-            print(f"{row['bot']}: median of {row['runs']} runs; p99 ranged {low}-{high} ms")
+            print(
+                f"{row['bot']} ({row['network']}): median of {row['runs']} runs; answer p99 "
+                f"ranged {low}-{high} ms"
+            )
     for row in rows:
-        if "skipped" in row or row["spread_s"] == 0:
+        if "skipped" in row or "rss_growth_per_1000_mib" not in row:
             continue
-        line = (
+        print(
             f"{row['bot']}: ready {row['ready_after_hello_s']} s after the gateway's HELLO "
             f"({row['start_to_ready_s']} s after start); resident {row['rss_after_start_mib']} "
             f"MiB after start, +{row['rss_first_burst_mib']} MiB over the burst, "
-            f"+{row['rss_growth_per_1000_mib']} MiB per 1,000 more"
+            f"+{row['rss_growth_per_1000_mib']} MiB per 1,000 more; 50 cancellations and "
+            f"promotions told: {row['cancel_50_and_promote_s']} s"
         )
-        if "cancel_50_and_promote_s" in row:
-            line += f"; 50 cancellations and promotions told: {row['cancel_50_and_promote_s']} s"
-        print(line)
+
+
+def _print_ratios(rows: list[dict], floor_roles: float) -> None:
+    by_bot = {r["bot"]: r for r in rows if "skipped" not in r}
+    ping, plain = by_bot.get("floor /ping"), by_bot.get("floor: plain bot")
+    for name, row in by_bot.items():
+        if not name.startswith("amphi"):
+            continue
+        parts = []
+        if ping:
+            ratio = row["first_response"]["p99_ms"] / max(ping["first_response"]["p99_ms"], 0.1)
+            parts.append(f"ack p99 {ratio:.2f}x /ping's (target 2x)")
+        if plain:
+            ratio = row["reply"]["p99_ms"] / max(plain["reply"]["p99_ms"], 0.1)
+            parts.append(f"answer p99 {ratio:.2f}x the plain bot's (target 0.5x)")
+        if row.get("roles_done_s") is not None:
+            parts.append(f"roles {row['roles_done_s'] / floor_roles:.2f}x the floor (target 1.2x)")
+        print(f"  {name}: " + "; ".join(parts))
 
 
 def main() -> None:

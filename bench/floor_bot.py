@@ -3,6 +3,9 @@
 - `/ping` answers "pong": one request per interaction, what discord.py and the fake cost at least.
 - `/register` (FLOOR_ROLE_ID set) makes the same Discord calls as Amphi's /register, with no store
   and no Amphi code: "thinking…", a follow-up, then a role for the member.
+- The plain bot (FLOOR_DB names a SQLite file too): what a registration bot in 40 lines does. It
+  defers, registers in SQLite (one BEGIN IMMEDIATE count-and-insert in a worker thread), answers
+  with a follow-up, then gives the seated member the role.
 
 They start as Amphi does (the same guild_ready_timeout, gc.freeze at ready), so that a
 comparison shows what Amphi's own work costs.
@@ -13,14 +16,38 @@ DISCORD_TOKEN / DISCORD_GUILD_ID set, like `amphi run`.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
+import sqlite3
 import sys
+import threading
 
 import discord
 from discord import app_commands
 
 GUILD_READY_TIMEOUT = 0.5  # Amphi's (bot.client), so that both are ready by the same rule
+SEATS = 600
+
+
+class PlainStore:
+    """The plain bot's registrations: one SQLite transaction per member, seats counted in it."""
+
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS reg (user_id INTEGER PRIMARY KEY, seated INT)")
+        self.lock = threading.Lock()
+
+    def register(self, user_id: int) -> bool:
+        """Whether the member has a seat."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            (seated,) = self.db.execute("SELECT count(*) FROM reg WHERE seated").fetchone()
+            self.db.execute("INSERT OR IGNORE INTO reg VALUES (?, ?)", (user_id, seated < SEATS))
+            self.db.execute("COMMIT")
+            row = self.db.execute("SELECT seated FROM reg WHERE user_id = ?", (user_id,))
+            return bool(row.fetchone()[0])
 
 
 def main() -> None:
@@ -32,7 +59,24 @@ def main() -> None:
     async def ping(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pong", ephemeral=True)
 
-    if os.environ.get("FLOOR_ROLE_ID"):
+    if os.environ.get("FLOOR_DB"):
+        store = PlainStore(os.environ["FLOOR_DB"])
+        role = discord.Object(int(os.environ["FLOOR_ROLE_ID"]))
+
+        @tree.command(name="register", description="register", guild=guild)
+        @app_commands.choices(mode=[app_commands.Choice(name="in person", value="in_person")])
+        async def plain_register(
+            interaction: discord.Interaction, mode: app_commands.Choice[str], member: bool
+        ) -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            seated = await asyncio.to_thread(store.register, interaction.user.id)
+            text = "You have a seat." if seated else "You are on the waitlist."
+            await interaction.followup.send(text, ephemeral=True)
+            if seated:
+                assert isinstance(interaction.user, discord.Member)
+                await interaction.user.add_roles(role)
+
+    elif os.environ.get("FLOOR_ROLE_ID"):
         role = discord.Object(int(os.environ["FLOOR_ROLE_ID"]))
 
         @tree.command(name="register", description="register", guild=guild)

@@ -18,7 +18,6 @@ from cogs.registration.cog import RegistrationCog
 def create_bot(services: Services, **client_options) -> AmphiBot:
     """The bot with its cogs, each handed the services it needs."""
     bot = AmphiBot(services, **client_options)
-    services.registration.desk.settle = bot.answers.quiet  # acknowledgements first
     dms = DirectMessages(bot, services.dm_channels)
     bot.initial_cogs = [
         ProgrammeCog(services.programme),

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.answer_lane import AnswerLane
+from bot.core.answer_budget import AnswerBudget
 from bot.core.config import Settings
 from bot.core.errors import AmphiError, is_unavailable
 from bot.core.i18n import Translator as AmphiTranslations
@@ -104,7 +104,7 @@ class AmphiBot(commands.Bot):
             **{"guild_ready_timeout": GUILD_READY_TIMEOUT, **options},
         )
         self.services = services
-        self.answers = AnswerLane()
+        self.answer_budget = AnswerBudget()  # shared by every command that answers at once
         self.initial_cogs: list[commands.Cog] = []  # set by the composition root
         self._guild_checked = False
         self._frozen = False
@@ -180,12 +180,6 @@ class AmphiBot(commands.Bot):
         log.info("Synced %d commands to server %s", len(synced), guild.id)
         return True
 
-    def dispatch(self, event_name: str, /, *args, **kwargs) -> None:
-        if event_name == "interaction":  # synchronously, as each interaction arrives
-            interaction = args[0]
-            self.answers.received(interaction.id, interaction.response.is_done)
-        super().dispatch(event_name, *args, **kwargs)
-
     async def on_ready(self) -> None:
         if not self._frozen:
             # What exists now (code, meetings, the server's cache) lives as long as the process.
@@ -246,11 +240,19 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
             interaction.user.id,
             exc_info=cause,
         )
-        text = tr.gettext(
-            "Sorry, something went wrong on our side (error {error_id}). Please try again; "
-            "if it keeps happening, give this error id to an organizer.",
-            error_id=error_id,
-        )
+        if kept:  # trying again would do it twice: the sweep finishes it
+            text = tr.gettext(
+                "Sorry, something went wrong on our side (error {error_id}). Your command is "
+                "written down: Amphi will finish it as soon as it can and update this message. "
+                "No need to try again.",
+                error_id=error_id,
+            )
+        else:
+            text = tr.gettext(
+                "Sorry, something went wrong on our side (error {error_id}). Please try again; "
+                "if it keeps happening, give this error id to an organizer.",
+                error_id=error_id,
+            )
     told = True
     try:
         if interaction.response.is_done():

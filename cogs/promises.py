@@ -1,19 +1,103 @@
-"""Kept commands on the Discord side: what is written down of an interaction, and its answer
-given again after a restart through the interaction's token (see `bot.commands`)."""
+"""Kept commands on the Discord side: how a state-changing command is answered, what is written
+down of it, and its answer given again after a restart through its token (see `bot.commands`).
+
+A command's effect starts at once. When it commits within the answer budget (about a round trip
+to Discord), the answer is the interaction's first response: the member reads it when a bare bot
+would only show "thinking…", and nothing was promised before the store held it. Otherwise the
+command is written down, then acknowledged ("thinking…"), and its answer edits that response
+once the effect commits; the effect's transaction marks it applied either way.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import discord
 from discord.webhook.async_ import async_context
 
+from bot.client import AmphiBot
 from bot.commands.model import Command
 from bot.commands.service import CommandJournal
 from bot.core.clock import Clock
 
+T = TypeVar("T")
+
+#: Discord's answer to an edit through a token that has expired (15 minutes).
+INVALID_WEBHOOK_TOKEN = 50027
+
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers."""
+
+    text: str
+    embed: discord.Embed | None = None
+    suppress_embeds: bool = False  # it quotes what someone typed: no link previews
+
+
+class Promises:
+    """Answers state-changing commands: in the first response when the store is quick, else
+    "thinking…" once the command is written down, and the answer in an edit."""
+
+    def __init__(self, bot: AmphiBot, journal: CommandJournal, clock: Clock) -> None:
+        self.bot = bot
+        self.journal = journal
+        self.clock = clock
+
+    async def fulfil(
+        self,
+        interaction: discord.Interaction,
+        kind: str,
+        options: dict[str, Any],
+        effect: Callable[[Command], Awaitable[T]],
+        reply: Callable[[T], Reply],
+    ) -> T:
+        """Run `effect(command)` (its transaction marks the command applied) and answer with
+        `reply(outcome)`; a refusal is raised for the error handler to tell."""
+        command = kept_command(interaction, kind, options, self.clock)
+        self.journal.track(command.interaction_id)
+        work = asyncio.ensure_future(effect(command))
+        budget = self.bot.answer_budget
+        wait = budget.seconds()  # none: always "thinking…" first
+        if wait > 0:
+            await asyncio.wait({work}, timeout=wait)
+        at_once = wait > 0 and work.done()
+        if not at_once:
+            await self.journal.keep(command)  # before "thinking…": a restart finishes it
+            at_once = wait > 0 and work.done()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        if at_once:
+            outcome = work.result()  # a refusal is raised: told in the first response
+            answer_now = reply(outcome)
+            await interaction.response.send_message(ephemeral=True, **_message(answer_now))
+            budget.observe(loop.time() - started)
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            budget.observe(loop.time() - started)
+            outcome = await work
+            answer_later = reply(outcome)
+            await answer(
+                interaction,
+                answer_later.text,
+                answer_later.embed,
+                suppress_embeds=answer_later.suppress_embeds,
+            )
+        self.journal.answered(command.interaction_id)
+        return outcome
+
+
+def _message(reply: Reply) -> dict[str, Any]:
+    options: dict[str, Any] = {"content": reply.text, "suppress_embeds": reply.suppress_embeds}
+    if reply.embed is not None:
+        options["embed"] = reply.embed
+    return options
 
 
 def kept_command(
@@ -26,23 +110,11 @@ def kept_command(
         token=interaction.token,
         kind=kind,
         user_id=interaction.user.id,
-        received_at=clock(),
+        received_at=clock(),  # the token's life counts from here (at most a round trip late)
         options=options,
         locale=interaction.locale.value,
         guild_locale=interaction.guild_locale.value if interaction.guild_locale else "",
     )
-
-
-async def keep_and_defer(
-    journal: CommandJournal,
-    interaction: discord.Interaction,
-    kind: str,
-    options: dict[str, Any],
-    clock: Clock,
-) -> None:
-    """Write the command down, then say "thinking…": from then on a restart keeps it."""
-    await journal.keep(kept_command(interaction, kind, options, clock))
-    await interaction.response.defer(ephemeral=True, thinking=True)
 
 
 async def answer(
@@ -88,6 +160,11 @@ async def answer_kept(
     except discord.NotFound:
         log.info("Command %s was never acknowledged; its outcome is in the store", command.kind)
         return False
+    except discord.HTTPException as error:
+        if error.code != INVALID_WEBHOOK_TOKEN:
+            raise
+        log.info("Command %s can no longer be answered (its token expired)", command.kind)
+        return False
     return True
 
 
@@ -106,6 +183,10 @@ async def was_acknowledged(client: discord.Client, command: Command) -> bool:
         )
     except discord.NotFound:
         return False
+    except discord.HTTPException as error:
+        if error.code != INVALID_WEBHOOK_TOKEN:
+            raise
+        return True  # expired: it may have been, and applying it is safe enough
     return True
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.commands.model import Command, CommandState, dumps, refusal_result
 from bot.core.errors import AmphiError
-from bot.store.db import insert_or_ignore
+from bot.store.db import insert_or_ignore, upsert
 from bot.store.models import CommandRow
 
 _APPLIED = "amphi.applied_commands"
@@ -36,28 +36,29 @@ def _command(row: CommandRow) -> Command:
     )
 
 
+def _row(command: Command, state: CommandState, result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": command.interaction_id,
+        "application_id": command.application_id,
+        "token": command.token,
+        "kind": command.kind,
+        "user_id": command.user_id,
+        "options": dumps(command.options),
+        "locale": command.locale,
+        "guild_locale": command.guild_locale,
+        "state": state.value,
+        "result": "" if state is CommandState.RECEIVED else dumps(result),
+        "received_at": command.received_at,
+    }
+
+
 def record(session: Session, *, commands: Sequence[Command]) -> None:
-    """Write `commands` down as received (a command already kept stays as it is).
+    """Write `commands` down as received (a command already kept, or applied, stays as it is).
 
     One INSERT for them all, no ORM objects: it runs while a burst is still arriving, in a thread
     that shares the interpreter with the event loop, so it must cost little.
     """
-    rows = [
-        {
-            "id": c.interaction_id,
-            "application_id": c.application_id,
-            "token": c.token,
-            "kind": c.kind,
-            "user_id": c.user_id,
-            "options": dumps(c.options),
-            "locale": c.locale,
-            "guild_locale": c.guild_locale,
-            "state": CommandState.RECEIVED.value,
-            "result": "",
-            "received_at": c.received_at,
-        }
-        for c in commands
-    ]
+    rows = [_row(c, CommandState.RECEIVED, {}) for c in commands]
     # An executemany of one statement, compiled once and cached, whatever the batch's size.
     session.execute(insert_or_ignore(session, CommandRow), rows)
 
@@ -68,28 +69,30 @@ def get(session: Session, *, interaction_id: int) -> Command | None:
     return None if row is None else _command(row)
 
 
-def mark_applied(session: Session, *, interaction_id: int, result: dict[str, Any]) -> None:
+def mark_applied(session: Session, *, command: Command, result: dict[str, Any]) -> None:
     """In the transaction of its effect: the command is applied, with what to answer.
 
-    Collected, and written by `write_applied` at the end of the transaction in one statement.
+    The command need not be written down yet: one answered in its first response never is, and
+    one written down while its effect commits must not be left "received". So the row is
+    written whole, or marked if it is there. Collected, and written by `write_applied` at the
+    end of the transaction in one statement.
     """
-    session.info.setdefault(_APPLIED, []).append(
-        {"id": interaction_id, "state": CommandState.APPLIED.value, "result": dumps(result)}
-    )
+    session.info.setdefault(_APPLIED, []).append(_row(command, CommandState.APPLIED, result))
 
 
 def write_applied(session: Session) -> None:
-    """Write what `mark_applied` collected in this transaction (an executemany by key)."""
+    """Write what `mark_applied` collected in this transaction (an executemany upsert)."""
     applied = session.info.pop(_APPLIED, [])
     if applied:
-        session.execute(update(CommandRow), applied)
+        statement = upsert(session, CommandRow, key="id", replace=("state", "result"))
+        session.execute(statement, applied)
 
 
 def apply_kept(
     session: Session,
     *,
     effect: Callable[[], T],
-    interaction_id: int | None,
+    command: Command | None,
     result: Callable[[T], dict[str, Any]],
 ) -> T | AmphiError:
     """Run `effect` and mark the kept command applied with `result(outcome)`, in this transaction.
@@ -98,16 +101,16 @@ def apply_kept(
     returned, not raised, so the transaction commits it: a restart tells the same refusal.
     Without a command, `effect` simply runs.
     """
-    if interaction_id is None:
+    if command is None:
         return effect()
     try:
         with session.begin_nested():
             outcome = effect()
     except AmphiError as refusal:
-        mark_applied(session, interaction_id=interaction_id, result=refusal_result(refusal))
+        mark_applied(session, command=command, result=refusal_result(refusal))
         write_applied(session)
         return refusal
-    mark_applied(session, interaction_id=interaction_id, result=result(outcome))
+    mark_applied(session, command=command, result=result(outcome))
     write_applied(session)
     return outcome
 

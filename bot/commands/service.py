@@ -39,14 +39,24 @@ class CommandJournal:
         self._answered: list[int] = []
         self._marker: asyncio.Task[None] | None = None
         self._finishers: dict[str, Finisher] = {}
-        self._in_flight: set[int] = set()  # kept by this run, whose command is still running
+        # Commands this run is still handling: the sweep leaves them alone. Those written down
+        # (acknowledged with "thinking…") are also in `_kept`.
+        self._in_flight: set[int] = set()
+        self._kept: set[int] = set()
+        self._finishing: set[int] = set()  # answered; the mark not written yet
         self._failures: dict[int, int] = {}
         self._last_write = float("-inf")
+
+    def track(self, interaction_id: int) -> None:
+        """This run handles the command: a sweep must not finish it meanwhile (its effect may
+        write it down as applied before it is answered)."""
+        self._in_flight.add(interaction_id)
 
     async def keep(self, command: Command) -> None:
         """Return once `command` is in the store: from then on it may be acknowledged."""
         future = asyncio.get_running_loop().create_future()
         self._in_flight.add(command.interaction_id)
+        self._kept.add(command.interaction_id)
         self._waiting.append((command, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="amphi-command-journal")
@@ -64,7 +74,7 @@ class CommandJournal:
                 await self.db.run(store.record, commands=[c for c, _ in batch], write=True)
             except Exception as error:
                 for command, future in batch:
-                    self._in_flight.discard(command.interaction_id)
+                    self._kept.discard(command.interaction_id)
                     if not future.done():
                         future.set_exception(error)
             else:
@@ -73,9 +83,11 @@ class CommandJournal:
                         future.set_result(None)
 
     def answered(self, interaction_id: int) -> None:
-        """The member has the answer: nothing is left to do (written soon, grouped)."""
-        self._in_flight.discard(interaction_id)
+        """The member has the answer: nothing is left to do (written soon, grouped; the sweep
+        leaves the command alone until it is written)."""
+        self._kept.discard(interaction_id)
         self._failures.pop(interaction_id, None)
+        self._finishing.add(interaction_id)
         self._answered.append(interaction_id)
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._mark(), name="amphi-command-answered")
@@ -87,6 +99,8 @@ class CommandJournal:
                 await self.db.run(
                     store.mark_answered, interaction_ids=batch, now=self.clock(), write=True
                 )
+                self._in_flight.difference_update(batch)
+                self._finishing.difference_update(batch)
             except Exception:
                 # Harmless: a restart answers these again with the same words.
                 log.warning(
@@ -102,18 +116,19 @@ class CommandJournal:
                 await asyncio.gather(task, return_exceptions=True)
 
     def holds(self, interaction_id: int) -> bool:
-        """Whether this run kept the command and has not finished it."""
-        return interaction_id in self._in_flight
+        """Whether this run wrote the command down and has not finished it."""
+        return interaction_id in self._kept
 
     def after_error(self, interaction_id: int, *, told: bool) -> None:
         """A command of this run ended in an error: answered when its refusal was `told`, else
-        left for the next sweep to finish. Commands that were never kept are ignored."""
-        if interaction_id not in self._in_flight:
+        left for the next sweep to finish. Commands this run does not handle are ignored."""
+        if interaction_id not in self._in_flight or interaction_id in self._finishing:
             return
         if told:
             self.answered(interaction_id)
         else:
             self._in_flight.discard(interaction_id)
+            self._kept.discard(interaction_id)
 
     def finish_with(self, kind: str, finisher: Finisher) -> None:
         """After a restart, commands of `kind` are finished by `finisher`."""
@@ -149,6 +164,7 @@ class CommandJournal:
             await finisher(command)
         except Exception:
             self._in_flight.discard(command.interaction_id)
+            self._kept.discard(command.interaction_id)
             self._failures[command.interaction_id] = (
                 self._failures.get(command.interaction_id, 0) + 1
             )

@@ -102,6 +102,17 @@ def ask(
         raise QuestionNotFound()
     # The lock serialises the quota check and the insert of everyone asking about this talk.
     qa = qa_row(session, talk_id=talk_id, lock=True)
+    # The same question again (a member who saw "did not respond", or a double submit) is the
+    # question already asked, not a second one.
+    again = session.exec(
+        select(QuestionRow.id)
+        .where(QuestionRow.talk_id == talk_id)
+        .where(QuestionRow.author_id == author_id)
+        .where(QuestionRow.text == text)
+        .where(col(QuestionRow.created_at) > now - per)
+    ).first()
+    if again is not None:
+        return get_question(session, question_id=again)
     window = QaWindow(window.opens_at, window.closes_at, QaState(qa.state))
     if not window.is_open(now):
         if window.state is QaState.CLOSED or now >= window.closes_at:

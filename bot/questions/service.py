@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from bot.commands import queries as commands
+from bot.commands.model import Command
 from bot.core.clock import Clock
 from bot.core.errors import AmphiError, UnknownTalk
 from bot.posts import deliveries
@@ -119,12 +120,14 @@ class QuestionService:
         talk: Talk,
         anonymous: bool = False,
         locale: str = "",
-        command: int | None = None,
+        command: Command | None = None,
+        at: datetime | None = None,
     ) -> Question:
         """Queue a question for the moderators; refusals say what to do instead.
 
         With `command`, the kept command it fulfils is marked applied in the same transaction
-        (with the question's id, or the refusal).
+        (with the question's id, or the refusal). `at` is when it was asked (now by default):
+        a restart judges a command of the last run by its own time.
         """
         cleaned = check_question(text)
         talk_id = await self.talk_id(meeting, talk)
@@ -136,7 +139,7 @@ class QuestionService:
             "anonymous": anonymous,
             "text": cleaned,
             "locale": locale[:10],
-            "now": self.clock(),
+            "now": at or self.clock(),
             "limit": self.rate_limit,
             "per": self.rate_window,
             "member_limit": self.member_limit,
@@ -147,7 +150,7 @@ class QuestionService:
             return commands.apply_kept(
                 session,
                 effect=lambda: store.ask(session, **values),
-                interaction_id=command,
+                command=command,
                 result=lambda question: {"question": question.id},
             )
 
@@ -250,7 +253,7 @@ class QuestionService:
         return found, questions
 
     async def next_question(
-        self, *, meeting: Meeting, talk: Talk, command: int | None = None
+        self, *, meeting: Meeting, talk: Talk, command: Command | None = None
     ) -> NextQuestion:
         """The most-voted unanswered question, marked taken, for the chair.
 
@@ -264,7 +267,7 @@ class QuestionService:
             return commands.apply_kept(
                 session,
                 effect=lambda: store.take_next(session, talk_id=talk_id, now=now),
-                interaction_id=command,
+                command=command,
                 result=taken_result,
             )
 

@@ -44,8 +44,8 @@ class RegistrationDesk:
     def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
         self.db = db
         self.max_batch = max_batch
-        # Awaited when a run of the queue starts, which then drains it: the bot lets its
-        # acknowledgements go first, and a steady stream of requests still flows.
+        # Awaited when a run of the queue starts, which then drains it (None: at once). The
+        # requests that arrive meanwhile share the run's first transaction.
         self.settle: Callable[[], Awaitable[None]] | None = None
         self.batches = 0  # transactions run so far
         self._queue: deque[_Pending] = deque()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.commands import queries as commands
-from bot.commands.model import refusal_result
+from bot.commands.model import Command, refusal_result
 from bot.core.clock import Clock
 from bot.core.errors import AmphiError
 from bot.programme.model import Meeting
@@ -56,7 +56,7 @@ class RegistrationService:
         *,
         meeting: Meeting | None,
         user_id: int | None = None,
-        command: int | None = None,
+        command: Command | None = None,
         result: Callable[[Any], dict[str, Any]] = lambda _outcome: {},
     ) -> Any:
         """Run `job` at the desk for `meeting` (the active one by default); with `command`, the
@@ -75,7 +75,7 @@ class RegistrationService:
         affiliation: str | None = None,
         dm: bool | None = None,
         locale: str = "",
-        command: int | None = None,
+        command: Command | None = None,
         meeting: Meeting | None = None,
     ) -> RegistrationOutcome:
         """Register, or change the details of a registration.
@@ -100,7 +100,7 @@ class RegistrationService:
         )
 
     async def unregister(
-        self, *, user_id: int, command: int | None = None, meeting: Meeting | None = None
+        self, *, user_id: int, command: Command | None = None, meeting: Meeting | None = None
     ) -> Cancellation:
         """Cancel a registration (its details are deleted); the first in line gets the seat.
 
@@ -131,7 +131,7 @@ class RegistrationService:
         *,
         is_open: bool,
         by: int,
-        command: int | None = None,
+        command: Command | None = None,
         meeting: Meeting | None = None,
     ) -> CapacityFigures:
         """Open or close registration by an organizer's decision."""
@@ -144,7 +144,7 @@ class RegistrationService:
         *,
         seats: int,
         by: int,
-        command: int | None = None,
+        command: Command | None = None,
         meeting: Meeting | None = None,
     ) -> tuple[CapacityFigures, tuple[Registration, ...]]:
         """Change the room's capacity; raising it promotes from the waitlist at once."""
@@ -196,18 +196,16 @@ class RegistrationService:
         )
 
 
-def kept(job: Job, command: int, result: Callable[[Any], dict[str, Any]]) -> Job:
+def kept(job: Job, command: Command, result: Callable[[Any], dict[str, Any]]) -> Job:
     """`job`, which also marks `command` applied in its transaction, with what to answer."""
 
     def run(seating: Seating) -> Any:
         try:
             outcome = job(seating)
         except AmphiError as refusal:
-            commands.mark_applied(
-                seating.session, interaction_id=command, result=refusal_result(refusal)
-            )
+            commands.mark_applied(seating.session, command=command, result=refusal_result(refusal))
             raise
-        commands.mark_applied(seating.session, interaction_id=command, result=result(outcome))
+        commands.mark_applied(seating.session, command=command, result=result(outcome))
         return outcome
 
     return run

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -151,3 +151,13 @@ def insert_or_ignore(session: Session, table: type[SQLModel]) -> Insert:
     """An INSERT of `table` that skips rows whose key exists, in the session's SQL dialect."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def upsert(session: Session, table: type[SQLModel], *, key: str, replace: Sequence[str]) -> Insert:
+    """An INSERT of `table` that, where a row with the same `key` exists, sets its `replace`
+    columns to the new values instead, in the session's SQL dialect."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=[key], set_={name: insert.excluded[name] for name in replace}
+    )

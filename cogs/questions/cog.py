@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.client import AmphiBot, reader
+from bot.commands.model import Command
 from bot.commands.service import CommandJournal
 from bot.core.config import Settings
 from bot.core.errors import AmphiError
@@ -23,7 +24,14 @@ from bot.core.permissions import Standing
 from bot.posts.broadcast import Broadcaster
 from bot.posts.planner import PlannedPost, PostKind
 from bot.posts.scheduler import PostScheduler
-from bot.questions.model import AlreadyDecided, QaState, check_question
+from bot.questions.model import (
+    AlreadyDecided,
+    NextQuestion,
+    QaState,
+    Question,
+    QuestionsUnavailable,
+    check_question,
+)
 from bot.questions.render import (
     QUESTIONS_PER_PAGE,
     approve_label,
@@ -40,13 +48,14 @@ from bot.questions.service import QuestionService
 from cogs.common import (
     CHOICE_NAME_LIMIT,
     ensure_standing,
+    find_channel,
     only,
     privileged_group,
     send_cards,
     talk_choices,
 )
 from cogs.dm import DirectMessages
-from cogs.promises import answer, keep_and_defer
+from cogs.promises import Promises, Reply
 from cogs.questions.buttons import DYNAMIC_ITEMS, QuestionActions, moderation_view, more_view
 from cogs.questions.dms import DigestReport, QuestionDms
 from cogs.questions.kept import ASK, QA_NEXT, QuestionFinisher
@@ -85,6 +94,7 @@ class QuestionsCog(QuestionActions):
         self.settings = settings
         self.service = service
         self.journal = journal
+        self.promises = Promises(bot, journal, lambda: self.service.clock())
         self.posts = posts
         self.relay = QuestionRelay(bot, settings, service)
         self.dms = QuestionDms(bot, service, broadcaster, dms)
@@ -110,10 +120,11 @@ class QuestionsCog(QuestionActions):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
-        if self._catching_up is not None:
-            self._catching_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._catching_up
+        for task in (self._catching_up, self.relay.card_pass):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.relay.settle_labels()
 
     # ----- what a crash or a failure left undone ------------------------------------------------
@@ -155,6 +166,8 @@ class QuestionsCog(QuestionActions):
     ):
         check_question(question)  # refused at once, nothing kept
         meeting, found = await self.service.talk(talk)
+        if find_channel(interaction.guild, self.settings.moderation_channel) is None:
+            raise QuestionsUnavailable()  # no moderator would ever see it
         options = {
             "meeting": meeting.slug,
             "talk": found.key,
@@ -162,24 +175,34 @@ class QuestionsCog(QuestionActions):
             "anonymous": bool(anonymous),
             "display_name": interaction.user.display_name,
         }
-        await keep_and_defer(self.journal, interaction, ASK, options, self.service.clock)
-        asked = await self.service.ask(
-            user_id=interaction.user.id,
-            display_name=interaction.user.display_name,
-            text=question,
-            meeting=meeting,
-            talk=found,
-            anonymous=bool(anonymous),
-            locale=interaction.locale.value,
-            command=interaction.id,
+
+        async def effect(command: Command) -> Question:
+            return await self.service.ask(
+                user_id=interaction.user.id,
+                display_name=interaction.user.display_name,
+                text=question,
+                meeting=meeting,
+                talk=found,
+                anonymous=bool(anonymous),
+                locale=interaction.locale.value,
+                command=command,
+            )
+
+        tr = reader(interaction)
+        asked = await self.promises.fulfil(
+            interaction,
+            ASK,
+            options,
+            effect,
+            lambda asked: Reply(ask_ack(asked, tr), suppress_embeds=True),
         )
+        # The question is stored: if Discord fails the card now, the catch-up pass posts it.
         try:
             await self.relay.post_card(asked)
         except Exception:
-            await self.service.withdraw(question_id=asked.id)  # no moderator would ever see it
-            raise
-        await answer(interaction, ask_ack(asked, reader(interaction)), suppress_embeds=True)
-        self.journal.answered(interaction.id)
+            log.warning(
+                "The card of question %s waits for the catch-up pass", asked.id, exc_info=True
+            )
 
     @app_commands.command(name="questions", description="Approved questions, most votes first")
     @app_commands.describe(talk="The talk (default: the talk on now)")
@@ -213,25 +236,32 @@ class QuestionsCog(QuestionActions):
     @only(Standing.MODERATOR)
     async def qa_next(self, interaction: discord.Interaction, talk: str | None = None):
         meeting, found = await self.service.talk(talk)
-        options = {"meeting": meeting.slug, "talk": found.key}
-        await keep_and_defer(self.journal, interaction, QA_NEXT, options, self.service.clock)
-        result = await self.service.next_question(
-            meeting=meeting, talk=found, command=interaction.id
-        )
-        question = result.question
+        taken: NextQuestion | None = None
+
+        async def effect(command: Command) -> NextQuestion:
+            nonlocal taken
+            taken = await self.service.next_question(meeting=meeting, talk=found, command=command)
+            return taken
+
+        tr = reader(interaction)
         try:
-            await answer(
-                interaction, next_question_text(result, reader(interaction)), suppress_embeds=True
+            result = await self.promises.fulfil(
+                interaction,
+                QA_NEXT,
+                {"meeting": meeting.slug, "talk": found.key},
+                effect,
+                lambda result: Reply(next_question_text(result, tr), suppress_embeds=True),
             )
         except Exception:
-            if question is not None:  # the chair never got it: the next /qa next offers it
+            if taken is not None and (question := taken.question) is not None:
+                # The chair never got it: the next /qa next offers it again, and no restart
+                # hands it to this chair later.
                 await self.service.give_back(question, taken_at=question.answered_at)
-            self.journal.answered(interaction.id)
+                self.journal.answered(interaction.id)
             raise
-        self.journal.answered(interaction.id)
-        if question is not None:
-            log.info("Question %s taken by %s", question.id, interaction.user.id)
-            await self.relay.mark_answered(question)
+        if result.question is not None:
+            log.info("Question %s taken by %s", result.question.id, interaction.user.id)
+            await self.relay.mark_answered(result.question)
 
     @qa.command(name="open", description="Take questions for a talk, whatever the time")
     @app_commands.describe(talk="The talk")
@@ -310,6 +340,7 @@ class QuestionsCog(QuestionActions):
             if not self.relay.publication_failed(decided):
                 raise
             # Approved, but its publication failed: this press publishes it.
+        log.info("Question %s approved by %s", question_id, interaction.user.id)
         tr = self.relay.channel_reader(interaction.guild)
         await interaction.response.edit_message(
             content=moderation_text(decided, tr), view=None, suppress_embeds=True

@@ -4,6 +4,7 @@ question it took, or puts the question back when the chair can no longer be told
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from bot.client import AmphiBot
@@ -11,11 +12,13 @@ from bot.commands.model import Command, CommandState, refusal_of
 from bot.commands.service import Finisher
 from bot.core.errors import AmphiError
 from bot.core.i18n import Translator, translator_for
-from bot.questions.model import NextQuestion
+from bot.questions.model import NextQuestion, Question
 from bot.questions.render import ask_ack, next_question_text
 from bot.questions.service import QuestionService
 from cogs.promises import answer_kept, was_acknowledged
 from cogs.questions.relay import QuestionRelay
+
+log = logging.getLogger(__name__)
 
 #: The kinds of kept commands, as the cog writes them down.
 ASK, QA_NEXT = "ask", "qa-next"
@@ -50,13 +53,10 @@ class QuestionFinisher:
                     talk=talk,
                     anonymous=bool(options["anonymous"]),
                     locale=command.locale,
-                    command=command.interaction_id,
+                    command=command,
+                    at=command.received_at,  # judged as when it was asked
                 )
-                try:
-                    await self.relay.post_card(question)  # new in this run: it has no card yet
-                except Exception:
-                    await self.service.withdraw(question_id=question.id)  # never to be seen
-                    raise
+                await self.relay.post_card(question)  # new in this run: it has no card yet
             elif kept_refusal := refusal_of(command.result):
                 raise kept_refusal
             else:
@@ -72,33 +72,37 @@ class QuestionFinisher:
         """A `/qa next`: the chair gets the question taken for them, or it goes back."""
         tr = self._reader(command)
         options = command.options
+        if kept_refusal := refusal_of(command.result):
+            await self._answer(command, kept_refusal.user_message(tr))
+            return
+        taken: Question | None = None
+        taken_at: datetime | None = None
+        if command.state is not CommandState.RECEIVED and command.result.get("question"):
+            taken = await self.service.get(question_id=int(command.result["question"]))
+            taken_at = _instant(command.result.get("taken_at"))
+        told = False
         try:
             meeting, talk = await self.service.talk_in(options["meeting"], options["talk"])
             if command.state is CommandState.RECEIVED:
                 result = await self.service.next_question(
-                    meeting=meeting, talk=talk, command=command.interaction_id
+                    meeting=meeting, talk=talk, command=command
                 )
-                taken_at = result.question.answered_at if result.question else None
-            elif kept_refusal := refusal_of(command.result):
-                raise kept_refusal
+                taken = result.question
+                taken_at = taken.answered_at if taken else None
             else:
-                question_id = command.result.get("question")
-                question = None
-                if question_id is not None:
-                    question = await self.service.get(question_id=int(question_id))
                 remaining = int(command.result.get("remaining", 0))
-                result = NextQuestion(talk=talk, question=question, remaining=remaining)
-                taken_at = _instant(command.result.get("taken_at"))
+                result = NextQuestion(talk=talk, question=taken, remaining=remaining)
+            told = await self._answer(command, next_question_text(result, tr))
         except AmphiError as refusal:
             await self._answer(command, refusal.user_message(tr))
-            return
-        told = await self._answer(command, next_question_text(result, tr))
-        if result.question is None:
+        except Exception:
+            log.warning("Could not give the chair question %s", taken, exc_info=True)
+        if taken is None:
             return
         if told:
-            await self.relay.mark_answered(result.question)
+            await self.relay.mark_answered(taken)
         else:  # the chair never saw it: the next /qa next offers it again
-            await self.service.give_back(result.question, taken_at=taken_at)
+            await self.service.give_back(taken, taken_at=taken_at)
 
     async def _promised(self, command: Command) -> bool:
         """Whether the member was told "thinking…" (past the token's life: assume so)."""

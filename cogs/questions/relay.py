@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import discord
@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 #: An approved question not public after this long failed to publish.
 PUBLICATION_TIMEOUT = timedelta(minutes=1)
 
-#: How far back a catch-up pass looks for a post whose id was not kept.
-HISTORY_SCAN = 100
+#: How many messages a catch-up pass reads, from the oldest question's time, to find a post
+#: whose id was not kept.
+HISTORY_SCAN = 1000
 
 #: Upvote clicks within this many seconds make one edit of the label.
 LABEL_COALESCE_SECONDS = 1.0
@@ -70,7 +71,7 @@ class QuestionRelay:
         self.service = service
         self._thread_locks: dict[int, asyncio.Lock] = {}
         self._card_locks: dict[int, asyncio.Lock] = {}
-        self._card_pass: asyncio.Task[int] | None = None
+        self.card_pass: asyncio.Task[int] | None = None
         self._publish_locks: dict[int, asyncio.Lock] = {}
         self.failed_publications: set[int] = set()
         self._label_locks: dict[int, asyncio.Lock] = {}
@@ -88,19 +89,34 @@ class QuestionRelay:
         return translator_for(None, guild.preferred_locale.value if guild else None)
 
     async def _posted(
-        self, channel: discord.abc.Messageable, pattern: re.Pattern[str]
+        self, channel: discord.abc.Messageable, pattern: re.Pattern[str], since: datetime
     ) -> dict[int, discord.Message]:
-        """Amphi's latest messages in `channel` whose buttons name a question, by question."""
+        """Amphi's messages in `channel` since `since` whose buttons name a question, by
+        question; what cannot be read is logged and taken as nothing posted (the nonce then
+        still keeps a recent post from being made twice)."""
         found: dict[int, discord.Message] = {}
         me = self.bot.user.id if self.bot.user else None
-        async for message in channel.history(limit=HISTORY_SCAN):
-            if message.author.id != me:
-                continue
+        try:
+            async for message in channel.history(
+                limit=HISTORY_SCAN, after=since - timedelta(seconds=1), oldest_first=True
+            ):
+                self._note_post(message, me, pattern, found)
+        except discord.HTTPException as error:
+            log.warning("Could not read the history of channel %s: %s", channel, error)
+        return found
+
+    @staticmethod
+    def _note_post(
+        message: discord.Message,
+        me: int | None,
+        pattern: re.Pattern[str],
+        found: dict[int, discord.Message],
+    ) -> None:
+        if message.author.id == me:
             for row in message.components:
                 for item in getattr(row, "children", ()):
                     if match := pattern.fullmatch(getattr(item, "custom_id", None) or ""):
                         found.setdefault(int(match[1]), message)
-        return found
 
     # ----- moderation ------------------------------------------------------------------------
     async def post_card(self, question: Question, *, known: discord.Message | None = None) -> None:
@@ -129,9 +145,9 @@ class QuestionRelay:
     async def catch_up_cards(self) -> int:
         """Run a pass of `post_missing_cards`, or join the one under way: a restart's hundreds
         of unfinished `/ask` read the channel's history once."""
-        if self._card_pass is None or self._card_pass.done():
-            self._card_pass = asyncio.create_task(self.post_missing_cards())
-        return await asyncio.shield(self._card_pass)
+        if self.card_pass is None or self.card_pass.done():
+            self.card_pass = asyncio.create_task(self.post_missing_cards())
+        return await asyncio.shield(self.card_pass)
 
     async def post_missing_cards(self) -> int:
         """Post the card of every pending question whose card is not known; how many."""
@@ -142,11 +158,17 @@ class QuestionRelay:
         if channel is None:
             log.warning("%d question(s) wait for the moderation channel", len(questions))
             return 0
-        posted = await self._posted(channel, _CARD)
+        posted = await self._posted(channel, _CARD, questions[0].created_at)
+        done = 0
         for question in questions:
-            await self.post_card(question, known=posted.get(question.id))
-        log.info("Moderation cards caught up: %d question(s)", len(questions))
-        return len(questions)
+            try:
+                await self.post_card(question, known=posted.get(question.id))
+            except Exception:  # the next pass tries again; the others go on
+                log.warning("Could not post the card of question %s", question.id, exc_info=True)
+            else:
+                done += 1
+        log.info("Moderation cards caught up: %d of %d question(s)", done, len(questions))
+        return done
 
     # ----- the talk's thread -------------------------------------------------------------------
     async def open_thread(self, talk_id: int) -> int | None:
@@ -171,7 +193,11 @@ class QuestionRelay:
             )
             # Kept before anything else can fail, so a retry never makes a second thread.
             await self.service.set_thread_id(talk_id, thread.id)
-            await thread.send(thread_intro(talk, self.channel_reader(guild)), suppress_embeds=True)
+            try:
+                intro = thread_intro(talk, self.channel_reader(guild))
+                await thread.send(intro, suppress_embeds=True)
+            except discord.HTTPException as error:  # the thread is there: questions go in it
+                log.warning("Could not post the intro of thread %s: %s", thread.id, error)
             log.info("Opened the Q&A thread %s for talk %s", thread.id, talk.key)
             return thread.id
 
@@ -274,12 +300,10 @@ class QuestionRelay:
                 channels.append(self.bot.get_partial_messageable(thread_id))
         if (qa := find_channel(self.guild(), self.settings.qa_channel)) is not None:
             channels.append(qa)
+        since = min(q.decided_at or q.created_at for q in questions)
         found: dict[int, discord.Message] = {}
         for channel in channels:
-            try:
-                found |= await self._posted(channel, _POST)
-            except discord.HTTPException as error:
-                log.info("Could not read a Q&A channel's history: %s", error)
+            found |= await self._posted(channel, _POST, since)
         return found
 
     # ----- after publication ---------------------------------------------------------------------

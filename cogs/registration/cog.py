@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import io
 import logging
-from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.client import AmphiBot, reader
+from bot.commands.model import Command
 from bot.commands.service import CommandJournal
 from bot.core.config import Settings
 from bot.core.errors import N_
@@ -26,7 +26,14 @@ from bot.core.markup import escape
 from bot.core.permissions import Standing
 from bot.posts.model import DmClosed
 from bot.programme.model import Meeting
-from bot.registration.model import CapacityFigures, Mode, wants_link_now
+from bot.registration.model import (
+    Cancellation,
+    CapacityFigures,
+    Mode,
+    Registration,
+    RegistrationOutcome,
+    wants_link_now,
+)
 from bot.registration.render import (
     registrations_csv,
     render_cancellation,
@@ -37,7 +44,7 @@ from bot.registration.render import (
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, member_standing, only, privileged_group
 from cogs.dm import DirectMessages
-from cogs.promises import answer, kept_command
+from cogs.promises import Promises, Reply
 from cogs.registration.kept import (
     CAPACITY,
     OPEN_OR_CLOSE,
@@ -77,6 +84,7 @@ class RegistrationCog(commands.Cog):
         self.settings = settings
         self.service = service
         self.journal = journal
+        self.promises = Promises(bot, journal, lambda: self.service.clock())
         self.dms = dms
         self.panel = CapacityPanel(bot, service)
         self.roles = AttendanceRoles(bot, settings, service, dms)
@@ -118,36 +126,46 @@ class RegistrationCog(commands.Cog):
         affiliation: str | None = None,
         dm: bool | None = None,
     ):
-        meeting = await self._promise(
+        meeting = await self.service.programme.active_meeting()
+        tr = reader(interaction)
+        options = {
+            "meeting": meeting.slug,
+            "display_name": interaction.user.display_name,
+            "mode": mode.value,
+            "member": member,
+            "affiliation": affiliation,
+            "dm": dm,
+        }
+
+        async def effect(command: Command) -> RegistrationOutcome:
+            outcome = await self.service.register(
+                user_id=interaction.user.id,
+                display_name=interaction.user.display_name,
+                mode=Mode(mode.value),
+                member=member,
+                affiliation=affiliation,
+                dm=dm,
+                locale=interaction.locale.value,
+                command=command,
+                meeting=meeting,
+            )
+            # At once, in commit order: the roles follow what the store now holds.
+            self.roles.note_seats(interaction.user.id, outcome.registration, outcome.promoted)
+            return outcome
+
+        outcome = await self.promises.fulfil(
             interaction,
             REGISTER,
-            display_name=interaction.user.display_name,
-            mode=mode.value,
-            member=member,
-            affiliation=affiliation,
-            dm=dm,
+            options,
+            effect,
+            lambda outcome: Reply(render_outcome(outcome, meeting.title, tr)),
         )
-        outcome = await self.service.register(
-            user_id=interaction.user.id,
-            display_name=interaction.user.display_name,
-            mode=Mode(mode.value),
-            member=member,
-            affiliation=affiliation,
-            dm=dm,
-            locale=interaction.locale.value,
-            command=interaction.id,
-            meeting=meeting,
-        )
-        self.roles.note_seats(interaction.user.id, outcome.registration, outcome.promoted)
-        async with self.bot.answers.turn():
-            await answer(interaction, render_outcome(outcome, meeting.title, reader(interaction)))
-        self.journal.answered(interaction.id)
         self.panel.refresh()
         # The answer first: role changes share a rate limit that a burst soon reaches.
         await self.roles.sync(interaction.user.id, interaction.user)
         await self.roles.seat_promoted(outcome.promoted)
         if wants_link_now(outcome):
-            await self.send_link(interaction.user.id, reader(interaction), meeting)
+            await self.send_link(interaction.user.id, tr, meeting)
 
     async def send_link(self, user_id: int, tr: Translator, meeting: Meeting) -> None:
         """DM the video link to someone who just opted in to follow remotely (if there is one)."""
@@ -167,14 +185,23 @@ class RegistrationCog(commands.Cog):
     @app_commands.command(name="unregister", description="Cancel your registration")
     @app_commands.guild_only()
     async def unregister(self, interaction: discord.Interaction):
-        meeting = await self._promise(interaction, UNREGISTER)
-        cancellation = await self.service.unregister(
-            user_id=interaction.user.id, command=interaction.id, meeting=meeting
+        meeting = await self.service.programme.active_meeting()
+
+        async def effect(command: Command) -> Cancellation:
+            cancellation = await self.service.unregister(
+                user_id=interaction.user.id, command=command, meeting=meeting
+            )
+            self.roles.note_seats(interaction.user.id, None, cancellation.promoted)
+            return cancellation
+
+        tr = reader(interaction)
+        cancellation = await self.promises.fulfil(
+            interaction,
+            UNREGISTER,
+            {"meeting": meeting.slug},
+            effect,
+            lambda _cancellation: Reply(render_cancellation(tr)),
         )
-        self.roles.note_seats(interaction.user.id, None, cancellation.promoted)
-        async with self.bot.answers.turn():
-            await answer(interaction, render_cancellation(reader(interaction)))
-        self.journal.answered(interaction.id)
         self.panel.refresh()
         await self.roles.sync(interaction.user.id, interaction.user)
         await self.roles.seat_promoted(cancellation.promoted)
@@ -212,12 +239,24 @@ class RegistrationCog(commands.Cog):
     async def set_capacity(
         self, interaction: discord.Interaction, seats: app_commands.Range[int, 0, 100_000]
     ):
-        meeting = await self._promise(interaction, CAPACITY, seats=seats)
-        figures, promoted = await self.service.set_capacity(
-            seats=seats, by=interaction.user.id, command=interaction.id, meeting=meeting
+        meeting = await self.service.programme.active_meeting()
+
+        async def effect(command: Command) -> tuple[CapacityFigures, tuple[Registration, ...]]:
+            return await self.service.set_capacity(
+                seats=seats, by=interaction.user.id, command=command, meeting=meeting
+            )
+
+        tr = reader(interaction)
+        done = N_("The room's capacity is updated.")
+        _figures, promoted = await self.promises.fulfil(
+            interaction,
+            CAPACITY,
+            {"meeting": meeting.slug, "seats": seats},
+            effect,
+            lambda result: self._figures_reply(result[0], tr, done),
         )
         log.info("Capacity set to %d by %s", seats, interaction.user.id)
-        await self._answer_figures(interaction, figures, N_("The room's capacity is updated."))
+        self.panel.refresh()
         await self.roles.seat_promoted(promoted)
 
     @registrations.command(name="export", description="The registrations as a CSV file")
@@ -259,41 +298,32 @@ class RegistrationCog(commands.Cog):
         )
 
     # ----- helpers -------------------------------------------------------------------------
-    async def _promise(
-        self, interaction: discord.Interaction, kind: str, **options: Any
-    ) -> Meeting:
-        """Write the command down, then say "thinking…": from then on a restart keeps it.
-
-        The active meeting is kept with it, and returned: the command acts on that meeting
-        even if another becomes active before a restart finishes it.
-        """
-        meeting = await self.service.programme.active_meeting()
-        command = kept_command(
-            interaction, kind, {"meeting": meeting.slug, **options}, self.service.clock
-        )
-        await self.journal.keep(command)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        return meeting
-
     @staticmethod
     def _guild_locale(interaction: discord.Interaction) -> str | None:
         return interaction.guild_locale.value if interaction.guild_locale else None
 
     async def _set_open(self, interaction: discord.Interaction, *, is_open: bool) -> None:
-        meeting = await self._promise(interaction, OPEN_OR_CLOSE, open=is_open)
-        figures = await self.service.set_state(
-            is_open=is_open, by=interaction.user.id, command=interaction.id, meeting=meeting
+        meeting = await self.service.programme.active_meeting()
+
+        async def effect(command: Command) -> CapacityFigures:
+            return await self.service.set_state(
+                is_open=is_open, by=interaction.user.id, command=command, meeting=meeting
+            )
+
+        tr = reader(interaction)
+        done = N_("Registration is open.") if is_open else N_("Registration is closed.")
+        await self.promises.fulfil(
+            interaction,
+            OPEN_OR_CLOSE,
+            {"meeting": meeting.slug, "open": is_open},
+            effect,
+            lambda figures: self._figures_reply(figures, tr, done),
         )
         verb = "opened" if is_open else "closed"
         log.info("Registration %s by %s (%s)", verb, interaction.user, interaction.user.id)
-        done = N_("Registration is open.") if is_open else N_("Registration is closed.")
-        await self._answer_figures(interaction, figures, done)
-
-    async def _answer_figures(
-        self, interaction: discord.Interaction, figures: CapacityFigures, message: str
-    ) -> None:
-        tr = reader(interaction)
-        embed = card_to_embed(render_capacity(figures, tr, for_organizer=True))
-        await answer(interaction, tr.gettext(message), embed)
-        self.journal.answered(interaction.id)
         self.panel.refresh()
+
+    @staticmethod
+    def _figures_reply(figures: CapacityFigures, tr: Translator, done: str) -> Reply:
+        embed = card_to_embed(render_capacity(figures, tr, for_organizer=True))
+        return Reply(tr.gettext(done), embed)

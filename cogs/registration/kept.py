@@ -77,7 +77,7 @@ class RegistrationFinisher:
                     affiliation=options["affiliation"],
                     dm=options["dm"],
                     locale=command.locale,
-                    command=command.interaction_id,
+                    command=command,
                     meeting=meeting,
                 )
             except AmphiError as refusal:
@@ -106,7 +106,7 @@ class RegistrationFinisher:
         if command.state is CommandState.RECEIVED:
             try:
                 cancellation = await self.service.unregister(
-                    user_id=command.user_id, command=command.interaction_id, meeting=meeting
+                    user_id=command.user_id, command=command, meeting=meeting
                 )
             except AmphiError as refusal:
                 text = refusal.user_message(tr)
@@ -125,7 +125,7 @@ class RegistrationFinisher:
         is_open = bool(command.options["open"])
         if command.state is CommandState.RECEIVED:
             await self.service.set_state(
-                is_open=is_open, by=command.user_id, command=command.interaction_id, meeting=meeting
+                is_open=is_open, by=command.user_id, command=command, meeting=meeting
             )
         done = N_("Registration is open.") if is_open else N_("Registration is closed.")
         await self._answer_figures(command, meeting, tr, done)
@@ -138,7 +138,7 @@ class RegistrationFinisher:
             _figures, promoted = await self.service.set_capacity(
                 seats=int(command.options["seats"]),
                 by=command.user_id,
-                command=command.interaction_id,
+                command=command,
                 meeting=meeting,
             )
         else:

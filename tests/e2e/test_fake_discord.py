@@ -16,6 +16,7 @@ from discord.ext import commands
 from tests.support.fake_discord import (
     FakeDiscord,
     FakeMember,
+    Latency,
     fake_discord,
     start_test_bot,
     stop_test_bot,
@@ -527,3 +528,21 @@ async def test_the_fake_can_enforce_the_global_rate_limit() -> None:
                         assert response.headers["Via"]
         assert statuses == [200] * 5 + [429] * 3
         assert fake.traffic.global_429s == 3
+
+
+async def test_a_network_delay_keeps_the_gateway_in_order_and_the_bot_working() -> None:
+    """With a round trip added (benchmarks), every frame still arrives, in order."""
+    latency = Latency(median_ms=30, sigma=0.8, seed=7)
+    assert latency.percentile_ms(0.5) == pytest.approx(30, rel=1e-3)
+    assert latency.percentile_ms(0.99) > latency.percentile_ms(0.9) > 30
+    async with fake_discord(latency=latency) as fake:
+        small = SmallBot(fake.guild_id)
+        await start_test_bot(small, fake)
+        try:
+            alice = fake.add_member("alice")
+            results = [await fake.invoke("ping", {"text": str(i)}, user=alice) for i in range(20)]
+            replies = [await r.message(timeout=10) for r in results]
+            assert [r.content for r in replies] == [f"pong {i}" for i in range(20)]
+            assert all(r.acknowledged_at > r.created for r in results)
+        finally:
+            await stop_test_bot(small)

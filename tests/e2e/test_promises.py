@@ -8,7 +8,13 @@ from datetime import timedelta
 
 from bot.commands.model import CommandState
 from bot.registration.model import Status
-from tests.support.harness import eventually, running_amphi, test_settings
+from tests.support.harness import (
+    answer_later,
+    defer_always,
+    eventually,
+    running_amphi,
+    test_settings,
+)
 
 REGISTER = {"mode": "in_person", "member": True, "affiliation": "I2M"}
 
@@ -60,8 +66,8 @@ async def test_a_register_applied_but_not_answered_is_answered_from_the_store(
     amphi_factory, fake, monkeypatch
 ) -> None:
     ada = fake.add_member("ada")
-    async with amphi_factory() as (_bot, services):
-        monkeypatch.setattr("cogs.registration.cog.answer", hang)
+    async with amphi_factory() as (bot, services):
+        answer_later(bot, monkeypatch)  # "thinking…", then an answer that never comes
         result = await fake.invoke("register", REGISTER, user=ada)
         await eventually(lambda: _applied(services, result.id))
     monkeypatch.undo()
@@ -102,8 +108,9 @@ async def test_a_refusal_kept_before_the_restart_is_told_in_the_members_language
     amphi_factory, fake, monkeypatch
 ) -> None:
     ada = fake.add_member("ada")
-    async with amphi_factory() as (_bot, services):
+    async with amphi_factory() as (bot, services):
         await services.registration.set_state(is_open=False, by=1)
+        defer_always(bot)
         monkeypatch.setattr("bot.client.report_error", hang)  # the refusal is never told
         result = await fake.invoke("register", REGISTER, user=ada, locale="fr")
         await eventually(lambda: _applied(services, result.id))
@@ -138,7 +145,8 @@ async def test_the_database_down_after_the_promise_is_finished_once_it_is_back(
     amphi_factory, fake, monkeypatch
 ) -> None:
     ada = fake.add_member("ada")
-    async with amphi_factory() as (_bot, services):
+    async with amphi_factory() as (bot, services):
+        defer_always(bot)  # "thinking…" first: from then on the command is a promise
         calls = 0
         real_submit = services.registration.desk.submit
 
@@ -153,6 +161,7 @@ async def test_the_database_down_after_the_promise_is_finished_once_it_is_back(
         result = await fake.invoke("register", REGISTER, user=ada)
         first = await result.message()
         assert "something went wrong" in first.content  # the apology, with an error id
+        assert "No need to try again" in first.content
         assert await state_of(services, result.id) is CommandState.RECEIVED
         finished = await services.commands.finish_unfinished()  # what the sweep does
         assert finished == 1
@@ -186,8 +195,8 @@ async def test_a_remote_register_finished_after_a_restart_sends_the_video_link_o
     settings = test_settings(fake, database_url, REMOTE_LINK=link)
     ada = fake.add_member("ada")
     remote = {"mode": "remote", "member": True, "dm": True}
-    async with running_amphi(fake, settings, clock) as (_bot, services):
-        monkeypatch.setattr("cogs.registration.cog.answer", hang)
+    async with running_amphi(fake, settings, clock) as (bot, services):
+        answer_later(bot, monkeypatch)  # "thinking…", then an answer that never comes
         result = await fake.invoke("register", remote, user=ada)
         await eventually(lambda: _applied(services, result.id))
     monkeypatch.undo()

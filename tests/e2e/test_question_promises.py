@@ -12,8 +12,14 @@ import pytest
 from bot.commands.model import CommandState
 from bot.posts.planner import PostKind, post_key
 from bot.questions.model import QuestionStatus
-from tests.e2e.test_questions import BIAU, BIAU_TITLE, DURING_BIAU, click, thread_posts
-from tests.support.harness import eventually, running_amphi, test_settings
+from tests.e2e.test_questions import BIAU, BIAU_TITLE, DURING_BIAU, ask, click, thread_posts
+from tests.support.harness import (
+    answer_later,
+    defer_always,
+    eventually,
+    running_amphi,
+    test_settings,
+)
 from tests.support.paths import SHIPPED_MEETING
 
 
@@ -54,27 +60,42 @@ def cards(fake):
     return fake.messages("moderation")
 
 
-async def test_a_question_stored_but_not_carded_is_carded_once_and_answered(
+async def test_a_question_stored_but_not_carded_is_carded_once(
     amphi_factory, fake, talk_time, people, monkeypatch
 ) -> None:
     ada, _mona, _olga, _gerard = people
     async with amphi_factory() as (bot, services):
         monkeypatch.setattr(bot.get_cog("QuestionsCog").relay, "post_card", hang)
         asked = await fake.invoke("ask", {"question": "Is the critic Lipschitz?"}, user=ada)
-        await asked.response()
-        assert asked.thinking
-        await eventually(lambda: _state(services, asked.id, CommandState.APPLIED))
+        assert "waiting for a moderator" in (await asked.message()).content
+        await eventually(lambda: _state(services, asked.id, CommandState.ANSWERED))
     monkeypatch.undo()
     assert cards(fake) == []
+
+    async with amphi_factory() as (_bot, services):
+        await eventually(lambda: len(cards(fake)) == 1)
+        [card] = cards(fake)
+        assert "Is the critic Lipschitz?" in card.content and card.custom_ids()
+        await eventually(lambda: _no_card_missing(services))
+    assert len(cards(fake)) == 1
+
+
+async def test_a_question_acknowledged_but_not_stored_is_stored_once_and_answered(
+    amphi_factory, fake, talk_time, people, monkeypatch
+) -> None:
+    ada, _mona, _olga, _gerard = people
+    async with amphi_factory() as (_bot, services):
+        monkeypatch.setattr(services.questions, "ask", hang)  # the store never answers
+        asked = await fake.invoke("ask", {"question": "Is the critic Lipschitz?"}, user=ada)
+        await asked.response()
+        assert asked.thinking
+        assert await services.commands.state_of(asked.id) is CommandState.RECEIVED
+    monkeypatch.undo()
 
     async with amphi_factory() as (_bot, services):
         reply = await asked.message(timeout=10)
         assert "waiting for a moderator" in reply.content
         await eventually(lambda: len(cards(fake)) == 1)
-        [card] = cards(fake)
-        assert "Is the critic Lipschitz?" in card.content and card.custom_ids()
-        [question] = await services.questions.without_card() or [None]
-        assert question is None  # its card is known now
         await eventually(lambda: _state(services, asked.id, CommandState.ANSWERED))
     assert len(cards(fake)) == 1
 
@@ -91,6 +112,8 @@ async def test_a_card_posted_but_not_kept_is_found_not_posted_again(
     monkeypatch.undo()
     if restart == "after it":
         fake.nonces.clear()  # Discord no longer remembers the nonce: the history finds the card
+    else:  # the history cannot be read: the nonce alone keeps the card single
+        fake.fail_next("GET", r"^/channels/\d+/messages$", 403, {"message": "no", "code": 50001})
 
     async with amphi_factory() as (_bot, services):
         reply = await asked.message(timeout=10)
@@ -117,7 +140,7 @@ async def test_an_approval_cut_short_is_published_once_with_its_dms(
     ada, mona, olga, gerard = people
     async with amphi_factory() as (bot, services):
         await link_speaker(fake, olga, gerard)
-        await (await fake.invoke("ask", {"question": "And the generator?"}, user=ada)).message()
+        await ask(fake, ada, "And the generator?")
         monkeypatch.setattr(bot.get_cog("QuestionsCog").relay, "_post", hang)
         await click(fake, cards(fake)[0], "approve", mona)
         await eventually(lambda: cards(fake)[0].custom_ids() == [])  # the card shows the decision
@@ -143,13 +166,15 @@ async def test_a_post_made_but_not_kept_is_found_and_its_dms_sent_once(
     ada, mona, olga, gerard = people
     async with amphi_factory() as (_bot, services):
         await link_speaker(fake, olga, gerard)
-        await (await fake.invoke("ask", {"question": "Any bound?"}, user=ada)).message()
+        await ask(fake, ada, "Any bound?")
         monkeypatch.setattr(services.questions, "published", hang)
         await click(fake, cards(fake)[0], "approve", mona)
         await eventually(lambda: len(thread_posts(fake)) == 1)
     monkeypatch.undo()
     if restart == "after it":
         fake.nonces.clear()
+    else:
+        fake.fail_next("GET", r"^/channels/\d+/messages$", 403, {"message": "no", "code": 50001}, 2)
 
     async with amphi_factory() as (_bot, services):
         await eventually(lambda: len(fake.dms(ada)) == 1 and len(fake.dms(gerard)) == 1)
@@ -164,7 +189,7 @@ async def test_dms_cut_short_are_finished_once(
     ada, mona, olga, gerard = people
     async with amphi_factory() as (bot, services):
         await link_speaker(fake, olga, gerard)
-        await (await fake.invoke("ask", {"question": "Convergence?"}, user=ada)).message()
+        await ask(fake, ada, "Convergence?")
         monkeypatch.setattr(bot.get_cog("QuestionsCog").dms.dms, "send", hang)
         await click(fake, cards(fake)[0], "approve", mona)
         await eventually(lambda: len(thread_posts(fake)) == 1)
@@ -188,7 +213,7 @@ async def _nothing_owed(services) -> bool:
 
 async def _approved_question(fake, people, text: str) -> None:
     ada, mona, _olga, _gerard = people
-    await (await fake.invoke("ask", {"question": text}, user=ada)).message()
+    await ask(fake, ada, text)
     await click(fake, cards(fake)[-1], "approve", mona)
     await eventually(lambda: any(text in p.content for p in thread_posts(fake)))
 
@@ -197,9 +222,9 @@ async def test_a_qa_next_taken_but_not_told_gives_the_chair_that_question(
     amphi_factory, fake, talk_time, people, monkeypatch
 ) -> None:
     _ada, mona, _olga, _gerard = people
-    async with amphi_factory() as (_bot, services):
+    async with amphi_factory() as (bot, services):
         await _approved_question(fake, people, "Which metric?")
-        monkeypatch.setattr("cogs.questions.cog.answer", hang)
+        answer_later(bot, monkeypatch)  # "thinking…", then an answer that never comes
         taken = await fake.invoke("qa next", {"talk": BIAU}, user=mona)
         await eventually(lambda: _state(services, taken.id, CommandState.APPLIED))
     monkeypatch.undo()
@@ -217,9 +242,9 @@ async def test_a_qa_next_the_chair_can_no_longer_read_is_offered_again(
     amphi_factory, fake, talk_time, people, monkeypatch
 ) -> None:
     _ada, mona, _olga, _gerard = people
-    async with amphi_factory() as (_bot, services):
+    async with amphi_factory() as (bot, services):
         await _approved_question(fake, people, "Which metric?")
-        monkeypatch.setattr("cogs.questions.cog.answer", hang)
+        answer_later(bot, monkeypatch)  # "thinking…", then an answer that never comes
         taken = await fake.invoke("qa next", {"talk": BIAU}, user=mona)
         await eventually(lambda: _state(services, taken.id, CommandState.APPLIED))
     monkeypatch.undo()
@@ -234,13 +259,18 @@ async def test_a_qa_next_the_chair_can_no_longer_read_is_offered_again(
     assert taken.answer is None
 
 
+@pytest.mark.parametrize("answered", ["in the first response", "after thinking…"])
 async def test_a_qa_next_whose_reply_fails_puts_the_question_back(
-    amphi, fake, talk_time, people, monkeypatch
+    amphi, fake, talk_time, people, answered
 ) -> None:
-    _bot, services = amphi
+    bot, services = amphi
     _ada, mona, _olga, _gerard = people
     await _approved_question(fake, people, "Which metric?")
-    fake.fail_next("PATCH", r"webhooks/\d+/[^/]+/messages/@original", 400)
+    if answered == "after thinking…":
+        defer_always(bot)
+        fake.fail_next("PATCH", r"webhooks/\d+/[^/]+/messages/@original", 400)
+    else:
+        fake.fail_next("POST", r"^/interactions/\d+/[^/]+/callback$", 400)
     failed = await fake.invoke("qa next", {"talk": BIAU}, user=mona)
     assert "something went wrong" in (await failed.message()).content
     _talk_id, [question] = await questions_of(services)
@@ -254,7 +284,7 @@ async def test_questions_are_never_doubled_whatever_the_clicks(amphi, fake, talk
     bot, services = amphi
     ada, mona, olga, gerard = people
     await link_speaker(fake, olga, gerard)
-    await (await fake.invoke("ask", {"question": "One post?"}, user=ada)).message()
+    await ask(fake, ada, "One post?")
     cog = bot.get_cog("QuestionsCog")
     otto = fake.add_member("otto", roles=["Moderator"])
     await asyncio.gather(
@@ -347,7 +377,8 @@ async def test_an_ask_written_down_but_never_acknowledged_is_not_applied(
 ) -> None:
     ada, _mona, _olga, _gerard = people
     async with amphi_factory() as (_bot, services):
-        monkeypatch.setattr("discord.InteractionResponse.defer", hang)
+        monkeypatch.setattr(services.questions, "ask", hang)  # slow: it will defer
+        monkeypatch.setattr("discord.InteractionResponse.defer", hang)  # and never does
         asked = await fake.invoke("ask", {"question": "Lost in transit?"}, user=ada)
         await eventually(lambda: _state(services, asked.id, CommandState.RECEIVED))
     monkeypatch.undo()

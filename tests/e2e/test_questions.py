@@ -36,7 +36,17 @@ async def reply_to(fake, command, options=None, *, user, locale="en-US"):
 
 
 async def ask(fake, user, text, **options):
-    return await reply_to(fake, "ask", {"question": text, **options}, user=user)
+    """/ask, and once it is accepted, its card in the moderation channel (posted after it)."""
+
+    def cards() -> int:
+        names = {c.name for c in fake.state.channels.values()}
+        return len(fake.messages("moderation")) if "moderation" in names else 0
+
+    before = cards()
+    result, reply = await reply_to(fake, "ask", {"question": text, **options}, user=user)
+    if "waiting for a moderator" in reply.content or "attend un modérateur" in reply.content:
+        await eventually(lambda: cards() > before)
+    return result, reply
 
 
 def moderation_card(fake, text: str):

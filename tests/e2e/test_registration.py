@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.commands.model import CommandState
-from tests.support.harness import eventually, running_amphi, test_settings
+from tests.support.harness import defer_always, eventually, running_amphi, test_settings
 from tests.support.paths import SHIPPED_MEETING
 
 ORGANIZER_COMMANDS = [
@@ -240,7 +240,7 @@ async def test_a_member_over_the_change_limit_reads_why_and_keeps_their_registra
     assert "nothing changed" in same.content
 
     result, refused = await register(fake, ada, mode="remote")
-    assert result.thinking and result.ephemeral and refused is result.original
+    assert result.ephemeral and refused is result.original
     retry_at = int((clock.now + timedelta(minutes=10)).timestamp())  # all five were just now
     assert refused.content == (
         "You have changed your registration 5 times in the last 10 minutes, the most one member "
@@ -431,7 +431,8 @@ async def test_a_thousand_registrations_at_once(amphi_on_each_store, fake) -> No
 async def test_a_kept_command_the_database_could_not_apply_is_finished_later(amphi, fake) -> None:
     from bot.store.db import Database
 
-    _bot, services = amphi
+    bot, services = amphi
+    defer_always(bot)  # "thinking…" first: from then on the command is a promise
     desk = services.registration.desk
     working = desk.db
     unreachable = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
@@ -451,27 +452,40 @@ async def test_a_kept_command_the_database_could_not_apply_is_finished_later(amp
     assert not any("Sorry, something went wrong" in m.content for m in fake.all_messages())
 
 
-async def test_a_burst_is_acknowledged_before_any_answer(amphi, fake) -> None:
-    bot, _services = amphi
-    bot.answers.quiet_after = 0.2  # far above the gaps below, however slow the machine
-    members = [fake.add_member(f"a{i}") for i in range(60)]
-    options = {"mode": "in_person", "member": True}
-    results = []
-    for member in members:  # a command every 5 ms, as people keep arriving
-        results.append(await fake.invoke("register", options, user=member))
-        await asyncio.sleep(0.005)
-    replies = [await r.message(timeout=30) for r in results]
-    assert all("You are registered" in reply.content for reply in replies)
-    assert all(r.thinking for r in results)
-    last_acknowledgement = max(r.acknowledged_at for r in results)
-    first_answer = min(r.answered_at for r in results)
-    assert first_answer > last_acknowledgement
+async def test_a_quick_store_answers_in_the_first_response(amphi, fake) -> None:
+    _bot, services = amphi
+    ada = fake.add_member("ada")
+    result, reply = await register(fake, ada)
+    assert result.response_type == 4 and not result.thinking  # no "thinking…" at all
+    assert "You are registered" in reply.content and reply is result.original
+    await eventually(lambda: _command_state(services, result.id, CommandState.ANSWERED))
 
 
-async def test_commands_that_change_seats_acknowledge_before_the_desk_waits(amphi, fake) -> None:
-    bot, _services = amphi
-    # A command that asked the desk before acknowledging would wait on itself: here, for ever.
-    bot.answers.patience = bot.answers.acknowledgement_wait = 600
+async def test_a_slow_store_is_written_down_then_thinking_then_answered(amphi, fake) -> None:
+    bot, services = amphi
+    go = asyncio.Event()
+    services.registration.desk.settle = go.wait  # the store takes its time
+    ada = fake.add_member("ada")
+    result = await fake.invoke("register", {"mode": "in_person", "member": True}, user=ada)
+    await result.response()
+    assert result.thinking
+    # The promise was written down before the acknowledgement.
+    assert await services.commands.state_of(result.id) is CommandState.RECEIVED
+    go.set()
+    reply = await result.message()
+    assert "You are registered" in reply.content
+    await eventually(lambda: _command_state(services, result.id, CommandState.ANSWERED))
+    assert bot.answer_budget.round_trip is not None  # the first responses were timed
+
+
+async def _command_state(services, interaction_id: int, state) -> bool:
+    return await services.commands.state_of(interaction_id) is state
+
+
+async def test_every_seat_command_acknowledges_while_the_desk_is_held(amphi, fake) -> None:
+    _bot, services = amphi
+    go = asyncio.Event()
+    services.registration.desk.settle = go.wait
     olga = fake.add_member("olga", roles=["Organizer"])
     commands = [
         ("registrations close", {}),
@@ -480,7 +494,13 @@ async def test_commands_that_change_seats_acknowledge_before_the_desk_waits(amph
         ("register", {"mode": "in_person", "member": True}),
         ("unregister", {}),
     ]
+    results = []
     for command, options in commands:
         result = await fake.invoke(command, options, user=olga)
+        await result.response()
+        assert result.thinking, command
+        results.append(result)
+    go.set()
+    for (command, _options), result in zip(commands, results, strict=True):
         reply = await result.message(timeout=10)
         assert "wrong" not in reply.content, command

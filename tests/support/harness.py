@@ -71,10 +71,11 @@ def sqlite_url(folder: Path) -> str:
 test_settings.__test__ = False  # a helper, not a test
 
 
-async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a test deadline
+async def eventually(check, timeout: float = 5.0, interval: float = 0.01) -> None:  # noqa: ASYNC109 - a test deadline
     """Wait until `check()` holds (for effects the bot has after its reply, such as roles).
 
-    `check` may be a coroutine function, for effects that only the store shows.
+    `check` may be a coroutine function, for effects that only the store shows; poll a costly
+    one less often (`interval`), as the fake Discord shares the test's process.
     """
     import asyncio
     import inspect
@@ -84,7 +85,7 @@ async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a
             answer = check()
             if await answer if inspect.isawaitable(answer) else answer:
                 return
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(interval)
 
 
 async def settled_status(services: Services, slug: str, key: str, timeout: float = 5.0) -> str:  # noqa: ASYNC109
@@ -101,3 +102,15 @@ async def register(service: RegistrationService, user: int, mode=Mode.IN_PERSON,
     """Register user `user` (a member when even), named `user<N>`."""
     kw.setdefault("member", user % 2 == 0)
     return await service.register(user_id=user, display_name=f"user{user}", mode=mode, **kw)
+
+
+def defer_always(bot) -> None:
+    """Commands of `bot` never wait for their effect: "thinking…" at once, the answer later."""
+    bot.answer_budget.floor = bot.answer_budget.ceiling = 0.0
+    bot.answer_budget.round_trip = None
+
+
+def answer_later(bot, monkeypatch) -> None:
+    """Commands of `bot` defer ("thinking…"), and their answer never comes: a run about to die."""
+    defer_always(bot)
+    monkeypatch.setattr("cogs.promises.answer", lambda *_a, **_k: asyncio.Event().wait())

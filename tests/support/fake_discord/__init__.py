@@ -2,11 +2,13 @@
 
 from .fixtures import fake_discord, running_bot, start_test_bot, stop_test_bot
 from .interactions import InteractionResult
+from .latency import DISCORD_LIKE, Latency
 from .messages import FakeMessage
 from .server import ENV_VAR, SITECUSTOMIZE_DIR, FakeDiscord, RequestRecord, Unhandled
 from .state import FakeChannel, FakeMember, FakeRole
 
 __all__ = [
+    "DISCORD_LIKE",
     "ENV_VAR",
     "SITECUSTOMIZE_DIR",
     "FakeChannel",
@@ -15,6 +17,7 @@ __all__ = [
     "FakeMessage",
     "FakeRole",
     "InteractionResult",
+    "Latency",
     "RequestRecord",
     "Unhandled",
     "fake_discord",

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from .latency import DelayedSender, Latency
+
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
@@ -25,13 +27,23 @@ GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, DIRECT_MESSAGES = 1 << 0, 1 << 1, 1 << 9,
 class Connection:
     """One websocket; it owns the zlib stream, so frames must be compressed in send order."""
 
-    def __init__(self, ws: web.WebSocketResponse, compress: bool) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, compress: bool, latency: Latency | None = None
+    ) -> None:
         self.ws = ws
         self._zlib = zlib.compressobj() if compress else None
         self._lock = asyncio.Lock()
+        self._delayed = DelayedSender(latency, self._send_now) if latency else None
 
     async def send(self, frame: dict[str, Any]) -> None:
-        """Send one frame; dropped silently if the socket is closing."""
+        """Send one frame (after the network's delay, if the fake has one); dropped silently if
+        the socket is closing."""
+        if self._delayed is not None:
+            self._delayed.put(frame)
+        else:
+            await self._send_now(frame)
+
+    async def _send_now(self, frame: dict[str, Any]) -> None:
         text = json.dumps(frame)
         async with self._lock:
             if self.ws.closed:
@@ -87,7 +99,7 @@ class Gateway:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.connect_queries.append(dict(request.query))
-        conn = Connection(ws, request.query.get("compress") == "zlib-stream")
+        conn = Connection(ws, request.query.get("compress") == "zlib-stream", self.fake.latency)
         self.connections.add(conn)
         try:
             hello = {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["fake-discord"]}

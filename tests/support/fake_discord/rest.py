@@ -225,13 +225,22 @@ class RestApi:
         return json_response(channel.payload())
 
     async def get_history(self, request: web.Request) -> web.Response:
-        """``GET /channels/{id}/messages``: newest first, ``limit`` honoured."""
+        """``GET /channels/{id}/messages``: newest first; ``limit`` (1–100), and ``after`` (the
+        messages right after it) or ``before`` (those right before it), as Discord pages."""
         channel = self._channel(request)
         if channel is None:
             return error(404, 10003, "Unknown Channel")
         limit = int(request.query.get("limit", 50))
-        history = [m.payload() for m in reversed(self.fake.messages(channel=channel.id))]
-        return json_response(history[:limit])
+        if not 1 <= limit <= 100:
+            return error(400, 50035, "Invalid Form Body: limit must be between 1 and 100")
+        oldest_first = self.fake.messages(channel=channel.id)
+        if "after" in request.query:
+            after = int(request.query["after"])
+            page = [m for m in oldest_first if m.id > after][:limit]
+        else:
+            before = int(request.query.get("before", 0)) or None
+            page = [m for m in oldest_first if before is None or m.id < before][-limit:]
+        return json_response([m.payload() for m in reversed(page)])
 
     async def post_message(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/messages`` (JSON or multipart)."""
@@ -409,6 +418,7 @@ class RestApi:
             return error(404, 10011, "Unknown Role")
         if add and role_id not in member.roles:
             member.roles.append(role_id)
+            self.fake.role_grants[(member.id, role_id)] = asyncio.get_running_loop().time()
         elif not add and role_id in member.roles:
             member.roles.remove(role_id)
         await self.fake.member_updated(member)

@@ -14,6 +14,7 @@ from aiohttp import web
 from .driver import InteractionDriver
 from .gateway import DIRECT_MESSAGES, GUILD_MEMBERS, GUILD_MESSAGES, GUILDS, Gateway
 from .interactions import COMMAND, InteractionResult
+from .latency import Latency
 from .messages import EPHEMERAL, FakeMessage
 from .patch import patch_discord
 from .rest import API, RestApi
@@ -38,6 +39,7 @@ class FakeDiscord(InteractionDriver):
         bot_name: str = "Amphi",
         token: str = "fake-discord-bot-token",
         interaction_deadline: float = 3.0,
+        latency: Latency | None = None,
     ) -> None:
         self.ids = Snowflakes()
         self.application_id = application_id or self.ids.next()
@@ -54,7 +56,11 @@ class FakeDiscord(InteractionDriver):
         # (channel id, nonce) → (message, loop time): Discord's enforce_nonce deduplication.
         self.nonces: dict[tuple[int, str], tuple[FakeMessage, float]] = {}
         self.nonce_replays = 0
+        # (member id, role id) → loop time the role was last given through the API (benchmarks)
+        self.role_grants: dict[tuple[int, int], float] = {}
         self.traffic = Traffic()
+        self.traffic.latency = latency
+        self.latency = latency  # the network's, for REST round trips and gateway events
         self.requests: list[RequestRecord] = self.traffic.requests
         self.unhandled: list[Unhandled] = self.traffic.unhandled
         self.seen_tokens: list[str] = self.traffic.seen_tokens

@@ -390,3 +390,14 @@ async def test_a_member_asks_at_most_eight_questions_in_half_an_hour_across_talk
     await ask(service, 2, "Someone else's", talk=talks[2])  # the limit is the member's
     clock.now = DURING_BIAU + timedelta(minutes=30, seconds=1)
     assert (await ask(service, 1, "Later", talk=talks[2])).text == "Later"
+
+
+async def test_the_same_question_again_is_the_question_already_asked(service, clock) -> None:
+    first = await ask(service, 1, "Why the critic?")
+    again = await ask(service, 1, "Why the critic?")  # "did not respond", so asked again
+    assert again.id == first.id
+    other = await ask(service, 2, "Why the critic?")  # someone else's is their own
+    assert other.id != first.id
+    clock.now = DURING_BIAU + timedelta(minutes=6)
+    later = await ask(service, 1, "Why the critic?")  # asked again, on purpose, later on
+    assert later.id != first.id

@@ -42,8 +42,8 @@ class Member:
         self.service, self.clock, self.user = service, clock, user
         self.last_command = 0
 
-    async def keep(self, kind: str) -> int:
-        """Write a command of `kind` down, received now; its interaction id."""
+    async def keep(self, kind: str) -> Command:
+        """Write a command of `kind` down, received now."""
         meeting = await self.service.programme.active_meeting()
         self.last_command = next(self.interactions)
         command = Command(
@@ -56,7 +56,7 @@ class Member:
             options={"meeting": meeting.slug},
         )
         await self.service.db.run(commands.record, commands=[command], write=True)
-        return self.last_command
+        return command
 
     async def register(self, **kw):
         """A kept `/register` (in person unless told otherwise)."""
