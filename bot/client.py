@@ -10,21 +10,26 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.answer_budget import AnswerBudget
 from bot.core.config import Settings
 from bot.core.errors import AmphiError, is_unavailable
 from bot.core.i18n import Translator as AmphiTranslations
 from bot.core.i18n import translator_for
+from bot.core.pace import Pace
 from bot.services import Services
 from bot.store import state
 
 log = logging.getLogger(__name__)
+
+#: A command waits this long at most for its effect before saying "thinking…": answering in
+#: the first response spares a deferral, its journal write and an edit, which under a burst is
+#: the difference between answering 1,000 members in 0.4 s and in 1.2 s (make bench).
+ANSWER_WAIT = 1.0
 
 CogT = TypeVar("CogT", bound=commands.Cog)
 
@@ -104,7 +109,11 @@ class AmphiBot(commands.Bot):
             **{"guild_ready_timeout": GUILD_READY_TIMEOUT, **options},
         )
         self.services = services
-        self.answer_budget = AnswerBudget()  # shared by every command that answers at once
+        # How long a command may wait for its effect to answer in its first response
+        # (`cogs.promises`); 0: always "thinking…" first.
+        self.answer_wait = ANSWER_WAIT
+        self.pace = Pace()  # every call but interactions' shares Discord's global limit
+        self._pace_requests()
         self.initial_cogs: list[commands.Cog] = []  # set by the composition root
         self._guild_checked = False
         self._frozen = False
@@ -120,6 +129,18 @@ class AmphiBot(commands.Bot):
             if isinstance(cog, kind):
                 return cog
         raise LookupError(f"No {kind.__name__} is loaded")
+
+    def _pace_requests(self) -> None:
+        """Send every REST call (roles, posts, DMs) through `pace`: a burst's calls then go out
+        under Discord's global limit instead of coming back 429. Interaction responses and
+        follow-ups go through the webhook adapter, outside the limit, and are not held."""
+        request = self.http.request
+
+        async def paced(route: Any, **kwargs: Any) -> Any:
+            async with self.pace:
+                return await request(route, **kwargs)
+
+        setattr(self.http, "request", paced)  # noqa: B010 - discord.py has no hook for this
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())

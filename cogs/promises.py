@@ -1,11 +1,11 @@
 """Kept commands on the Discord side: how a state-changing command is answered, what is written
 down of it, and its answer given again after a restart through its token (see `bot.commands`).
 
-A command's effect starts at once. When it commits within the answer budget (about a round trip
-to Discord), the answer is the interaction's first response: the member reads it when a bare bot
-would only show "thinking…", and nothing was promised before the store held it. Otherwise the
-command is written down, then acknowledged ("thinking…"), and its answer edits that response
-once the effect commits; the effect's transaction marks it applied either way.
+A command's effect starts at once. When it commits in time (within a second, and well before
+Discord's deadline), the answer is the interaction's first response: the member reads it when a
+bare bot would only show "thinking…", and nothing was promised before the store held it.
+Otherwise the command is written down, then acknowledged ("thinking…"), and its answer edits
+that response once the effect commits; the effect's transaction marks it applied either way.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ from bot.commands.service import CommandJournal
 from bot.core.clock import Clock
 
 T = TypeVar("T")
+
+#: Seconds after its creation by which a command's first response leaves (Discord refuses
+#: one after 3 s; the rest covers the round trip, the journal write and a slow loop).
+FIRST_RESPONSE_BY = 1.6
 
 #: Discord's answer to an edit through a token that has expired (15 minutes).
 INVALID_WEBHOOK_TOKEN = 50027
@@ -63,24 +67,19 @@ class Promises:
         command = kept_command(interaction, kind, options, self.clock)
         self.journal.track(command.interaction_id)
         work = asyncio.ensure_future(effect(command))
-        budget = self.bot.answer_budget
-        wait = budget.seconds()  # none: always "thinking…" first
+        wait = answer_wait(interaction, self.bot.answer_wait)
         if wait > 0:
             await asyncio.wait({work}, timeout=wait)
         at_once = wait > 0 and work.done()
         if not at_once:
             await self.journal.keep(command)  # before "thinking…": a restart finishes it
             at_once = wait > 0 and work.done()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         if at_once:
             outcome = work.result()  # a refusal is raised: told in the first response
             answer_now = reply(outcome)
             await interaction.response.send_message(ephemeral=True, **_message(answer_now))
-            budget.observe(loop.time() - started)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            budget.observe(loop.time() - started)
             outcome = await work
             answer_later = reply(outcome)
             await answer(
@@ -91,6 +90,13 @@ class Promises:
             )
         self.journal.answered(command.interaction_id)
         return outcome
+
+
+def answer_wait(interaction: discord.Interaction, most: float) -> float:
+    """How long `interaction` may wait for its effect: at most `most`, and never so long that
+    its first response would near Discord's 3-second deadline (counted from its creation)."""
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return max(min(most, FIRST_RESPONSE_BY - age), 0.0)
 
 
 def _message(reply: Reply) -> dict[str, Any]:

@@ -67,8 +67,8 @@ class CapacityPanel:
             await asyncio.sleep(max(last_edit + self.interval - loop.time(), 0))
             self._wanted.clear()
             try:
-                if await self._update():
-                    last_edit = loop.time()
+                await self._update()
+                last_edit = loop.time()  # looked: with no panel, or the same figures, too
             except Exception as error:
                 # Keep the wish, and try again after the interval: the panel must catch up.
                 self._wanted.set()

@@ -12,7 +12,6 @@ import discord
 from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import translator_for
-from bot.core.pace import Pace
 from bot.posts.model import DmClosed, DmThrottled
 from bot.registration.model import Mode, Registration
 from bot.registration.render import promotion_notice
@@ -42,7 +41,6 @@ class AttendanceRoles:
         self.service = service
         self.dms = dms
         self._locks: dict[int, asyncio.Lock] = {}
-        self.pace = Pace()
         # Which of the two roles each member holds, as Amphi last saw or made it.
         self._held: dict[int, frozenset[int]] = {}
         # The registration each member's last committed change left (None: cancelled), noted in
@@ -136,9 +134,8 @@ class AttendanceRoles:
     ) -> None:
         # One call per role, as Member.add_roles makes them, without needing a Member object.
         change = self.bot.http.add_role if add else self.bot.http.remove_role
-        for role in roles:
-            async with self.pace:  # under Discord's global limit, however many at once
-                await change(guild.id, user_id, role.id, reason=REASON)
+        for role in roles:  # paced with the bot's other calls (AmphiBot.pace)
+            await change(guild.id, user_id, role.id, reason=REASON)
 
     async def seat_promoted(self, promoted: Iterable[Registration]) -> None:
         """Switch the roles of people who got a seat and tell each of them once, by DM."""

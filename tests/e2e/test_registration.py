@@ -463,6 +463,7 @@ async def test_a_quick_store_answers_in_the_first_response(amphi, fake) -> None:
 
 async def test_a_slow_store_is_written_down_then_thinking_then_answered(amphi, fake) -> None:
     bot, services = amphi
+    bot.answer_wait = 0.05  # the store takes longer than this
     go = asyncio.Event()
     services.registration.desk.settle = go.wait  # the store takes its time
     ada = fake.add_member("ada")
@@ -475,7 +476,6 @@ async def test_a_slow_store_is_written_down_then_thinking_then_answered(amphi, f
     reply = await result.message()
     assert "You are registered" in reply.content
     await eventually(lambda: _command_state(services, result.id, CommandState.ANSWERED))
-    assert bot.answer_budget.round_trip is not None  # the first responses were timed
 
 
 async def _command_state(services, interaction_id: int, state) -> bool:

@@ -106,8 +106,7 @@ async def register(service: RegistrationService, user: int, mode=Mode.IN_PERSON,
 
 def defer_always(bot) -> None:
     """Commands of `bot` never wait for their effect: "thinking…" at once, the answer later."""
-    bot.answer_budget.floor = bot.answer_budget.ceiling = 0.0
-    bot.answer_budget.round_trip = None
+    bot.answer_wait = 0.0
 
 
 def answer_later(bot, monkeypatch) -> None:

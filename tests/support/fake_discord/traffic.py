@@ -138,7 +138,7 @@ class Traffic:
         # Interaction callbacks and webhooks are authorised by the token in their path.
         hook = path.startswith(("/webhooks/", "/interactions/"))
         response = self._take_failure(request.method, path)
-        if response is None and not path.startswith("/interactions/"):
+        if response is None and not hook:  # interactions are outside the global limit
             response = self._over_global_limit()
         if response is not None:
             pass
