@@ -342,8 +342,8 @@ async def test_a_question_stays_with_its_talks_meeting_when_the_next_becomes_act
     clock.now = datetime(2021, 6, 28, 15, 50, tzinfo=UTC)  # 17:50 in Paris: the last talk
     async with two_meetings() as (bot, services):
         await link_speaker_of(fake, olga, LAST_TALK, gerard)
-        asked = await fake.invoke("ask", {"question": "Scale invariance?"}, user=ada)
-        assert "waiting for a moderator" in (await asked.message()).content
+        _asked, reply = await ask(fake, ada, "Scale invariance?")  # and its card
+        assert "waiting for a moderator" in reply.content
         clock.now = datetime(2021, 6, 28, 16, 7, tzinfo=UTC)  # the day is over, Q&A is not
         assert (await services.programme.active_meeting()).slug == "next-meeting"
         await link_speaker_of(fake, olga, LAST_TALK, bea)  # the next meeting's talk
