@@ -198,6 +198,7 @@ async def _run(
                 "all_replied_s": round(drained, 2),
                 "longest_loop_stall_ms": round(stall, 1),
                 "fake_longest_loop_stall_ms": round(fake_loop.longest * 1000, 1),
+                "global_429s": fake.traffic.global_429s,
                 "ready_after_hello_s": round(process.ready_at - fake.gateway.first_hello_at, 2),
                 "start_to_ready_s": round(process.ready_at - process.started, 2),
                 "rss_after_start_mib": round(rss_start, 1),

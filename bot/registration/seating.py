@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, inspect
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from bot.commands import queries as commands
@@ -59,6 +59,8 @@ from bot.registration.queries import (
 from bot.store.models import RegistrationRow
 
 Job = Callable[["Seating"], Any]
+# The table itself: a Core executemany, without the ORM's per-row bookkeeping.
+_REGISTRATION_TABLE = RegistrationRow.metadata.tables["registration"]
 
 
 @dataclass
@@ -101,6 +103,9 @@ class Seating:
         self.control = lock_control(session, meeting=meeting)
         self.meeting_id = self.control.meeting_id
         self._rows: dict[int, RegistrationRow | None] = {}
+        # New registrations of this batch, written together (no ORM objects: in a burst, making
+        # and flushing one per person cost more than the rest of the batch).
+        self._new: dict[int, dict[str, Any]] = {}
         self._tally: _Tally | None = None
         # When each member changed their registration lately: their kept commands, read once
         # per batch, then this batch's own changes (its commands are marked applied at its end).
@@ -125,12 +130,23 @@ class Seating:
             self._rows[row.user_id] = row
 
     def _row(self, user_id: int) -> RegistrationRow | None:
+        if user_id in self._new:  # registered earlier in this batch: written, then read back
+            self._settle()
         self.load_rows([user_id])
         return self._rows[user_id]
 
-    def _forget_tally(self) -> None:
-        # After a change counted with queries, the next new registration reads the counts again.
+    def _settle(self) -> None:
+        """Write the batch's new registrations, before anything counts or reads them back.
+
+        After a change counted with queries, the next new registration reads the counts again.
+        """
         self._tally = None
+        if not self._new:
+            return
+        self.session.execute(insert(_REGISTRATION_TABLE), list(self._new.values()))
+        for user_id in self._new:
+            del self._rows[user_id]
+        self._new.clear()
 
     def _recent_changes(self, user_id: int, at: datetime) -> list[datetime]:
         """When `user_id` changed their registration lately; the batch's members read at once."""
@@ -175,20 +191,7 @@ class Seating:
     def _create(self, request: RegistrationRequest, limited: bool) -> RegistrationOutcome:
         self._check_limit(request.user_id, request.at, limited)
         tally = self._tally = self._tally or _Tally.read(self.session, self.meeting_id)
-        row = RegistrationRow(
-            meeting_id=self.meeting_id,
-            user_id=request.user_id,
-            display_name=request.display_name,
-            mode=request.mode.value,
-            status=Status.CONFIRMED.value,
-            member=request.member,
-            affiliation=request.affiliation or "",
-            dm=bool(request.dm),
-            locale=request.locale,
-            registered_at=request.at,
-            updated_at=request.at,
-        )
-        position = None
+        position = queue_number = None
         status = place(
             request.mode,
             seated=tally.seated,
@@ -203,19 +206,29 @@ class Seating:
         else:
             tally.waiting += 1
             tally.last_queue_number += 1
-            row.status, row.queue_number = Status.WAITLISTED.value, tally.last_queue_number
+            queue_number = tally.last_queue_number
             position = tally.waiting  # the new number is the highest: everyone else is ahead
-        self.session.add(row)
-        self._rows[request.user_id] = row
-        self._count_change(request.user_id, request.at, limited)
-        return RegistrationOutcome(
-            registration=view(row, position), change=Change.CREATED, previous=None
+        registration = Registration(
+            user_id=request.user_id,
+            display_name=request.display_name,
+            mode=request.mode,
+            status=status,
+            member=request.member,
+            affiliation=request.affiliation or "",
+            dm=bool(request.dm),
+            registered_at=request.at,
+            position=position,
+            locale=request.locale,
         )
+        self._new[request.user_id] = new_row(self.meeting_id, registration, queue_number)
+        self._rows[request.user_id] = None
+        self._count_change(request.user_id, request.at, limited)
+        return RegistrationOutcome(registration=registration, change=Change.CREATED, previous=None)
 
     def _change(
         self, row: RegistrationRow, request: RegistrationRequest, limited: bool
     ) -> RegistrationOutcome:
-        self._forget_tally()
+        self._settle()
         session = self.session
         previous = view(row, position_of(session, row=row))
         notice = row.notice_pending
@@ -265,18 +278,16 @@ class Seating:
         if row is None:
             raise NotRegistered()
         self._check_limit(user_id, now, limited)
-        self._forget_tally()
+        self._settle()
         cancelled = view(row, position_of(self.session, row=row))
-        if inspect(row).pending:  # registered earlier in this same batch: never written
-            self.session.expunge(row)
-        else:
-            self.session.delete(row)
+        self.session.delete(row)
         self._rows[user_id] = None
         self._count_change(user_id, now, limited)
         return Cancellation(cancelled=cancelled, promoted=self._promote(now))
 
     def set_state(self, state: str, by: int, now: datetime) -> CapacityFigures:
         """Open or close registration (an organizer's decision, kept with who and when)."""
+        self._settle()
         control = self.control
         control.state, control.changed_by, control.changed_at = state, by, now
         self.session.add(control)
@@ -290,7 +301,7 @@ class Seating:
 
         Lowering it below the confirmed count bumps nobody: the waitlist just waits longer.
         """
-        self._forget_tally()
+        self._settle()
         control = self.control
         control.capacity, control.changed_by, control.changed_at = seats, by, now
         self.session.add(control)
@@ -370,5 +381,28 @@ def run_batch(
             results.append(job(seating))
         except AmphiError as refusal:
             results.append(refusal)
+    seating._settle()
     commands.write_applied(session)
     return results
+
+
+def new_row(
+    meeting_id: int, registration: Registration, queue_number: int | None
+) -> dict[str, Any]:
+    """The columns of a new registration row."""
+    return {
+        "meeting_id": meeting_id,
+        "user_id": registration.user_id,
+        "display_name": registration.display_name,
+        "mode": registration.mode.value,
+        "status": registration.status.value,
+        "queue_number": queue_number,
+        "member": registration.member,
+        "affiliation": registration.affiliation,
+        "dm": registration.dm,
+        "locale": registration.locale,
+        "notice_pending": False,
+        "role_problem": "",
+        "registered_at": registration.registered_at,
+        "updated_at": registration.registered_at,
+    }

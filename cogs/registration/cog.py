@@ -103,6 +103,7 @@ class RegistrationCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         await self.panel.stop()
+        await self.roles.stop()
         if self._reconciling is not None:
             self._reconciling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -150,7 +151,9 @@ class RegistrationCog(commands.Cog):
                 meeting=meeting,
             )
             # At once, in commit order: the roles follow what the store now holds.
-            self.roles.note_seats(interaction.user.id, outcome.registration, outcome.promoted)
+            self.roles.follow(
+                interaction.user.id, outcome.registration, outcome.promoted, interaction.user
+            )
             return outcome
 
         outcome = await self.promises.fulfil(
@@ -161,8 +164,6 @@ class RegistrationCog(commands.Cog):
             lambda outcome: Reply(render_outcome(outcome, meeting.title, tr)),
         )
         self.panel.refresh()
-        # The answer first: role changes share a rate limit that a burst soon reaches.
-        await self.roles.sync(interaction.user.id, interaction.user)
         await self.roles.seat_promoted(outcome.promoted)
         if wants_link_now(outcome):
             await self.send_link(interaction.user.id, tr, meeting)
@@ -191,7 +192,7 @@ class RegistrationCog(commands.Cog):
             cancellation = await self.service.unregister(
                 user_id=interaction.user.id, command=command, meeting=meeting
             )
-            self.roles.note_seats(interaction.user.id, None, cancellation.promoted)
+            self.roles.follow(interaction.user.id, None, cancellation.promoted, interaction.user)
             return cancellation
 
         tr = reader(interaction)
@@ -203,7 +204,6 @@ class RegistrationCog(commands.Cog):
             lambda _cancellation: Reply(render_cancellation(tr)),
         )
         self.panel.refresh()
-        await self.roles.sync(interaction.user.id, interaction.user)
         await self.roles.seat_promoted(cancellation.promoted)
 
     @app_commands.command(name="my-registration", description="Your registration and its status")

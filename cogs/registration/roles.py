@@ -46,6 +46,7 @@ class AttendanceRoles:
         # The registration each member's last committed change left (None: cancelled), noted in
         # commit order; a sync uses it rather than read the store again.
         self._latest: dict[int, Registration | None] = {}
+        self._following: set[asyncio.Task[None]] = set()
 
     def note(self, user_id: int, registration: Registration | None) -> None:
         """A change of `user_id`'s registration just committed, leaving `registration`.
@@ -62,6 +63,30 @@ class AttendanceRoles:
         self.note(user_id, registration)
         for other in promoted:
             self.note(other.user_id, other)
+
+    def follow(
+        self,
+        user_id: int,
+        registration: Registration | None,
+        promoted: Iterable[Registration],
+        member: discord.abc.Snowflake | None = None,
+    ) -> None:
+        """A member's change just committed: `note_seats`, and start their role change now.
+
+        Called before any await, as results arrive in commit order, so the role changes take
+        their places in the pace (`AmphiBot.pace`) in commit order too: in a burst the first to
+        get a seat is the first to get the role, not whoever's answer came back first.
+        """
+        self.note_seats(user_id, registration, promoted)
+        task = asyncio.create_task(self.sync(user_id, member), name="amphi-role-change")
+        self._following.add(task)
+        task.add_done_callback(self._following.discard)
+
+    async def stop(self) -> None:
+        """Cancel the role changes still under way (the next pass mends them)."""
+        for task in list(self._following):
+            task.cancel()
+        await asyncio.gather(*self._following, return_exceptions=True)
 
     def _guild(self) -> discord.Guild | None:
         return self.bot.get_guild(self.settings.guild_id or 0)
