@@ -41,7 +41,7 @@ def print_burst(rows: list[dict]) -> None:
         print(f"\nRound trip: {network} ({added})")
         print(
             f"{'':24} {'ack p50/p99 ms':>16} {'answer p50/p99/max ms':>24} "
-            f"{'last answer s':>13} {'roles s':>8} {'10062':>5} {'loop stall ms':>13}"
+            f"{'last answer s':>13} {'roles s':>8} {'10062':>5} {'429':>4} {'loop stall ms':>13}"
         )
         shown = [r for r in rows if r["network"] == network]
         for row in shown:
@@ -55,7 +55,7 @@ def print_burst(rows: list[dict]) -> None:
             print(
                 f"{row['bot']:24} {acks:>16} {answers:>24} {row['last_answer_s']:>13.2f} "
                 f"{'-' if roles is None else f'{roles:.1f}':>8} {row['error_10062']:>5} "
-                f"{row['longest_loop_stall_ms']:>13.1f}"
+                f"{row['global_429s']:>4} {row['longest_loop_stall_ms']:>13.1f}"
             )
         _print_ratios(shown, floor_roles)
     for row in rows:
@@ -92,6 +92,7 @@ def _print_ratios(rows: list[dict], floor_roles: float) -> None:
             parts.append(f"answer p99 {ratio:.2f}x the plain bot's (target 0.5x)")
         if row.get("roles_done_s") is not None:
             parts.append(f"roles {row['roles_done_s'] / floor_roles:.2f}x the floor (target 1.2x)")
+        parts.append(f"loop stall {row['longest_loop_stall_ms']:.0f} ms (target 50)")
         print(f"  {name}: " + "; ".join(parts))
 
 

@@ -504,3 +504,37 @@ async def test_every_seat_command_acknowledges_while_the_desk_is_held(amphi, fak
     for (command, _options), result in zip(commands, results, strict=True):
         reply = await result.message(timeout=10)
         assert "wrong" not in reply.content, command
+
+
+async def test_roles_go_in_the_order_seats_were_taken_whatever_order_the_answers_return(
+    amphi, fake, monkeypatch
+) -> None:
+    import cogs.promises
+
+    _bot, services = amphi
+    olga = fake.add_member("olga", roles=["Organizer"])
+    await ask(fake, "registrations capacity", {"seats": 4}, user=olga)
+    members = [fake.add_member(f"p{i}") for i in range(8)]
+    # The network returns the answers last first: the roles must not follow that order.
+    respond = cogs.promises.respond
+    arrival = {m.id: i for i, m in enumerate(members)}
+
+    async def last_first(interaction, reply) -> None:
+        await asyncio.sleep(0.05 * (len(members) - arrival[interaction.user.id]))
+        await respond(interaction, reply)
+
+    monkeypatch.setattr(cogs.promises, "respond", last_first)
+    go = asyncio.Event()
+    services.registration.desk.settle = go.wait  # all eight in one transaction, in order
+    results = [
+        await fake.invoke("register", {"mode": "in_person", "member": True}, user=m)
+        for m in members
+    ]
+    await asyncio.sleep(0.05)
+    go.set()
+    replies = [await r.message() for r in results]
+    assert ["have a seat" in r.content for r in replies] == [True] * 4 + [False] * 4
+    in_person, remote = fake.role_id("In person"), fake.role_id("Remote")
+    wanted = [(m.id, in_person) for m in members[:4]] + [(m.id, remote) for m in members[4:]]
+    await eventually(lambda: all(grant in fake.role_grants for grant in wanted))
+    assert sorted(wanted, key=fake.role_grants.get) == wanted
