@@ -28,6 +28,7 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
+RESUME_AT_ONCE = 16
 
 
 @dataclass(eq=False)
@@ -67,7 +68,9 @@ class RegistrationDesk:
             while self._queue:
                 batch = self._next_batch()
                 results = await self._results(batch)
-                for pending, result in zip(batch, results, strict=True):
+                for index, (pending, result) in enumerate(zip(batch, results, strict=True)):
+                    if index and index % RESUME_AT_ONCE == 0:
+                        await asyncio.sleep(0)
                     if pending.future.done():  # the waiting command was cancelled
                         continue
                     if isinstance(result, BaseException):
