@@ -105,7 +105,8 @@ def main() -> None:
     print_burst(burst)
     late = lateness["lateness"]
     print(
-        f"\nReminder lateness over {lateness['posts']} planned posts (planned → posted): "
+        f"\nReminder lateness over {lateness['posts']} planned posts, {lateness['spacing_ms']} ms "
+        "apart (planned → posted): "
         f"p50 {late['p50_ms']} ms, p99 {late['p99_ms']} ms, max {late['max_ms']} ms; "
         f"longest loop stall {lateness['longest_loop_stall_ms']} ms"
     )

@@ -28,6 +28,8 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
+#: Requests told their result per turn of the event loop: each goes on to answer its member, and
+#: a whole batch's answers in one turn would hold up everything else (gateway events, pings).
 RESUME_AT_ONCE = 16
 
 

@@ -6,11 +6,11 @@ The writes that do (register, unregister, capacity, opening) are in `bot.registr
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from bot.commands.model import CommandState
@@ -28,6 +28,9 @@ from bot.registration.model import (
     room_capacity,
 )
 from bot.store.models import CommandRow, RegistrationControlRow, RegistrationRow
+
+# The table itself: new registrations go in as one Core executemany, without ORM objects.
+_REGISTRATION = RegistrationRow.metadata.tables["registration"]
 
 
 def _meeting_id(session: Session, meeting: Meeting) -> int:
@@ -112,6 +115,40 @@ def _row(session: Session, meeting_id: int, user_id: int) -> RegistrationRow | N
         .where(RegistrationRow.meeting_id == meeting_id)
         .where(RegistrationRow.user_id == user_id)
     ).first()
+
+
+def add_new(
+    session: Session,
+    *,
+    meeting_id: int,
+    registrations: Iterable[tuple[Registration, int | None]],
+) -> None:
+    """Write new registrations, each with its waitlist number (None: not waiting), in order.
+
+    In a burst, making and flushing an ORM object per person cost more than the rest of the
+    seating transaction.
+    """
+    rows = [
+        {
+            "meeting_id": meeting_id,
+            "user_id": registration.user_id,
+            "display_name": registration.display_name,
+            "mode": registration.mode.value,
+            "status": registration.status.value,
+            "queue_number": queue_number,
+            "member": registration.member,
+            "affiliation": registration.affiliation,
+            "dm": registration.dm,
+            "locale": registration.locale,
+            "notice_pending": False,
+            "role_problem": "",
+            "registered_at": registration.registered_at,
+            "updated_at": registration.registered_at,
+        }
+        for registration, queue_number in registrations
+    ]
+    if rows:
+        session.execute(insert(_REGISTRATION), rows)
 
 
 def view(row: RegistrationRow, position: int | None = None) -> Registration:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.commands import queries as commands
@@ -49,6 +49,7 @@ from bot.registration.model import (
     seats_to_give,
 )
 from bot.registration.queries import (
+    add_new,
     count,
     figures,
     lock_control,
@@ -59,8 +60,6 @@ from bot.registration.queries import (
 from bot.store.models import RegistrationRow
 
 Job = Callable[["Seating"], Any]
-# The table itself: a Core executemany, without the ORM's per-row bookkeeping.
-_REGISTRATION_TABLE = RegistrationRow.metadata.tables["registration"]
 
 
 @dataclass
@@ -103,9 +102,8 @@ class Seating:
         self.control = lock_control(session, meeting=meeting)
         self.meeting_id = self.control.meeting_id
         self._rows: dict[int, RegistrationRow | None] = {}
-        # New registrations of this batch, written together (no ORM objects: in a burst, making
-        # and flushing one per person cost more than the rest of the batch).
-        self._new: dict[int, dict[str, Any]] = {}
+        # New registrations of this batch, with their waitlist numbers: written together.
+        self._new: dict[int, tuple[Registration, int | None]] = {}
         self._tally: _Tally | None = None
         # When each member changed their registration lately: their kept commands, read once
         # per batch, then this batch's own changes (its commands are marked applied at its end).
@@ -143,7 +141,7 @@ class Seating:
         self._tally = None
         if not self._new:
             return
-        self.session.execute(insert(_REGISTRATION_TABLE), list(self._new.values()))
+        add_new(self.session, meeting_id=self.meeting_id, registrations=self._new.values())
         for user_id in self._new:
             del self._rows[user_id]
         self._new.clear()
@@ -220,7 +218,7 @@ class Seating:
             position=position,
             locale=request.locale,
         )
-        self._new[request.user_id] = new_row(self.meeting_id, registration, queue_number)
+        self._new[request.user_id] = (registration, queue_number)
         self._rows[request.user_id] = None
         self._count_change(request.user_id, request.at, limited)
         return RegistrationOutcome(registration=registration, change=Change.CREATED, previous=None)
@@ -384,25 +382,3 @@ def run_batch(
     seating._settle()
     commands.write_applied(session)
     return results
-
-
-def new_row(
-    meeting_id: int, registration: Registration, queue_number: int | None
-) -> dict[str, Any]:
-    """The columns of a new registration row."""
-    return {
-        "meeting_id": meeting_id,
-        "user_id": registration.user_id,
-        "display_name": registration.display_name,
-        "mode": registration.mode.value,
-        "status": registration.status.value,
-        "queue_number": queue_number,
-        "member": registration.member,
-        "affiliation": registration.affiliation,
-        "dm": registration.dm,
-        "locale": registration.locale,
-        "notice_pending": False,
-        "role_problem": "",
-        "registered_at": registration.registered_at,
-        "updated_at": registration.registered_at,
-    }
