@@ -1,11 +1,9 @@
 """Minimal discord.py bots, the floors the benchmarks compare Amphi with.
 
 - `/ping` answers "pong": one request per interaction, what discord.py and the fake cost at least.
-- `/register` (FLOOR_ROLE_ID set) makes the same Discord calls as Amphi's /register, with no store
-  and no Amphi code: "thinking…", a follow-up, then a role for the member.
-- The plain bot (FLOOR_DB names a SQLite file too): what a registration bot in 40 lines does. It
-  defers, registers in SQLite (one BEGIN IMMEDIATE count-and-insert in a worker thread), answers
-  with a follow-up, then gives the seated member the role.
+- The plain bot (FLOOR_DB names a SQLite file, FLOOR_ROLE_ID the role): what a registration bot
+  in 40 lines does. It defers, registers in SQLite (one BEGIN IMMEDIATE count-and-insert in a
+  worker thread), answers with a follow-up, then gives the seated member the role.
 
 They start as Amphi does (the same guild_ready_timeout, gc.freeze at ready), so that a
 comparison shows what Amphi's own work costs.
@@ -75,19 +73,6 @@ def main() -> None:
             if seated:
                 assert isinstance(interaction.user, discord.Member)
                 await interaction.user.add_roles(role)
-
-    elif os.environ.get("FLOOR_ROLE_ID"):
-        role = discord.Object(int(os.environ["FLOOR_ROLE_ID"]))
-
-        @tree.command(name="register", description="register", guild=guild)
-        @app_commands.choices(mode=[app_commands.Choice(name="in person", value="in_person")])
-        async def register(
-            interaction: discord.Interaction, mode: app_commands.Choice[str], member: bool
-        ) -> None:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            await interaction.followup.send("You are registered.", ephemeral=True)
-            assert isinstance(interaction.user, discord.Member)
-            await interaction.user.add_roles(role)
 
     async def setup_hook() -> None:
         await tree.sync(guild=guild)
