@@ -20,7 +20,7 @@ from bot.core.config import Settings
 from bot.core.errors import AmphiError, is_unavailable
 from bot.core.i18n import Translator as AmphiTranslations
 from bot.core.i18n import translator_for
-from bot.core.pace import Pace
+from bot.core.pace import BULK, URGENT, Pace
 from bot.services import Services
 from bot.store import state
 
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 #: the first response spares a deferral, its journal write and an edit, which under a burst is
 #: the difference between answering 1,000 members in 0.4 s and in 1.2 s (make bench).
 ANSWER_WAIT = 1.0
+#: Calls that can wait behind the rest: attendance roles, given and checked by the thousand.
+BULK_ROUTES = frozenset(
+    {"/guilds/{guild_id}/members/{user_id}/roles/{role_id}", "/guilds/{guild_id}/members/{user_id}"}
+)
 
 CogT = TypeVar("CogT", bound=commands.Cog)
 
@@ -132,13 +136,14 @@ class AmphiBot(commands.Bot):
 
     def _pace_requests(self) -> None:
         """Send every REST call (roles, posts, DMs) through `pace`: a burst's calls then go out
-        under Discord's global limit instead of coming back 429. Interaction responses and
-        follow-ups go through the webhook adapter, outside the limit, and are not held."""
+        under Discord's global limit instead of coming back 429, role changes after whatever
+        someone is waiting for. Interaction responses and follow-ups go through the webhook
+        adapter, outside the limit, and are not held."""
         request = self.http.request
 
         async def paced(route: Any, **kwargs: Any) -> Any:
-            async with self.pace:
-                return await request(route, **kwargs)
+            await self.pace.slot(BULK if route.path in BULK_ROUTES else URGENT)
+            return await request(route, **kwargs)
 
         setattr(self.http, "request", paced)  # noqa: B010 - discord.py has no hook for this
 

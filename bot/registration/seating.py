@@ -129,11 +129,11 @@ class Seating:
 
     def _row(self, user_id: int) -> RegistrationRow | None:
         if user_id in self._new:  # registered earlier in this batch: written, then read back
-            self._settle()
+            self.flush_new()
         self.load_rows([user_id])
         return self._rows[user_id]
 
-    def _settle(self) -> None:
+    def flush_new(self) -> None:
         """Write the batch's new registrations, before anything counts or reads them back.
 
         After a change counted with queries, the next new registration reads the counts again.
@@ -226,7 +226,7 @@ class Seating:
     def _change(
         self, row: RegistrationRow, request: RegistrationRequest, limited: bool
     ) -> RegistrationOutcome:
-        self._settle()
+        self.flush_new()
         session = self.session
         previous = view(row, position_of(session, row=row))
         notice = row.notice_pending
@@ -276,7 +276,7 @@ class Seating:
         if row is None:
             raise NotRegistered()
         self._check_limit(user_id, now, limited)
-        self._settle()
+        self.flush_new()
         cancelled = view(row, position_of(self.session, row=row))
         self.session.delete(row)
         self._rows[user_id] = None
@@ -285,7 +285,7 @@ class Seating:
 
     def set_state(self, state: str, by: int, now: datetime) -> CapacityFigures:
         """Open or close registration (an organizer's decision, kept with who and when)."""
-        self._settle()
+        self.flush_new()
         control = self.control
         control.state, control.changed_by, control.changed_at = state, by, now
         self.session.add(control)
@@ -299,7 +299,7 @@ class Seating:
 
         Lowering it below the confirmed count bumps nobody: the waitlist just waits longer.
         """
-        self._settle()
+        self.flush_new()
         control = self.control
         control.capacity, control.changed_by, control.changed_at = seats, by, now
         self.session.add(control)
@@ -379,6 +379,6 @@ def run_batch(
             results.append(job(seating))
         except AmphiError as refusal:
             results.append(refusal)
-    seating._settle()
+    seating.flush_new()
     commands.write_applied(session)
     return results

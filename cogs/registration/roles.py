@@ -78,6 +78,9 @@ class AttendanceRoles:
         get a seat is the first to get the role, not whoever's answer came back first.
         """
         self.note_seats(user_id, registration, promoted)
+        self._start_sync(user_id, member)
+
+    def _start_sync(self, user_id: int, member: discord.abc.Snowflake | None = None) -> None:
         task = asyncio.create_task(self.sync(user_id, member), name="amphi-role-change")
         self._following.add(task)
         task.add_done_callback(self._following.discard)
@@ -163,10 +166,13 @@ class AttendanceRoles:
             await change(guild.id, user_id, role.id, reason=REASON)
 
     async def seat_promoted(self, promoted: Iterable[Registration]) -> None:
-        """Switch the roles of people who got a seat and tell each of them once, by DM."""
+        """Switch the roles of people who got a seat and tell each of them once, by DM.
+
+        The DM does not wait for the role: after a burst, role changes queue for seconds.
+        """
         guild = self._guild()
         for registration in promoted:
-            await self.sync(registration.user_id)
+            self._start_sync(registration.user_id)
             tr = translator_for(
                 registration.locale, guild.preferred_locale.value if guild else None
             )
