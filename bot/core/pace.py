@@ -63,9 +63,3 @@ class Pace:
                 break
         if self._waiting:
             self._arm(loop)
-
-    async def __aenter__(self) -> None:
-        await self.slot(URGENT)
-
-    async def __aexit__(self, *_exc: object) -> None:
-        return None
