@@ -13,7 +13,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.support.fake_discord import (
+from bot.fake_discord import (
     FakeDiscord,
     FakeMember,
     Latency,
@@ -476,7 +476,7 @@ async def test_the_fake_refuses_what_discord_would() -> None:
     """Payloads over Discord's limits get a 400 (50035), as from Discord."""
     import aiohttp
 
-    from tests.support.fake_discord import FakeDiscord
+    from bot.fake_discord import FakeDiscord
 
     async with FakeDiscord() as fake:
         channel = fake.channel_id("general")
@@ -511,7 +511,7 @@ async def test_the_fake_refuses_what_discord_would() -> None:
 async def test_the_fake_can_enforce_the_global_rate_limit() -> None:
     import aiohttp
 
-    from tests.support.fake_discord import FakeDiscord
+    from bot.fake_discord import FakeDiscord
 
     async with FakeDiscord() as fake:
         fake.traffic.global_limit = 5

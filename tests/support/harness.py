@@ -12,10 +12,10 @@ from bot.app import create_bot
 from bot.client import AmphiBot
 from bot.core.clock import Clock
 from bot.core.config import Settings, load_settings
+from bot.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
 from bot.registration.model import Mode
 from bot.registration.service import RegistrationService
 from bot.services import Services, prepare
-from tests.support.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
 from tests.support.paths import SHIPPED_MEETING
 
 

@@ -129,7 +129,11 @@ class RestApi:
     async def get_application(self, request: web.Request) -> web.Response:
         """``GET /oauth2/applications/@me`` with every field AppInfo reads."""
         fake = self.fake
-        owner = {"id": str(fake.state.owner_id), "username": "owner", "discriminator": "0"}
+        owner: dict[str, Any] = {
+            "id": str(fake.state.owner_id),
+            "username": "owner",
+            "discriminator": "0",
+        }
         owner.update(avatar=None, global_name="Owner")
         return json_response(
             {

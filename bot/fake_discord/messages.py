@@ -87,7 +87,7 @@ class FakeMessage:
 
     def text(self) -> str:
         """Content, embed texts and text-display components, joined by newlines."""
-        parts = [self.content]
+        parts: list[str | None] = [self.content]
         for embed in self.embeds:
             parts += [embed.get("title"), embed.get("description")]
             for embed_field in embed.get("fields") or []:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .messages import EPHEMERAL, FakeMessage, walk_components
@@ -205,7 +206,7 @@ class OptionEncoder:
             # Autocomplete sends the partial text the user typed, whatever the option type.
             entry.update(value=str(value), focused=True)
             return entry
-        encoders = {
+        encoders: dict[int, Callable[[Any], Any]] = {
             STRING: str,
             INTEGER: int,
             BOOLEAN: bool,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .gateway import Gateway
 from .interactions import (
     AUTOCOMPLETE,
     COMMAND,
@@ -18,20 +19,34 @@ from .interactions import (
     modal_components,
 )
 from .messages import FakeMessage
-from .state import FakeChannel, FakeMember
-
-if TYPE_CHECKING:
-    from .server import FakeDiscord
-
-    _Base = FakeDiscord
-else:
-    _Base = object
+from .state import FakeChannel, FakeMember, GuildState, Snowflakes
+from .waiting import Changes
 
 DM_CHANNEL = "@dm"
 
 
-class InteractionDriver(_Base):
+class InteractionDriver:
     """Mixin of FakeDiscord that plays a Discord user interacting with the bot."""
+
+    # What the mixin uses of FakeDiscord, which sets it all.
+    ids: Snowflakes
+    application_id: int
+    state: GuildState
+    changes: Changes
+    gateway: Gateway
+    guild_commands: list[dict[str, Any]]
+    global_commands: list[dict[str, Any]]
+    interactions: dict[int, InteractionResult]
+    interactions_by_token: dict[str, InteractionResult]
+    modals: list[InteractionResult]
+
+    async def wait_until_connected(self, timeout: float = 5.0) -> None: ...  # noqa: ASYNC109
+    def message(self, message_id: int) -> FakeMessage | None: ...
+
+    def _add_upload(
+        self, filename: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> tuple[int, dict[str, Any]]:
+        raise NotImplementedError  # FakeDiscord's
 
     def _command(self, name: str) -> dict[str, Any]:
         for command in [*self.guild_commands, *self.global_commands]:
@@ -170,7 +185,7 @@ class InteractionDriver(_Base):
         else:
             shown = [r for r in self.modals if r.modal and r.modal["custom_id"] == custom_id]
             mine = [r for r in shown if member is None or r.user is member]
-            source = (mine or shown or [None])[-1]
+            source = (mine or shown)[-1] if (mine or shown) else None
         if source is None or source.modal is None:
             known = [r.modal["custom_id"] for r in self.modals if r.modal]
             raise LookupError(f"fake Discord: no modal {custom_id!r} was shown; shown: {known}")
