@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without DISCORD_TOKEN (in .env or the environment): a rehearsal of the meeting day, played
+# locally. ARGS passes rehearsal options on, e.g. make run ARGS="--lang fr --speed 300".
 run: $(STAMP)
-	$(BIN)/amphi run
+	$(BIN)/amphi run --rehearse-without-token $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

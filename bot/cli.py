@@ -32,10 +32,15 @@ def settings_or_exit(*, require_discord: bool = False) -> Settings:
         raise SystemExit(fail(str(error))) from None
 
 
-def cmd_run(_args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run_bot
     from bot.services import prepare
 
+    if args.rehearse_without_token and not read_environment().get("DISCORD_TOKEN", "").strip():
+        return cmd_rehearse(args)
+    given = [flag for name, flag in REHEARSAL_OPTIONS.items() if getattr(args, name) is not None]
+    if given:
+        print(f"amphi: {', '.join(given)} only apply to rehearsals; ignored.", file=sys.stderr)
     settings = settings_or_exit(require_discord=True)
     level = logging.getLevelName(settings.log_level)
     discord.utils.setup_logging(level=level, root=True)
@@ -193,10 +198,58 @@ def cmd_export_registrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from bot.rehearsal.cli import rehearse_command
+
+    path = Path(args.meeting) if args.meeting else settings_or_exit().meetings_path
+    return rehearse_command(path, args)
+
+
+#: The rehearsal's options that have no default: argparse's name → the flag.
+REHEARSAL_OPTIONS = {
+    "speed": "--speed",
+    "attendees": "--attendees",
+    "start": "--from",
+    "out": "--out",
+}
+
+
+def add_rehearsal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--speed",
+        type=float,
+        help="how many times faster than real time (default: the day in ~1 min)",
+    )
+    parser.add_argument(
+        "--attendees", type=int, help="simulated members who register (default: a full room)"
+    )
+    parser.add_argument("--lang", default="en", help="the server's and members' language: en or fr")
+    parser.add_argument(
+        "--from", dest="start", metavar="HH:MM", help="start at this meeting-local time"
+    )
+    parser.add_argument("--out", help="also write the transcript to FILE (.md, or .html)")
+    parser.add_argument("--seed", type=int, default=2021, help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amphi", description="Amphi, the meeting-day bot.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="start the bot").set_defaults(func=cmd_run)
+    run = commands.add_parser("run", help="start the bot")
+    run.add_argument(
+        "--rehearse-without-token",
+        action="store_true",
+        help="with no DISCORD_TOKEN, rehearse the day locally instead of stopping (make run)",
+    )
+    add_rehearsal_options(run)
+    run.set_defaults(func=cmd_run, meeting=None)
+    rehearse = commands.add_parser(
+        "rehearse", help="play the meeting day locally, against a built-in Discord double"
+    )
+    rehearse.add_argument(
+        "meeting", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)"
+    )
+    add_rehearsal_options(rehearse)
+    rehearse.set_defaults(func=cmd_rehearse)
     check = commands.add_parser("check", help="validate meeting files")
     check.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
     check.set_defaults(func=cmd_check)

@@ -60,7 +60,7 @@ async def apply_edit(fake: FakeDiscord, message: FakeMessage, request: web.Reque
     if problems := message_problems(payload):
         return too_big(problems)
     message.edit(payload, files, fake.ids.next)
-    fake.changes.notify()
+    fake.message_changed(message, edited=True)
     return json_response(message.payload())
 
 

@@ -77,6 +77,7 @@ class InteractionApi:
         result._acknowledge(kind)
         if kind == 7 and result.original is not None:
             result.original.edit(data, files, fake.ids.next)
+            fake.message_changed(result.original, edited=True)
         fake.changes.notify()
         if request.query.get("with_response") in TRUE:
             return json_response(callback_answer(result, kind))
@@ -99,6 +100,7 @@ class InteractionApi:
         original = result.original
         if result.response_type == 5 and original is not None and original.loading:
             original.edit(payload, files, self.fake.ids.next)
+            self.fake.message_changed(original, edited=True)
             message = original
         else:
             fields = ("content", "embeds", "components", "poll")

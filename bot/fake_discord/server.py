@@ -69,6 +69,8 @@ class FakeDiscord(InteractionDriver):
         self.modals: list[InteractionResult] = []
         self.uploads: dict[int, tuple[str, bytes, str]] = {}
         self.changes = Changes()
+        # Called with each message the bot creates (False) or edits (True), as it happens.
+        self.watchers: list[Callable[[FakeMessage, bool], None]] = []
         self.gateway = Gateway(self)
         self._messages: dict[int, FakeMessage] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -327,7 +329,7 @@ class FakeDiscord(InteractionDriver):
                 ),
             }
         self._messages[message.id] = message
-        self.changes.notify()
+        self.message_changed(message, edited=False)
         if not message.ephemeral:
             data = message.payload()
             if channel.type == DM:
@@ -336,6 +338,12 @@ class FakeDiscord(InteractionDriver):
                 data["member"] = self.state.member_payload(self.bot, user=False)
                 await self.emit("MESSAGE_CREATE", data, GUILD_MESSAGES)
         return message
+
+    def message_changed(self, message: FakeMessage, *, edited: bool) -> None:
+        """Tell the watchers and the waiters that `message` was created or edited."""
+        for watcher in self.watchers:
+            watcher(message, edited)
+        self.changes.notify()
 
     async def emit(self, event: str, data: dict[str, Any], intent: int | None = None) -> None:
         """Dispatch a gateway event if the bot identified with ``intent``."""

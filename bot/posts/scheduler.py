@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, wall_seconds
 from bot.posts import queries as store
 from bot.posts.planner import PlannedPost, PostKind, PostRecord, plan_posts
 from bot.programme.service import ProgrammeService
@@ -126,8 +126,10 @@ class PostScheduler:
             elif post.due <= now:
                 self._spawn(self.fire(post.key, catch_up=now - post.due > ON_TIME))
             else:
-                # Relative to the injected clock, so a test's clock and the real one agree.
-                run_at = datetime.now(UTC) + (post.due - now)
+                # Relative to the injected clock, so a test's clock, a rehearsal's fast one and
+                # the real one agree.
+                wait = wall_seconds(self.clock, post.due - now)
+                run_at = datetime.now(UTC) + timedelta(seconds=wait)
                 self._scheduler.add_job(
                     self._job,
                     "date",

@@ -225,6 +225,18 @@ def set_public_message(
     )
 
 
+def tally(session: Session) -> dict[str, int]:
+    """How many questions stand in each status, and how many the chair took ("answered")."""
+    rows = session.exec(
+        select(QuestionRow.status, func.count()).group_by(col(QuestionRow.status))
+    ).all()
+    counts = {status: count for status, count in rows}
+    counts["answered"] = session.exec(
+        select(func.count()).where(col(QuestionRow.answered_at).is_not(None))
+    ).one()
+    return counts
+
+
 def vote_count(session: Session, *, question_id: int) -> int:
     """How many members upvoted the question."""
     return session.exec(

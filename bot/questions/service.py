@@ -176,6 +176,10 @@ class QuestionService:
         """One question, or QuestionNotFound."""
         return await self.db.run(store.get_question, question_id=question_id)
 
+    async def tally(self) -> dict[str, int]:
+        """Questions by status ("pending", "approved", "rejected"), and "answered" ones."""
+        return await self.db.run(store.tally)
+
     async def without_card(self) -> list[Question]:
         """Pending questions whose moderation card is not known to be posted, oldest first."""
         return await self.db.run(store.without_card)

@@ -1,0 +1,79 @@
+"""The rehearsal of the shipped meeting, played whole at high speed: the real bot against the
+shipped Discord double, simulated members, and what the transcript shows."""
+
+from __future__ import annotations
+
+import re
+
+from bot.rehearsal.run import Options, Rehearsal, rehearse
+from bot.rehearsal.transcript import DM_KIND, POST
+from tests.support.paths import SHIPPED_MEETING
+
+#: The shipped day (09:00 to 18:10) in about 30 s.
+SPEED = 1100.0
+AUDIENCE = {"@In person", "@Remote"}
+
+
+def transcript(outcome: Rehearsal) -> str:
+    lines = [f"{e.at:%H:%M} {e.kind} {e.place}\n    {e.text[:200]}" for e in outcome.entries]
+    return "\n".join(lines + outcome.summary.lines())
+
+
+def first(day: Rehearsal, what: str, test) -> int:
+    """The index of the first entry that passes `test`; fails naming `what` otherwise."""
+    for index, entry in enumerate(day.entries):
+        if test(entry):
+            return index
+    raise AssertionError(f"the transcript has no {what}:\n{transcript(day)}")
+
+
+async def test_the_shipped_day_plays_whole_in_order() -> None:
+    day = await rehearse(Options(SHIPPED_MEETING, speed=SPEED))
+    entries, meeting = day.entries, day.meeting
+    shown = transcript(day)
+
+    def post(text: str, place: str = "#announcements"):
+        return lambda e: e.kind == POST and e.place == place and text in e.text
+
+    announcement = first(day, "announcement", post("Coffee and badges are in the hall"))
+    promotion = first(
+        day, "promotion DM", lambda e: e.kind == DM_KIND and "a seat in the room" in e.text
+    )
+    previous = -1
+    for session in meeting.sessions:
+        title = f"**{session.title}** of {meeting.title}"
+        before = first(day, f"{session.title}'s reminder", post(f"{title} starts in 15 min"))
+        at_start = first(day, f"{session.title}'s start", post(f"{title} starts now"))
+        assert previous < before < at_start, shown
+        previous = at_start
+        for talk in session.talks:
+            now_on = first(day, f"now-on of {talk.title}", post(f"Now on: **{talk.title}**"))
+            assert previous < now_on, f"{talk.title} is out of order\n{shown}"
+            previous = now_on
+            thread = f"#questions › {talk.title[:100]}"
+            asked = first(day, f"approved question on {talk.title}", post(" asks:", place=thread))
+            digest = first(
+                day,
+                f"digest of {talk.title}",
+                lambda e, t=talk: e.kind == DM_KIND and f"after your talk “{t.title}”" in e.text,
+            )
+            assert now_on < asked < digest, shown
+    first_reminder = first(day, "first reminder", post("starts in 15 min"))
+    assert announcement < first_reminder and promotion < first_reminder, shown
+
+    summary = day.summary
+    assert summary.failures == [], shown
+    assert summary.posts == {"sent": 40}, shown
+    assert summary.lateness and summary.late_beyond_grace == 0, shown
+    assert set(summary.pings) <= AUDIENCE and summary.pings, shown
+    assert all(set(e.pings) <= AUDIENCE for e in entries), shown
+    figures = summary.figures
+    assert figures is not None
+    assert figures.in_person == meeting.capacity and figures.waitlist > 0, shown
+    assert summary.questions["approved"] == 2 * len(meeting.talks), shown
+    assert summary.questions["rejected"] == len(meeting.talks), shown
+    assert summary.questions["answered"] == len(meeting.talks), shown
+    assert summary.not_rehearsed == [], shown
+    # Mentions, channels and times read as a member's client shows them.
+    raw = re.compile(r"<(@[!&]?|#|t:)\d+")
+    assert [e.text for e in entries if raw.search(e.text)] == []
