@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.clock import FastClock
 from bot.posts import queries as store
 from bot.posts.planner import PostKind, post_key
 from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.store.db import Database
-from tests.support.harness import FakeClock
+from tests.support.harness import FakeClock, eventually
 from tests.support.paths import SHIPPED_MEETING
 
 SLUG = "theorie-du-deep-learning-2021"
@@ -230,3 +231,23 @@ async def test_a_skipped_post_moved_later_is_planned_again(engine, db, clock) ->
     clock.now = DUE + shift
     await engine.fire(REMINDER)
     assert (REMINDER, False) in engine.recorder.sent
+
+
+async def test_on_a_fast_clock_a_post_fires_after_its_time_in_wall_seconds(db: Database) -> None:
+    """A rehearsal's clock runs 3,600 times as fast: a post due in an hour fires after 1 s."""
+    clock = FastClock(DUE - timedelta(hours=1), 3600)
+    programme = ProgrammeService(db, clock)
+    programme.import_files(SHIPPED_MEETING)
+    scheduler = PostScheduler(db, clock, programme, remote_link=False)
+    recorder = Recorder()
+    for kind in PostKind:
+        scheduler.handle(kind, recorder)
+    clock.go()
+    try:
+        await scheduler.start()
+        await eventually(lambda: (REMINDER, False) in recorder.sent)
+        fired_at = await scheduler.claimed_at(REMINDER)
+        assert fired_at is not None and DUE <= fired_at < DUE + timedelta(minutes=5)
+        assert statuses(db)[REMINDER] == "sent"
+    finally:
+        await scheduler.stop()
