@@ -253,6 +253,11 @@ class Day:
             everyone = await self.registration.all_registrations()
             remote = [r for r in everyone if r.follows_remotely]
             seated = [r for r in everyone if not r.follows_remotely]
+            if not remote:
+                self.not_rehearsed.append(
+                    f"the video link of {self.meeting.sessions[index].title}: nobody registered "
+                    "to follow remotely"
+                )
             for found in [*remote[:1], *seated[:1]] if index == 0 else remote[:1]:
                 member = self.fake.member(found.user_id)
                 await self.click(reminders[-1], VIDEO_LINK, member, show=True)
