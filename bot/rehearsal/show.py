@@ -34,14 +34,14 @@ class Live:
             )
             return
         self.console.print(head)
-        self.console.print(Padding(Text(entry.text), (0, 0, 0, INDENT)))
+        self.console.print(Padding(Text(entry.text), (0, 0, 0, INDENT), expand=False))
         if entry.buttons:
             buttons = "  ".join(f"[ {label} ]" for label in entry.buttons)
-            self.console.print(Padding(Text(buttons, "bold"), (0, 0, 0, INDENT)))
+            self.console.print(Padding(Text(buttons, "bold"), (0, 0, 0, INDENT), expand=False))
 
     def repeats(self, entry: Entry) -> None:
         note = f"↳ the DM of {entry.at:%H:%M} ({entry.place}) went to {entry.also + 1} members"
-        self.console.print(Padding(Text(note, "dim"), (0, 0, 0, INDENT)))
+        self.console.print(Padding(Text(note, "dim"), (0, 0, 0, INDENT), expand=False))
 
 
 def markdown(title: str, entries: Sequence[Entry], summary: Sequence[str]) -> str:

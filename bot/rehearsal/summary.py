@@ -37,7 +37,9 @@ class Summary:
     questions: dict[str, int] = field(default_factory=dict)
     votes: int = 0
     pings: Counter[str] = field(default_factory=Counter)
-    warnings: Counter[str] = field(default_factory=Counter)  # Amphi's, by message
+    # Amphi's own warnings: how many of each kind (the message before formatting), and the first
+    warnings: Counter[str] = field(default_factory=Counter)
+    warning_examples: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     not_rehearsed: list[str] = field(default_factory=list)
 
@@ -79,7 +81,11 @@ class Summary:
         out += [f"  - {failure}" for failure in self.failures]
         if self.warnings:
             out.append(f"Warnings logged: {sum(self.warnings.values())}:")
-            out += [f"  - {text} (×{n})" for text, n in self.warnings.most_common(5)]
+            out += [
+                f"  - {self.warning_examples[kind]}"
+                + (f" (and {n - 1} more like it)" if n > 1 else "")
+                for kind, n in self.warnings.most_common(5)
+            ]
         if self.not_rehearsed:
             out.append("Not rehearsed:")
             out += [f"  - {part}" for part in self.not_rehearsed]
@@ -134,9 +140,9 @@ async def summarize(
         f"the bot logged: {r.getMessage()}" for r in log if r.levelno >= logging.ERROR
     ]
     # Amphi's own warnings; discord.py's (no voice support, say) are not the day's business.
-    summary.warnings = Counter(
-        r.getMessage()
-        for r in log
-        if r.levelno < logging.ERROR and r.name.split(".")[0] in ("bot", "cogs")
-    )
+    for logged in log:
+        if logged.levelno < logging.ERROR and logged.name.split(".")[0] in ("bot", "cogs"):
+            kind = str(logged.msg)
+            summary.warnings[kind] += 1
+            summary.warning_examples.setdefault(kind, logged.getMessage())
     return summary
