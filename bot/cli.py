@@ -198,6 +198,18 @@ def cmd_export_registrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    from bot.doctor.checks import FAIL
+    from bot.doctor.live import examine
+    from bot.doctor.show import table
+
+    settings = settings_or_exit(require_discord=True)
+    logging.basicConfig(level=logging.ERROR)  # the table says it all; discord.py need not
+    findings = asyncio.run(examine(settings))
+    table(findings)
+    return 1 if any(f.status == FAIL for f in findings) else 0
+
+
 def cmd_rehearse(args: argparse.Namespace) -> int:
     from bot.rehearsal.cli import rehearse_command
 
@@ -242,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_rehearsal_options(run)
     run.set_defaults(func=cmd_run, meeting=None)
+    commands.add_parser(
+        "doctor", help="check the server and the set-up with the real token (posts nothing)"
+    ).set_defaults(func=cmd_doctor)
     rehearse = commands.add_parser(
         "rehearse", help="play the meeting day locally, against a built-in Discord double"
     )

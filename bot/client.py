@@ -186,16 +186,23 @@ class AmphiBot(commands.Bot):
         await self.services.commands.flush()
         await super().close()
 
-    async def sync_commands_if_changed(self) -> bool:
-        """Sync the commands to the server when their schema differs from the last sync."""
-        guild = discord.Object(id=self.settings.guild_id or 0)
-        self.tree.copy_global_to(guild=guild)
+    async def command_payload(self) -> list[dict[str, Any]]:
+        """The commands as syncing sends them to the server, French names included."""
+        if self.tree.translator is None:
+            await self.tree.set_translator(CommandTranslator())
         translator = self.tree.translator
         assert translator is not None
-        payload = [
+        guild = discord.Object(id=self.settings.guild_id or 0)
+        self.tree.copy_global_to(guild=guild)
+        return [
             await command.get_translated_payload(self.tree, translator)
             for command in self.tree.get_commands(guild=guild)
         ]
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync the commands to the server when their schema differs from the last sync."""
+        guild = discord.Object(id=self.settings.guild_id or 0)
+        payload = await self.command_payload()
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"commands:{self.application_id}:{guild.id}"
         if await self.services.db.run(state.get_state, key=key) == digest:

@@ -122,8 +122,10 @@ def in_package(found: Import, package: str) -> bool:
 
 
 def test_only_the_client_the_command_line_and_the_cogs_import_discord() -> None:
-    """And the rehearsal, which points discord.py at the double that ships with Amphi."""
+    """And the rehearsal, which points discord.py at the double that ships with Amphi, and the
+    doctor, which reads the server through discord.py's HTTP client."""
     allowed = {"bot.client", "bot.cli", "bot.fake_discord.fixtures", "bot.fake_discord.patch"}
+    allowed.add("bot.doctor.live")
     allowed.add("bot.fake_discord.sitecustomize.sitecustomize")  # a subprocess's patch
     imports = [
         i

@@ -59,6 +59,7 @@ class FakeDiscord(InteractionDriver):
         # (member id, role id) → loop time the role was last given through the API (benchmarks)
         self.role_grants: dict[tuple[int, int], float] = {}
         self.traffic = Traffic()
+        self.traffic.token = token
         self.traffic.latency = latency
         self.latency = latency  # the network's, for REST round trips and gateway events
         self.requests: list[RequestRecord] = self.traffic.requests

@@ -149,6 +149,8 @@ class FakeChannel:
     topic: str | None = None
     recipient: FakeMember | None = None
     owner_id: int | None = None
+    # Discord's overwrite objects: {"id", "type" (0 role, 1 member), "allow", "deny"}
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
     created_at: str = field(default_factory=iso_now)
 
     @property
@@ -174,7 +176,7 @@ class FakeChannel:
             "name": self.name,
             "position": self.position,
             "parent_id": None if self.parent_id is None else str(self.parent_id),
-            "permission_overwrites": [],
+            "permission_overwrites": self.overwrites,
             "nsfw": False,
             "flags": 0,
             "rate_limit_per_user": 0,

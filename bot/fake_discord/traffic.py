@@ -52,6 +52,7 @@ class Traffic:
         self.requests: list[RequestRecord] = []
         self.unhandled: list[Unhandled] = []
         self.seen_tokens: list[str] = []
+        self.token = ""  # the bot's: Discord answers 401 to any other
         self._failures: list[_Failure] = []
         # Discord's global limit (50 a second for bots); None lets everything through.
         self.global_limit: int | None = None
@@ -148,7 +149,7 @@ class Traffic:
                 body = json.loads(body)
             self.unhandled.append(Unhandled(request.method, path, body))
             response = error(404, 0, "404: Not Found")
-        elif not hook and not auth.startswith("Bot "):
+        elif not hook and (not auth.startswith("Bot ") or auth[4:] != self.token):
             response = error(401, 0, "401: Unauthorized")
         else:
             response = await handler(request)

@@ -1,0 +1,204 @@
+"""What `amphi doctor` judges, from the server as Discord describes it (plain JSON): each check
+a finding with its status and, when it is not ok, how to fix it. No I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.config import Ref, Settings
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+# Discord's permission bits (https://discord.com/developers/docs/topics/permissions)
+ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+MENTION_EVERYONE = 1 << 17
+MANAGE_ROLES = 1 << 28
+CREATE_PUBLIC_THREADS = 1 << 35
+SEND_MESSAGES_IN_THREADS = 1 << 38
+ALL = (1 << 53) - 1
+
+POST = {VIEW_CHANNEL: "View Channel", SEND_MESSAGES: "Send Messages", EMBED_LINKS: "Embed Links"}
+#: What Amphi does in each configured channel, and what that needs.
+CHANNEL_NEEDS = {
+    "ANNOUNCEMENTS_CHANNEL": POST,
+    "MODERATION_CHANNEL": POST,
+    "QA_CHANNEL": {
+        **POST,
+        CREATE_PUBLIC_THREADS: "Create Public Threads",
+        SEND_MESSAGES_IN_THREADS: "Send Messages in Threads",
+    },
+}
+#: Roles Amphi gives and takes, and pings in reminders.
+AUDIENCE_ROLES = ("IN_PERSON_ROLE", "REMOTE_ROLE")
+#: Clock skew (seconds) against Discord's that is harmless, and beyond which posts go out of time.
+SKEW_OK, SKEW_FAIL = 2.0, 30.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the doctor's table."""
+
+    check: str
+    status: str  # OK, WARN or FAIL
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Server:
+    """The server as the bot sees it: Discord's own objects."""
+
+    guild: dict[str, Any]
+    channels: list[dict[str, Any]]
+    roles: list[dict[str, Any]]
+    member: dict[str, Any]  # the bot's member object
+
+
+def base_permissions(server: Server) -> int:
+    """The bot's server-wide permissions: @everyone's and its roles', all of them if admin."""
+    if server.guild.get("owner_id") == server.member["user"]["id"]:
+        return ALL
+    roles = {r["id"]: int(r["permissions"]) for r in server.roles}
+    permissions = roles.get(server.guild["id"], 0)
+    for role_id in server.member["roles"]:
+        permissions |= roles.get(role_id, 0)
+    return ALL if permissions & ADMINISTRATOR else permissions
+
+
+def channel_permissions(server: Server, channel: dict[str, Any]) -> int:
+    """The bot's permissions in `channel`, overwrites applied in Discord's order."""
+    permissions = base_permissions(server)
+    if permissions & ADMINISTRATOR or permissions == ALL:
+        return ALL
+    overwrites = {o["id"]: o for o in channel.get("permission_overwrites") or []}
+
+    def apply(allow: int, deny: int) -> None:
+        nonlocal permissions
+        permissions = (permissions & ~deny) | allow
+
+    everyone = overwrites.get(server.guild["id"])
+    if everyone:
+        apply(int(everyone["allow"]), int(everyone["deny"]))
+    allow = deny = 0
+    for role_id in server.member["roles"]:
+        if role_id in overwrites:
+            allow |= int(overwrites[role_id]["allow"])
+            deny |= int(overwrites[role_id]["deny"])
+    apply(allow, deny)
+    mine = overwrites.get(server.member["user"]["id"])
+    if mine:
+        apply(int(mine["allow"]), int(mine["deny"]))
+    return permissions
+
+
+def find(ref: Ref, items: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((i for i in items if ref.matches(int(i["id"]), i["name"])), None)
+
+
+def channel_findings(server: Server, settings: Settings) -> list[Finding]:
+    out = []
+    for setting, ref in settings.channel_refs().items():
+        check = f"channel {setting}={ref.raw}"
+        channel = find(ref, server.channels)
+        if channel is None:
+            out.append(
+                Finding(check, FAIL, "no such channel", f"create #{ref.raw} or change {setting}")
+            )
+            continue
+        have = channel_permissions(server, channel)
+        missing = [name for bit, name in CHANNEL_NEEDS.get(setting, POST).items() if not have & bit]
+        if missing:
+            fix = (
+                f"in #{channel['name']}'s permissions, allow {', '.join(missing)} for Amphi's role"
+            )
+            out.append(Finding(check, FAIL, "missing " + ", ".join(missing), fix))
+        else:
+            out.append(Finding(check, OK, f"#{channel['name']}: can post there"))
+    return out
+
+
+def top_position(server: Server) -> int:
+    positions = {r["id"]: int(r["position"]) for r in server.roles}
+    return max((positions.get(r, 0) for r in server.member["roles"]), default=0)
+
+
+def role_findings(server: Server, settings: Settings) -> list[Finding]:
+    out = []
+    everywhere = base_permissions(server)
+    for setting, ref in settings.role_refs().items():
+        check = f"role {setting}={ref.raw}"
+        role = find(ref, server.roles)
+        if role is None:
+            fix = f"create the role {ref.raw!r} or change {setting}"
+            out.append(Finding(check, FAIL, "no such role", fix))
+            continue
+        if setting not in AUDIENCE_ROLES:
+            out.append(Finding(check, OK, f"@{role['name']} exists"))
+            continue
+        if int(role["position"]) >= top_position(server):
+            fix = (
+                f"Server Settings → Roles: drag Amphi's role above @{role['name']} (Discord "
+                "refuses role changes to a role at or above the bot's own: error 50013)"
+            )
+            out.append(Finding(check, FAIL, f"@{role['name']} is above Amphi's role", fix))
+        elif not (role.get("mentionable") or everywhere & MENTION_EVERYONE):
+            fix = f"make @{role['name']} mentionable, or allow Amphi to Mention @everyone"
+            out.append(Finding(check, WARN, "reminders cannot ping it", fix))
+        else:
+            out.append(Finding(check, OK, f"@{role['name']}: Amphi gives it and can ping it"))
+    if not everywhere & MANAGE_ROLES:
+        fix = "Server Settings → Roles → Amphi's role: allow Manage Roles"
+        out.append(
+            Finding("permission Manage Roles", FAIL, "attendance roles cannot be given", fix)
+        )
+    else:
+        out.append(Finding("permission Manage Roles", OK, "attendance roles can be given"))
+    return out
+
+
+def signature(command: dict[str, Any]) -> tuple:
+    """What makes two versions of a command the same for users: names, types and options."""
+
+    def option(entry: dict[str, Any]) -> tuple:
+        return (
+            entry["name"],
+            entry["type"],
+            bool(entry.get("required")),
+            bool(entry.get("autocomplete")),
+            tuple(c["value"] for c in entry.get("choices") or []),
+            tuple(sorted(option(o) for o in entry.get("options") or [])),
+        )
+
+    return (
+        command["name"],
+        command.get("type", 1),
+        command.get("description", ""),
+        tuple(sorted(option(o) for o in command.get("options") or [])),
+    )
+
+
+def command_finding(local: list[dict[str, Any]], synced: list[dict[str, Any]]) -> Finding:
+    check = "slash commands"
+    fix = "start the bot once (amphi run): it syncs the commands at start when they changed"
+    if not synced:
+        return Finding(check, WARN, "not synced to this server yet", fix)
+    ours, theirs = {signature(c) for c in local}, {signature(c) for c in synced}
+    if ours != theirs:
+        changed = sorted({s[0] for s in ours ^ theirs})
+        return Finding(check, WARN, "out of date: " + ", ".join(f"/{c}" for c in changed), fix)
+    return Finding(check, OK, f"{len(local)} commands synced and up to date")
+
+
+def skew_finding(skew: float) -> Finding:
+    """`skew`: seconds this machine's clock is ahead of Discord's (negative: behind)."""
+    check = "clock"
+    detail = f"{abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} Discord's"
+    if abs(skew) <= SKEW_OK:
+        return Finding(check, OK, "in step with Discord's")
+    fix = "turn on time synchronisation (timedatectl set-ntp true, or chrony)"
+    return Finding(check, FAIL if abs(skew) > SKEW_FAIL else WARN, detail, fix)
