@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import discord
+from discord.utils import MISSING
 
 from bot.core.config import ConfigError, Settings, load_settings, read_environment
-from bot.core.logs import keep_secrets_out
+from bot.core.logs import JsonLines, keep_secrets_out
 from bot.programme.files import MeetingFileError, check_meetings
 
 EXIT_USAGE = 2
@@ -43,7 +44,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"amphi: {', '.join(given)} only apply to rehearsals; ignored.", file=sys.stderr)
     settings = settings_or_exit(require_discord=True)
     level = logging.getLevelName(settings.log_level)
-    discord.utils.setup_logging(level=level, root=True)
+    # To stdout, where containers and systemd's journal collect it.
+    discord.utils.setup_logging(
+        handler=logging.StreamHandler(sys.stdout),
+        formatter=JsonLines() if settings.log_json else MISSING,
+        level=level,
+        root=True,
+    )
     keep_secrets_out(level, settings.secrets())
     try:
         services = prepare(settings)
@@ -142,6 +149,27 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from bot.store.backup import BackupError, backup
+
+    try:
+        print(backup(settings_or_exit().database_url, Path(args.file)))
+    except BackupError as error:
+        return fail(str(error))
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from bot.store.backup import BackupError, restore
+
+    try:
+        print(restore(settings_or_exit().database_url, Path(args.file)))
+    except BackupError as error:
+        return fail(str(error))
+    print("Start the bot again: it migrates an older backup's schema at start.")
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from bot.posts.planner import plan_posts
     from bot.posts.render import plan_lines
@@ -195,6 +223,25 @@ def cmd_export_registrations(args: argparse.Namespace) -> int:
     else:
         Path(args.output).write_text(text, encoding="utf-8-sig")
         print(f"{text.count(chr(10)) - 1} registration(s) written to {args.output}")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """For container health checks: the bot touches AMPHI_HEALTH_FILE while it is connected."""
+    import time
+
+    path = settings_or_exit().health_file
+    if path is None:
+        return fail("AMPHI_HEALTH_FILE is not set: the bot keeps no health file to read.")
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        print(f"unhealthy: {path} does not exist (not connected yet?)", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(f"unhealthy: connected last {age:.0f} s ago ({path})", file=sys.stderr)
+        return 1
+    print(f"healthy: connected {age:.0f} s ago")
     return 0
 
 
@@ -254,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_rehearsal_options(run)
     run.set_defaults(func=cmd_run, meeting=None)
+    health = commands.add_parser("health", help="exit 0 while the running bot is connected")
+    health.add_argument(
+        "--max-age", type=float, default=90.0, help="seconds since the bot last said so"
+    )
+    health.set_defaults(func=cmd_health)
     commands.add_parser(
         "doctor", help="check the server and the set-up with the real token (posts nothing)"
     ).set_defaults(func=cmd_doctor)
@@ -284,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(
         func=cmd_db_upgrade
     )
+    saved = db_commands.add_parser("backup", help="copy the store to FILE (safe while it runs)")
+    saved.add_argument("file", help="a new file")
+    saved.set_defaults(func=cmd_db_backup)
+    back = db_commands.add_parser("restore", help="replace the store with FILE (stop the bot)")
+    back.add_argument("file", help="a file made by amphi db backup")
+    back.set_defaults(func=cmd_db_restore)
     return parser
 
 

@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import discord
@@ -34,6 +35,9 @@ ANSWER_WAIT = 1.0
 BULK_ROUTES = frozenset(
     {"/guilds/{guild_id}/members/{user_id}/roles/{role_id}", "/guilds/{guild_id}/members/{user_id}"}
 )
+
+#: Seconds between touches of the health file (`amphi health` allows 90 by default).
+HEALTH_INTERVAL = 30.0
 
 CogT = TypeVar("CogT", bound=commands.Cog)
 
@@ -155,11 +159,26 @@ class AmphiBot(commands.Bot):
         # The posts need the server's channels and roles, which arrive with the gateway.
         self._posts_task = asyncio.create_task(self._start_posts(), name="amphi-posts")
         self._promises_task = asyncio.create_task(self._keep_promises(), name="amphi-promises")
+        if self.settings.health_file is not None:
+            self._health_task = asyncio.create_task(
+                self._keep_health(self.settings.health_file), name="amphi-health"
+            )
 
     async def _keep_promises(self) -> None:
         # Commands acknowledged by the last run and not answered are finished first thing.
         await self.wait_until_ready()
         await self.services.commands.keep_finishing()
+
+    async def _keep_health(self, path: Path) -> None:
+        """Touch `path` while connected: `amphi health` reads its age for a container's check."""
+        await self.wait_until_ready()
+        while True:
+            if self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open:
+                try:
+                    await asyncio.to_thread(path.touch)
+                except OSError as error:
+                    log.warning("Could not touch the health file %s: %s", path, error)
+            await asyncio.sleep(HEALTH_INTERVAL)
 
     async def _start_posts(self) -> None:
         await self.wait_until_ready()
@@ -176,7 +195,7 @@ class AmphiBot(commands.Bot):
                 delay = min(delay * 2, 60.0)
 
     async def close(self) -> None:
-        for name in ("_posts_task", "_promises_task"):
+        for name in ("_posts_task", "_promises_task", "_health_task"):
             task = getattr(self, name, None)
             if task is not None:
                 task.cancel()

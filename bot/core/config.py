@@ -90,6 +90,8 @@ class Settings:
     remote_role: Ref = Ref("Remote")
     remote_link: Secret | None = field(default=None)
     log_level: str = "INFO"
+    log_json: bool = False  # LOG_FORMAT=json: one JSON object a line, for log collectors
+    health_file: Path | None = None  # touched while connected, for container health checks
     dm_rate: float = 20.0  # DMs a second in broadcasts
 
     def secrets(self) -> list[str]:
@@ -159,6 +161,10 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
             "LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, not {get('LOG_LEVEL')!r}"
         )
 
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT", f"must be text or json, not {get('LOG_FORMAT')!r}")
+
     refs = {}
     for name, default in [
         ("ANNOUNCEMENTS_CHANNEL", "announcements"),
@@ -199,5 +205,7 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
         remote_role=refs["REMOTE_ROLE"],
         remote_link=Secret(remote_link) if remote_link else None,
         log_level=log_level,
+        log_json=log_format == "json",
+        health_file=Path(get("AMPHI_HEALTH_FILE")) if get("AMPHI_HEALTH_FILE") else None,
         dm_rate=dm_rate,
     )

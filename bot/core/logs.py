@@ -7,8 +7,10 @@ INFO whatever LOG_LEVEL says, and the secrets Amphi knows are blanked in every r
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 #: The loggers that write payloads at DEBUG.
 PAYLOAD_LOGGERS = ("discord.http", "discord.gateway", "discord.webhook.async_")
@@ -26,12 +28,20 @@ class Redact(logging.Filter):
         if not self.secrets:
             return True
         message = record.getMessage()
-        cleaned = message
-        for secret in self.secrets:
-            cleaned = cleaned.replace(secret, REDACTED)
+        cleaned = self.clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Formatters print exc_text when it is set: a traceback may quote a secret too.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.clean(record.exc_text)
         return True
+
+    def clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
 
 def keep_secrets_out(level: int, secrets: Iterable[str]) -> None:
@@ -41,3 +51,20 @@ def keep_secrets_out(level: int, secrets: Iterable[str]) -> None:
     redact = Redact(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line (LOG_FORMAT=json): time (UTC), level, logger, message, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        return json.dumps(data, ensure_ascii=False)

@@ -88,3 +88,59 @@ async def test_a_debug_log_holds_neither_the_video_link_nor_what_members_typed(
     assert "DEBUG" in text, text[-2000:]  # the log really was at DEBUG
     assert link not in text and fake.token not in text
     assert "Lab Zeta-42" not in text  # what the member typed
+
+
+async def test_json_logs_and_the_health_file_of_a_running_bot(fake, tmp_path: Path) -> None:
+    """LOG_FORMAT=json: every line of the output is a JSON object; the health file is touched
+    once the bot is connected, and `amphi health` reads it."""
+    import json
+    import os
+
+    health = tmp_path / "health"
+    env = fake.subprocess_env()
+    env.update(
+        {
+            "DISCORD_TOKEN": fake.token,
+            "DISCORD_GUILD_ID": str(fake.guild_id),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'amphi.sqlite3'}",
+            "AMPHI_MEETINGS": str(SHIPPED_MEETING),
+            "PYTHONPATH": env["PYTHONPATH"] + ":" + str(ROOT),
+            "LOG_FORMAT": "json",
+            "AMPHI_HEALTH_FILE": str(health),
+        }
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not any("Ready as" in line for line in lines):
+                line = (await process.stdout.readline()).decode()
+                assert line, "the bot exited:\n" + "".join(lines)
+                lines.append(line)
+        await eventually(health.exists, timeout=10)
+        checked = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "health", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        said, _ = await checked.communicate()
+        assert checked.returncode == 0, said.decode()
+        assert said.decode().startswith("healthy: connected")
+        os.utime(health, (0, 0))  # as if the bot had stopped saying so long ago
+        stale = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "health", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        said, _ = await stale.communicate()
+        assert stale.returncode == 1 and "unhealthy" in said.decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    output = "".join(lines) + rest.decode()
+    assert process.returncode == 0, output
+    records = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert any(r["message"].startswith("Ready as") and r["level"] == "INFO" for r in records)
+    assert {"time", "level", "logger", "message"} <= set(records[0])

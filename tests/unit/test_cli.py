@@ -262,3 +262,10 @@ def test_check_on_a_store_behind_the_schema_says_to_upgrade_it(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     [note] = result.stderr.splitlines()
     assert "schema revision 0005" in note and "amphi db upgrade" in note
+
+
+def test_health_without_a_health_file_says_so(tmp_path: Path) -> None:
+    result = amphi("health", cwd=tmp_path)
+    assert result.returncode == 2 and "AMPHI_HEALTH_FILE is not set" in result.stderr
+    missing = amphi("health", cwd=tmp_path, env={"AMPHI_HEALTH_FILE": str(tmp_path / "h")})
+    assert missing.returncode == 1 and "does not exist" in missing.stderr

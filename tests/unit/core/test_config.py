@@ -99,3 +99,14 @@ def test_standing_ladder() -> None:
     assert standing(settings, administrator=False, roles=[(1, "Organizer")]) is Standing.ORGANIZER
     assert standing(settings, administrator=False, roles=[(2, "moderator")]) is Standing.MODERATOR
     assert standing(settings, administrator=False, roles=[(3, "Remote")]) is Standing.ATTENDEE
+
+
+def test_log_format_and_the_health_file() -> None:
+    env = {"DISCORD_TOKEN": TOKEN, "DISCORD_GUILD_ID": "42"}
+    assert load_settings(env).log_json is False
+    assert load_settings(env).health_file is None
+    chosen = load_settings({**env, "LOG_FORMAT": "JSON", "AMPHI_HEALTH_FILE": "/tmp/amphi-health"})
+    assert chosen.log_json is True and str(chosen.health_file) == "/tmp/amphi-health"
+    with pytest.raises(ConfigError) as error:
+        load_settings({**env, "LOG_FORMAT": "xml"})
+    assert error.value.variable == "LOG_FORMAT" and "text or json" in str(error.value)

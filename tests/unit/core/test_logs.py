@@ -46,3 +46,24 @@ def test_secrets_are_blanked_at_every_level(log_output) -> None:
     text = log_output.getvalue()
     assert LINK not in text and TOKEN not in text
     assert f"sent {REDACTED} to 3 people" in text and f"login with {REDACTED} failed" in text
+
+
+def test_json_lines_carry_the_record_with_secrets_blanked(log_output) -> None:
+    import json
+
+    from bot.core.logs import JsonLines
+
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "stream", 0) is log_output)
+    handler.setFormatter(JsonLines())
+    try:
+        raise ValueError(f"the link {LINK} leaked")
+    except ValueError:
+        logging.getLogger("bot.test").exception("Sending %s failed", LINK)
+    logging.getLogger("cogs.test").warning("Café: %d places", 3)
+    first, second = (json.loads(line) for line in log_output.getvalue().splitlines())
+    assert first["level"] == "ERROR" and first["logger"] == "bot.test"
+    assert first["message"] == f"Sending {REDACTED} failed"
+    assert first["time"].endswith("+00:00")
+    assert "ValueError: the link [redacted] leaked" in first["exception"]
+    assert LINK not in log_output.getvalue()
+    assert second == {**second, "level": "WARNING", "message": "Café: 3 places"}
