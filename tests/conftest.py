@@ -11,6 +11,7 @@ import pytest
 from bot.fake_discord import fake_discord
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from tests.support.discord_api import invalid_requests
 from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test_settings
 from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_reason
 from tests.support.processes import Runs
@@ -66,10 +67,17 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-async def fake():
-    """A started fake Discord with discord.py pointed at it."""
+async def fake(request: pytest.FixtureRequest):
+    """A started fake Discord with discord.py pointed at it. Afterwards every request the test
+    made it receive is held against Discord's published API description (a test that sends
+    invalid requests on purpose is marked `discord_invalid_requests`)."""
     async with fake_discord() as started:
         yield started
+    if request.node.get_closest_marker("discord_invalid_requests"):
+        return
+    problems = invalid_requests(started.requests)
+    if problems:
+        pytest.fail("Discord would refuse these requests:\n" + "\n".join(problems))
 
 
 @pytest.fixture

@@ -20,11 +20,26 @@ from .rest import API, error, json_response
 
 
 class RequestRecord(NamedTuple):
-    """One REST request: path relative to the API base, without the query string."""
+    """One REST request: path relative to the API base, without the query string; its JSON
+    payload (a multipart request's payload_json), if it had one."""
 
     method: str
     path: str
     status: int
+    body: Any = None
+
+
+async def payload_of(request: web.Request) -> Any:
+    """The request's JSON payload, read again after its handler (aiohttp keeps the body)."""
+    if not request.can_read_body:
+        return None
+    try:
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            return json.loads(str(form["payload_json"])) if "payload_json" in form else None
+        return await request.json()
+    except (ValueError, KeyError):
+        return None
 
 
 class Unhandled(NamedTuple):
@@ -166,7 +181,8 @@ class Traffic:
                 "X-RateLimit-Bucket": bucket,
             }
         )
-        self.requests.append(RequestRecord(request.method, path, response.status))
+        body = await payload_of(request)
+        self.requests.append(RequestRecord(request.method, path, response.status, body))
         if half_trip:
             await asyncio.sleep(half_trip)  # and the answer on its way back
         return response

@@ -30,7 +30,8 @@ NONCE_WINDOW = timedelta(minutes=4)
 #: Pauses before trying a failed delivery again (discord.py has already retried 429s and 5xx).
 RETRY_DELAYS = (2.0, 8.0)
 
-#: A post fired this soon after its time is on time (an announcement sent "now", say).
+#: A post fired this soon after its time is on time (an announcement sent "now", say): real
+#: seconds, so that a rehearsal's fast clock does not make a moment's work look late.
 ON_TIME = timedelta(seconds=5)
 
 #: Delivers a post; `late` when it goes out during catch-up. Returns the message id, if any.
@@ -124,7 +125,8 @@ class PostScheduler:
             elif record.status != "pending":
                 continue
             elif post.due <= now:
-                self._spawn(self.fire(post.key, catch_up=now - post.due > ON_TIME))
+                late = wall_seconds(self.clock, now - post.due) > ON_TIME.total_seconds()
+                self._spawn(self.fire(post.key, catch_up=late))
             else:
                 # Relative to the injected clock, so a test's clock, a rehearsal's fast one and
                 # the real one agree.

@@ -104,12 +104,12 @@ def cast(fake: FakeDiscord, meeting: Meeting, attendees: int, rng: random.Random
     organizer = fake.add_member(staff_name(meeting, 0, "Olga (organizer)"), roles=["Organizer"])
     moderator = fake.add_member(staff_name(meeting, 1, "Mona (moderator)"), roles=["Moderator"])
     chair = fake.add_member(staff_name(meeting, 2, "Chris (chair)"), roles=["Moderator"])
-    staff = {organizer.name, moderator.name, chair.name}
     speakers: dict[str, FakeMember] = {}
-    accounts: dict[str, FakeMember] = {}
+    # An organizer who also speaks gets the speaker's DMs on their own account.
+    accounts = {m.name: m for m in (organizer, moderator, chair)}
     for talk in meeting.talks:
         name = first_speaker(talk)
-        if name is None or name in staff:
+        if name is None:
             continue
         if name not in accounts:
             accounts[name] = fake.add_member(name)

@@ -11,7 +11,15 @@ from rich.console import Console
 
 from bot.programme.files import MeetingFileError
 from bot.rehearsal.cast import default_attendees
-from bot.rehearsal.run import DM_RATE, Options, RehearsalError, parse_start, plan, rehearse
+from bot.rehearsal.run import (
+    DM_RATE,
+    Options,
+    RehearsalError,
+    RehearsalStopped,
+    parse_start,
+    plan,
+    rehearse,
+)
 from bot.rehearsal.show import Live, write
 
 EXIT_USAGE = 2
@@ -70,7 +78,16 @@ def rehearse_command(path: Path, args: argparse.Namespace, console: Console | No
         markup=False,
     )
     live = Live(console)
-    outcome = asyncio.run(rehearse(options, show=live.entry, repeats=live.repeats))
+    try:
+        outcome = asyncio.run(rehearse(options, show=live.entry, repeats=live.repeats))
+    except KeyboardInterrupt:
+        print("amphi: rehearsal interrupted.", file=sys.stderr)
+        return 1
+    except RehearsalStopped as error:
+        print(f"amphi: the rehearsal stopped: {error}", file=sys.stderr)
+        for line in error.log[-20:]:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     lines = outcome.summary.lines()
     console.rule("Summary")
     for line in lines:

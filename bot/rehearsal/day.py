@@ -21,7 +21,7 @@ from bot.fake_discord.state import FakeMember
 from bot.programme.model import Meeting, Talk
 from bot.registration.model import Mode, Status
 from bot.registration.service import RegistrationService
-from bot.rehearsal.cast import Attendee, Cast
+from bot.rehearsal.cast import Attendee, Cast, default_attendees
 from bot.rehearsal.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,12 @@ class Day:
         self.votes = 0
 
     # ----- the timetable -------------------------------------------------------------------------
-    def steps(self, start: datetime) -> list[tuple[datetime, str, Callable[[], Awaitable[None]]]]:
-        """(when, what, do) for the whole day, from `start`."""
+    def steps(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, str, Callable[[], Awaitable[None]]]]:
+        """(when, what, do) for the day between `start` and `end`."""
         steps: list[tuple[datetime, str, Callable[[], Awaitable[None]]]] = [
-            (start + timedelta(minutes=1), "the day's opening", self.opening(start))
+            (start + timedelta(minutes=1), "the day's opening", self.opening(start, end))
         ]
         for index, session in enumerate(self.meeting.sessions):
             when = session.start + timedelta(minutes=2)
@@ -103,9 +105,9 @@ class Day:
             steps.append((first.start + timedelta(minutes=4), "/now", self.what_is_on))
         for talk in self.meeting.talks:
             steps += self.questions_on(talk)
-        return sorted((s for s in steps if s[0] >= start), key=lambda s: s[0])
+        return sorted((s for s in steps if start <= s[0] <= end), key=lambda s: s[0])
 
-    def opening(self, start: datetime) -> Callable[[], Awaitable[None]]:
+    def opening(self, start: datetime, end: datetime) -> Callable[[], Awaitable[None]]:
         """Before the first session, one thing after another: each needs the one before (no
         cancellation can promote anyone before the burst has filled the room)."""
         chain = [
@@ -118,13 +120,17 @@ class Day:
 
         async def play() -> None:
             for minutes, what, do in chain:
+                if start + timedelta(minutes=minutes) > end:
+                    self.not_rehearsed.append(f"{what}: the rehearsal ends before its time")
+                    continue
                 await self._step(start + timedelta(minutes=minutes), what, do)
 
         return play
 
-    async def play(self, start: datetime) -> None:
+    async def play(self, start: datetime, end: datetime) -> None:
         """Run every step at its time; one that fails is counted and the day goes on."""
-        await asyncio.gather(*(self._step(when, what, do) for when, what, do in self.steps(start)))
+        steps = self.steps(start, end)
+        await asyncio.gather(*(self._step(when, what, do) for when, what, do in steps))
 
     async def _step(self, when: datetime, what: str, do: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(max(wall_seconds(self.clock, when - self.clock()), 0))
@@ -206,13 +212,23 @@ class Day:
                 name = attendee.member.name
                 action = f"/register{shown_options(registration_options(attendee))}"
                 self.transcript.reply(answer, f"{name}: {action} · only {name} sees the answer")
-        if len(attendees) <= capacity:
-            self.not_rehearsed.append(
-                f"the waitlist: {len(attendees)} attendees for {capacity} seats "
-                f"(--attendees {capacity + max(capacity // 20, 5)} fills the room)"
-            )
+        in_person = sum(a.mode == "in_person" for a in attendees)
         if not everyone:
-            self.not_rehearsed.append("registration: it was closed when the rehearsal began")
+            deadline = self.meeting.registration_deadline.astimezone(self.meeting.tz)
+            self.not_rehearsed.append(
+                f"registration: it closed at {deadline:%H:%M}, before the rehearsal began "
+                f"(start with --from before {deadline:%H:%M})"
+            )
+            if isinstance(answers[0], FakeMessage):
+                name = attendees[0].member.name
+                self.transcript.reply(
+                    answers[0], f"{name}: /register · only {name} sees the answer"
+                )
+        elif in_person <= capacity:
+            self.not_rehearsed.append(
+                f"the waitlist: {in_person} attendees in person for {capacity} seats "
+                f"(--attendees {default_attendees(capacity)} fills the room)"
+            )
 
     async def register(self, attendee: Attendee) -> InteractionResult:
         options = registration_options(attendee)
@@ -271,6 +287,7 @@ class Day:
         """Ask, moderate, vote and take questions, spread over the talk."""
         span = talk.end - talk.start
         asked: list[tuple[str, FakeMember]] = []
+        approved: list[str] = []  # question ids
 
         async def ask() -> None:
             texts = self.rng.sample(QUESTIONS[self.language], 3)
@@ -284,14 +301,16 @@ class Day:
 
         async def moderate() -> None:
             for index, (text, _member) in enumerate(asked):
-                card = await self.card(text)
+                card = await self.card(text, talk.title)
                 action = "reject" if index == 2 else "approve"
                 button = next(c for c in card.custom_ids() if f":{action}:" in c)
                 await self.click(card, button, self.people.moderator)
+                if action == "approve":
+                    approved.append(button.rsplit(":", 1)[1])
 
         async def vote() -> None:
-            posts = [m for m in self.fake.all_messages() if self.vote_button(m)]
-            mine = [m for m in posts if any(text in m.text() for text, _ in asked)]
+            wanted = {f"amphi:q:vote:{question}" for question in approved}
+            mine = [m for m in self.fake.all_messages() if self.vote_button(m) in wanted]
             for post in mine:
                 voters = self.rng.sample(
                     self.askers(), min(self.rng.randint(2, 12), len(self.askers()))
@@ -315,10 +334,14 @@ class Day:
     def askers(self) -> list[FakeMember]:
         return [a.member for a in self.people.attendees] or [self.people.organizer]
 
-    async def card(self, text: str) -> FakeMessage:
-        """The moderation card of a question, once it is posted."""
+    async def card(self, text: str, title: str) -> FakeMessage:
+        """The moderation card of a question on a talk, once it is posted and while undecided."""
         return await self.fake.wait_for_message(
-            lambda m: text in m.text() and any(":approve:" in c for c in m.custom_ids()),
+            lambda m: (
+                text in m.text()
+                and title in m.text()
+                and any(":approve:" in c for c in m.custom_ids())
+            ),
             timeout=ANSWER_TIMEOUT,
         )
 

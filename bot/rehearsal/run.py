@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import tempfile
 from collections.abc import Callable, Iterator
@@ -47,6 +48,14 @@ SETTLE_SECONDS = 3.0
 
 class RehearsalError(Exception):
     """Options a rehearsal cannot run with; the message says what to do instead."""
+
+
+class RehearsalStopped(Exception):
+    """The rehearsal could not go on; `log` holds what the bot logged of it."""
+
+    def __init__(self, message: str, log: list[str]) -> None:
+        super().__init__(message)
+        self.log = log
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def _bad_start(text: str) -> time:
 
 def plan(options: Options) -> tuple[Meeting, datetime, datetime, float]:
     """(meeting, start, end, speed) for `options`; MeetingFileError or RehearsalError."""
-    if options.speed is not None and not options.speed > 0:
+    if options.speed is not None and not (options.speed > 0 and math.isfinite(options.speed)):
         raise RehearsalError(
             "--speed must be a positive number (60 plays a minute each second), "
             f"not {options.speed:g}"
@@ -196,16 +205,26 @@ async def rehearse(
                 bot = create_bot(services, guild_ready_timeout=0.1)
                 async with running_bot(bot, fake, timeout=30):
                     await asyncio.wait_for(services.posts.started.wait(), 30)
-                    playing = asyncio.create_task(day.play(start))
+                    ready = clock()
+                    playing = asyncio.create_task(day.play(start, end))
                     await asyncio.sleep(wall_seconds(clock, end - clock()))
-                    await asyncio.wait_for(playing, SETTLE_SECONDS * 10)
+                    try:
+                        await asyncio.wait_for(playing, SETTLE_SECONDS * 10)
+                    except TimeoutError:
+                        day.failures.append("the members' last steps were still running at the end")
                     await asyncio.sleep(SETTLE_SECONDS)
                     transcript.report_repeats(final=True)
                     outcome.summary = await summarize(services, meeting, fake, errors.records)
+                outcome.entries = transcript.entries
+                outcome.summary.failures[:0] = day.failures
+                outcome.summary.not_rehearsed += day.not_rehearsed
+                outcome.summary.votes = day.votes
+                outcome.summary.ready = ready.astimezone(meeting.tz)
+            except Exception as error:
+                said = [
+                    r.getMessage() for r in errors.records if r.name.startswith(("bot", "cogs"))
+                ]
+                raise RehearsalStopped(f"{type(error).__name__}: {error}", said) from error
             finally:
                 services.close()
-    outcome.entries = transcript.entries
-    outcome.summary.failures[:0] = day.failures
-    outcome.summary.not_rehearsed += day.not_rehearsed
-    outcome.summary.votes = day.votes
     return outcome

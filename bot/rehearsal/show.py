@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 from bot.rehearsal.transcript import DM_KIND, NOTE, REPLY, Entry
@@ -34,14 +33,20 @@ class Live:
             )
             return
         self.console.print(head)
-        self.console.print(Padding(Text(entry.text), (0, 0, 0, INDENT), expand=False))
+        self.indented(Text(entry.text))
         if entry.buttons:
-            buttons = "  ".join(f"[ {label} ]" for label in entry.buttons)
-            self.console.print(Padding(Text(buttons, "bold"), (0, 0, 0, INDENT), expand=False))
+            self.indented(Text("  ".join(f"[ {label} ]" for label in entry.buttons), "bold"))
 
     def repeats(self, entry: Entry) -> None:
         note = f"↳ the DM of {entry.at:%H:%M} ({entry.place}) went to {entry.also + 1} members"
-        self.console.print(Padding(Text(note, "dim"), (0, 0, 0, INDENT), expand=False))
+        self.indented(Text(note, "dim"))
+
+    def indented(self, text: Text) -> None:
+        """`text` wrapped to the terminal, each line indented, none padded with spaces."""
+        width = max(self.console.width - INDENT, 20)
+        for line in text.wrap(self.console, width):
+            line.rstrip()
+            self.console.print(Text(" " * INDENT) + line, soft_wrap=True)
 
 
 def markdown(title: str, entries: Sequence[Entry], summary: Sequence[str]) -> str:

@@ -8,7 +8,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.fake_discord.server import FakeDiscord
 from bot.posts.planner import PostKind
@@ -41,6 +41,7 @@ class Summary:
     warnings: Counter[str] = field(default_factory=Counter)
     warning_examples: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    ready: datetime | None = None  # when the bot was ready, on the meeting's clock (local)
     not_rehearsed: list[str] = field(default_factory=list)
 
     @property
@@ -50,7 +51,10 @@ class Summary:
     def lines(self) -> list[str]:
         """The summary as text, one figure a line."""
         sent = sum(self.posts[s] for s in SENT)
-        out = [
+        out = []
+        if self.ready is not None:
+            out.append(f"The bot was ready at {self.ready:%H:%M:%S} on the rehearsal's clock.")
+        out += [
             f"Planned posts: {sent} of {sum(self.posts.values())} sent ({describe(self.posts)})."
         ]
         if self.lateness:
@@ -72,7 +76,7 @@ class Summary:
                 f"Registrations: {f.in_person} in the room (of {f.capacity} seats), {f.remote} "
                 f"remote, {f.waitlist} on the waitlist; {f.members} network members."
             )
-        if self.questions:
+        if any(self.questions.values()):
             shown = ", ".join(f"{n} {status}" for status, n in sorted(self.questions.items()))
             out.append(f"Questions: {shown}; {self.votes} votes.")
         pinged = ", ".join(f"{who} ×{n}" for who, n in self.pings.most_common()) or "nobody"
@@ -118,8 +122,11 @@ async def summarize(
                 summary.posted.append(max((record.done_at - record.post.due).total_seconds(), 0.0))
     dms = {dm.id for dm in fake.state.dm_channels.values()}
     for message in fake.all_messages():
+        if message.deleted:
+            continue
         if message.ephemeral:
             summary.replies += 1
+            continue
         elif message.channel_id in dms:
             summary.dms += 1
         else:
@@ -141,7 +148,8 @@ async def summarize(
     ]
     # Amphi's own warnings; discord.py's (no voice support, say) are not the day's business.
     for logged in log:
-        if logged.levelno < logging.ERROR and logged.name.split(".")[0] in ("bot", "cogs"):
+        ours = logged.name.split(".")[0] in ("bot", "cogs")
+        if logged.levelno < logging.ERROR and ours and not logged.name.startswith("bot.rehearsal"):
             kind = str(logged.msg)
             summary.warnings[kind] += 1
             summary.warning_examples.setdefault(kind, logged.getMessage())

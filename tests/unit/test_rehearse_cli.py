@@ -17,6 +17,11 @@ from tests.unit.test_cli import amphi
 SHORT = ("--from", "15:30", "--attendees", "20", "--speed", "900")
 
 
+def flat(text: str) -> str:
+    """The output with the terminal's line wrapping undone."""
+    return " ".join(text.split())
+
+
 def refused(result: subprocess.CompletedProcess) -> str:
     """The one-line refusal of a bad option: exit 2, no traceback, nothing played."""
     assert result.returncode == 2, result.stdout + result.stderr
@@ -25,10 +30,10 @@ def refused(result: subprocess.CompletedProcess) -> str:
     return result.stderr
 
 
-@pytest.mark.parametrize("speed", ["0", "-3"])
+@pytest.mark.parametrize("speed", ["0", "-3", "inf", "nan"])
 def test_a_speed_that_is_not_positive_is_refused(tmp_path: Path, speed: str) -> None:
     error = refused(amphi("rehearse", str(SHIPPED_MEETING), "--speed", speed, cwd=tmp_path))
-    assert "--speed must be a positive number" in error and speed in error
+    assert "--speed must be a positive number" in error
 
 
 def test_a_speed_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
@@ -82,16 +87,29 @@ def test_run_with_a_token_does_not_rehearse(tmp_path: Path) -> None:
 
 def test_a_french_rehearsal_writes_its_transcript_as_html(tmp_path: Path) -> None:
     out = tmp_path / "répétition.html"
-    result = amphi(
-        "rehearse", str(SHIPPED_MEETING), *SHORT, "--lang", "fr", "--out", str(out), cwd=tmp_path
-    )
+    morning = ("--from", "09:30", "--attendees", "30", "--speed", "2000", "--lang", "fr")
+    result = amphi("rehearse", str(SHIPPED_MEETING), *morning, "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>")
-    assert "Session 2" in page and "commence" in page  # the reminders, in French
-    assert "Failures: none." in result.stdout
-    # Twenty members for 600 seats: the summary says what could not be rehearsed.
-    assert "Not rehearsed:" in result.stdout and "the waitlist" in result.stdout
+    assert "Vous êtes inscrit" in page or "inscrit" in page  # the registration replies
+    assert "Session 1" in page and "commence" in page  # the reminders, in French
+    said = flat(result.stdout)
+    assert "Failures: none." in said
+    # Thirty members for 600 seats: the summary says what could not be rehearsed.
+    assert "the waitlist: 26 attendees in person for 600 seats" in said and "fills the room" in said
+
+
+def test_a_rehearsal_of_the_days_end_says_what_it_could_not_play(tmp_path: Path) -> None:
+    result = amphi(
+        "rehearse", str(SHIPPED_MEETING), "--from", "17:50", "--attendees", "5",
+        "--speed", "600", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = flat(result.stdout)
+    assert "registration: it closed at 10:00, before the rehearsal began" in said
+    assert "an announcement with DMs: the rehearsal ends before its time" in said
+    assert "Traceback" not in result.stderr
 
 
 def tracked_copy(folder: Path) -> Path:
@@ -117,6 +135,8 @@ def test_make_run_without_a_token_rehearses_and_exits_0(tmp_path: Path) -> None:
     stamp = tmp_path / "installed"
     stamp.touch()  # installed already: this test is about what `make run` does next
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AMPHI_"))}
+    env["TMPDIR"] = str(tmp_path / "tmp")  # where the throw-away store goes, and must not stay
+    (tmp_path / "tmp").mkdir()
     result = subprocess.run(
         [
             "make",
@@ -135,6 +155,8 @@ def test_make_run_without_a_token_rehearses_and_exits_0(tmp_path: Path) -> None:
     shown = result.stdout + result.stderr
     assert result.returncode == 0, shown
     assert result.stdout.index("nothing goes to Discord") < result.stdout.index("Summary"), shown
-    assert "To run for real: put DISCORD_TOKEN and DISCORD_GUILD_ID in .env" in result.stdout
-    assert "Failures: none." in result.stdout, shown
-    assert not (clone / "data" / "amphi.sqlite3").exists()  # the rehearsal's store is thrown away
+    said = flat(result.stdout)
+    assert "To run for real: put DISCORD_TOKEN and DISCORD_GUILD_ID in .env" in said
+    assert "Failures: none." in said, shown
+    assert not (clone / "data" / "amphi.sqlite3").exists()  # nothing of the real store's
+    assert list((tmp_path / "tmp").iterdir()) == []  # the rehearsal's store is thrown away
