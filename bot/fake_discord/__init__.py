@@ -1,5 +1,6 @@
 """A fake Discord (API v10 REST + gateway) for running the real discord.py client in tests."""
 
+from .event_model import FakeScheduledEvent
 from .fixtures import fake_discord, running_bot, start_test_bot, stop_test_bot
 from .interactions import InteractionResult
 from .latency import DISCORD_LIKE, Latency
@@ -16,6 +17,7 @@ __all__ = [
     "FakeMember",
     "FakeMessage",
     "FakeRole",
+    "FakeScheduledEvent",
     "InteractionResult",
     "Latency",
     "RequestRecord",

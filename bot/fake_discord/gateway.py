@@ -22,6 +22,7 @@ HEARTBEAT_INTERVAL_MS = 41250
 
 # Intent bits the fake honours when deciding whether to send an event.
 GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, DIRECT_MESSAGES = 1 << 0, 1 << 1, 1 << 9, 1 << 12
+GUILD_SCHEDULED_EVENTS = 1 << 16
 
 
 class Connection:
@@ -156,6 +157,7 @@ class Gateway:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self.dispatch("READY", ready)
+        fake.automate_events()  # GUILD_CREATE carries the events' statuses as they are now
         await self.dispatch("GUILD_CREATE", fake.state.guild_payload())
         session.ready = True
         fake.changes.notify()

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 from aiohttp import web
 
 from .driver import InteractionDriver
+from .events import EventApi, ScheduledEventHelpers
 from .gateway import DIRECT_MESSAGES, GUILD_MEMBERS, GUILD_MESSAGES, GUILDS, Gateway
 from .interactions import COMMAND, InteractionResult
 from .latency import Latency
@@ -27,7 +29,7 @@ SITECUSTOMIZE_DIR = Path(__file__).resolve().parent / "sitecustomize"
 ENV_VAR = "AMPHI_FAKE_DISCORD"
 
 
-class FakeDiscord(InteractionDriver):
+class FakeDiscord(InteractionDriver, ScheduledEventHelpers):
     """One guild, one bot application, REST and gateway on a random local port."""
 
     def __init__(
@@ -48,6 +50,8 @@ class FakeDiscord(InteractionDriver):
         self.guild_id = guild_id or self.ids.next()
         self.state = GuildState(self.ids, self.guild_id, guild_locale, self.bot)
         self.token = token
+        # Discord's time, for scheduled events: tests replace it with their own clock.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.interaction_deadline = interaction_deadline
         self.guild_commands: list[dict[str, Any]] = []
         self.global_commands: list[dict[str, Any]] = []
@@ -126,7 +130,8 @@ class FakeDiscord(InteractionDriver):
         app = web.Application(
             middlewares=[self.traffic.middleware], client_max_size=64 * 1024 * 1024
         )
-        for method, path, handler in RestApi(self).routes() + InteractionApi(self).routes():
+        routes = RestApi(self).routes() + InteractionApi(self).routes() + EventApi(self).routes()
+        for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._download)
         app.router.add_get("/", self.gateway.handle)

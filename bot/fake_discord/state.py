@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .event_model import FakeScheduledEvent
 
 DISCORD_EPOCH_MS = 1420070400000
 
@@ -29,10 +32,11 @@ MEMBER_PERMISSIONS = (
     | (1 << 35)
     | (1 << 38)
 )
-# The bot's managed role: enough to post, manage roles, messages and threads.
+# The bot's managed role: enough to post, manage roles, messages and threads, create events.
+CREATE_EVENTS = 1 << 44
 BOT_PERMISSIONS = (
     MEMBER_PERMISSIONS | (1 << 4) | (1 << 13) | (1 << 17) | (1 << 28) | (1 << 34) | (1 << 36)
-)
+) | CREATE_EVENTS
 
 TEXT, DM, VOICE, CATEGORY, NEWS, NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, FORUM = (
     0,
@@ -45,6 +49,7 @@ TEXT, DM, VOICE, CATEGORY, NEWS, NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, FOR
     12,
     15,
 )
+STAGE = 13
 THREAD_TYPES = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 
 
@@ -183,6 +188,8 @@ class FakeChannel:
         }
         if self.type in (TEXT, NEWS, FORUM):
             data.update(topic=self.topic, last_message_id=None, default_auto_archive_duration=1440)
+        if self.type in (VOICE, STAGE):
+            data.update(bitrate=64000, user_limit=0, rtc_region=None, last_message_id=None)
         if self.type == FORUM:
             data.update(available_tags=[], default_reaction_emoji=None, default_sort_order=None)
             data.update(default_forum_layout=0)
@@ -221,6 +228,7 @@ class GuildState:
         self.channels: dict[int, FakeChannel] = {}
         self.members: dict[int, FakeMember] = {bot.id: bot}
         self.dm_channels: dict[int, FakeChannel] = {}
+        self.scheduled_events: dict[int, FakeScheduledEvent] = {}  # deleted ones included
         self.roles[guild_id] = FakeRole(guild_id, "@everyone", str(MEMBER_PERMISSIONS))
         for name in ("Remote", "In person", "Moderator", "Organizer"):
             self.add_role(name)
@@ -382,7 +390,9 @@ class GuildState:
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
-            "guild_scheduled_events": [],
+            "guild_scheduled_events": [
+                e.payload() for e in self.scheduled_events.values() if e.listed
+            ],
             "embedded_activities": [],
             "incidents_data": None,
         }

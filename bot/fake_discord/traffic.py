@@ -30,8 +30,9 @@ class RequestRecord(NamedTuple):
 
 
 async def payload_of(request: web.Request) -> Any:
-    """The request's JSON payload, read again after its handler (aiohttp keeps the body)."""
-    if not request.can_read_body:
+    """The request's JSON payload, read again after its handler (aiohttp keeps the body; once
+    read, `can_read_body` is False, so ask whether there was one)."""
+    if not request.body_exists:
         return None
     try:
         if request.content_type.startswith("multipart/"):
