@@ -9,6 +9,7 @@ from bot.client import AmphiBot
 from bot.services import Services
 from cogs.announcements import AnnouncementCog
 from cogs.dm import DirectMessages
+from cogs.events import EventsCog
 from cogs.posts import ReminderCog
 from cogs.programme import ProgrammeCog
 from cogs.questions.cog import QuestionsCog
@@ -20,7 +21,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     bot = AmphiBot(services, **client_options)
     dms = DirectMessages(bot, services.dm_channels)
     bot.initial_cogs = [
-        ProgrammeCog(services.programme),
+        ProgrammeCog(services.settings, services.programme, services.events),
         RegistrationCog(bot, services.settings, services.registration, services.commands, dms),
         ReminderCog(
             bot,
@@ -30,6 +31,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             services.posts,
             services.broadcaster,
             dms,
+            services.events,
         ),
         AnnouncementCog(bot, services.settings, services.announcements, services.broadcaster, dms),
         QuestionsCog(
@@ -41,6 +43,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             dms,
             services.posts,
         ),
+        EventsCog(bot, services.settings, services.events, services.posts),
     ]
     return bot
 

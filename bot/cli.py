@@ -181,7 +181,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except MeetingFileError as error:
         return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
     for meeting in meetings:
-        posts = plan_posts(meeting, remote_link=settings.remote_link is not None)
+        posts = plan_posts(
+            meeting,
+            remote_link=settings.remote_link is not None,
+            live_events=settings.live_events,
+        )
         print(f"{meeting.title} ({meeting.slug}) — {len(posts)} planned posts")
         for line in plan_lines(meeting, posts):
             print("  " + line)

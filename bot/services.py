@@ -9,6 +9,7 @@ from bot.announcements.service import AnnouncementService
 from bot.commands.service import CommandJournal
 from bot.core.clock import Clock, utc_now
 from bot.core.config import Settings
+from bot.events.service import EventService
 from bot.posts.broadcast import Broadcaster, DmChannels
 from bot.posts.scheduler import PostScheduler
 from bot.programme.service import ProgrammeService
@@ -35,6 +36,7 @@ class Services:
     commands: CommandJournal
     announcements: AnnouncementService
     questions: QuestionService
+    events: EventService
 
     def close(self) -> None:
         """Release the database."""
@@ -47,7 +49,13 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     upgrade(db.engine)
     programme = ProgrammeService(db, clock)
     registration = RegistrationService(db, programme, clock)
-    posts = PostScheduler(db, clock, programme, remote_link=settings.remote_link is not None)
+    posts = PostScheduler(
+        db,
+        clock,
+        programme,
+        remote_link=settings.remote_link is not None,
+        live_events=settings.live_events,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -60,6 +68,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         commands=CommandJournal(db, clock),
         announcements=AnnouncementService(db, clock, programme, registration, posts),
         questions=QuestionService(db, programme, clock),
+        events=EventService(db, programme, clock),
     )
 
 

@@ -15,6 +15,7 @@ from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
+from bot.events.service import EventService
 from bot.posts.broadcast import Broadcaster
 from bot.posts.planner import PlannedPost, PostKind, session_index
 from bot.posts.render import link_answer, link_dm, render_timeline, session_reminder, talk_start
@@ -71,6 +72,7 @@ class ReminderCog(commands.Cog):
         posts: PostScheduler,
         broadcaster: Broadcaster,
         dms: DirectMessages,
+        events: EventService,
     ) -> None:
         self.bot = bot
         self.settings = settings
@@ -79,6 +81,7 @@ class ReminderCog(commands.Cog):
         self.posts = posts
         self.broadcaster = broadcaster
         self.dms = dms
+        self.events = events
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VideoLinkButton)
@@ -122,8 +125,14 @@ class ReminderCog(commands.Cog):
         ]
         has_link = self.settings.remote_link is not None
         tr = translator_for(None, guild.preferred_locale.value)
+        links = await self.events.session_links(meeting, guild.id)
         text, card = session_reminder(
-            meeting, session, post.lead_minutes or 0, tr, has_link=has_link
+            meeting,
+            session,
+            post.lead_minutes or 0,
+            tr,
+            has_link=has_link,
+            event_url=links.get(session_index(post.target) + 1, ""),
         )
         pings = " ".join(role.mention for role in roles)
         message = await self._announcements(guild).send(

@@ -9,10 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import reader
+from bot.core.config import Settings
 from bot.core.markup import escape, timestamp, truncate
 from bot.core.permissions import Standing
+from bot.events.service import EventService
 from bot.programme.ics import build_calendar, calendar_filename
-from bot.programme.model import fold
+from bot.programme.model import Meeting, fold
 from bot.programme.render import render_now, render_programme, render_talk
 from bot.programme.service import ProgrammeService
 from cogs.common import (
@@ -36,8 +38,15 @@ class ProgrammeCog(commands.Cog):
         Standing.ORGANIZER,
     )
 
-    def __init__(self, programme: ProgrammeService) -> None:
+    def __init__(
+        self, settings: Settings, programme: ProgrammeService, events: EventService
+    ) -> None:
+        self.settings = settings
         self.programme = programme
+        self.events = events
+
+    async def _event_links(self, meeting: Meeting) -> dict[int, str]:
+        return await self.events.session_links(meeting, self.settings.guild_id or 0)
 
     @app_commands.command(name="programme", description="Show the day's programme, or one talk")
     @app_commands.describe(talk="A talk: type part of its title or a speaker's name")
@@ -47,7 +56,8 @@ class ProgrammeCog(commands.Cog):
             meeting, found = await self.programme.find_talk(talk)
             cards = render_talk(meeting, found, tr)
         else:
-            cards = render_programme(await self.programme.active_meeting(), tr)
+            meeting = await self.programme.active_meeting()
+            cards = render_programme(meeting, tr, await self._event_links(meeting))
         await send_cards(interaction, cards)
 
     @show_programme.autocomplete("talk")
@@ -64,7 +74,9 @@ class ProgrammeCog(commands.Cog):
     async def send_calendar(self, interaction: discord.Interaction):
         tr = reader(interaction)
         meeting = await self.programme.active_meeting()
-        data = build_calendar(meeting, generated_at=self.programme.clock())
+        data = build_calendar(
+            meeting, generated_at=self.programme.clock(), events=await self._event_links(meeting)
+        )
         await interaction.response.send_message(
             tr.gettext(
                 "The programme of {title}, for your calendar app (each talk has a reminder "

@@ -16,6 +16,7 @@ import pytest
 from tests.support.paths import ROOT
 
 FEATURES = ("programme", "registration", "questions", "posts", "announcements", "commands")
+FEATURES += ("events",)
 #: The modules that talk to the database: the store's own, and each feature's queries.
 STORE_LAYER = ("bot.store", *(f"bot.{f}.queries" for f in FEATURES), "bot.registration.seating")
 STORE_LAYER += ("bot.posts.deliveries", "bot.questions.talks")
@@ -97,7 +98,7 @@ def test_the_rules_see_every_module() -> None:
     modules = {module_name(p) for p in source_files("bot", "cogs")}
     for feature in FEATURES:
         assert f"bot.{feature}.service" in modules or feature == "posts"
-        assert f"bot.{feature}.render" in modules or feature == "commands"
+        assert f"bot.{feature}.render" in modules or feature in ("commands", "events")
     assert {"bot.app", "bot.client", "bot.cli", "cogs.common"} <= modules
     found = all_imports("cogs")
     assert any(i.reaches("discord") for i in found)

@@ -93,6 +93,14 @@ class Settings:
     log_json: bool = False  # LOG_FORMAT=json: one JSON object a line, for log collectors
     health_file: Path | None = None  # touched while connected, for container health checks
     dm_rate: float = 20.0  # DMs a second in broadcasts
+    # Where the scheduled events happen: a stage or a voice channel (None: at the venue).
+    stage_channel: Ref | None = None
+    voice_channel: Ref | None = None
+
+    @property
+    def live_events(self) -> bool:
+        """Whether the scheduled events are in a channel, started and ended by the bot."""
+        return self.stage_channel is not None or self.voice_channel is not None
 
     def secrets(self) -> list[str]:
         """The values that must never reach the log (the token, the video link)."""
@@ -191,6 +199,14 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
             "DM_RATE", f"must be a number of DMs a second from 0.1 to 40, not {dm_rate_raw!r}"
         )
 
+    stage, voice = get("STAGE_CHANNEL"), get("VOICE_CHANNEL")
+    if stage and voice:
+        raise ConfigError(
+            "VOICE_CHANNEL",
+            "is set together with STAGE_CHANNEL",
+            "The scheduled events happen in one place: keep one of the two.",
+        )
+
     return Settings(
         discord_token=Secret(token) if token else None,
         guild_id=int(guild_raw) if guild_raw else None,
@@ -208,4 +224,6 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
         log_json=log_format == "json",
         health_file=Path(get("AMPHI_HEALTH_FILE")) if get("AMPHI_HEALTH_FILE") else None,
         dm_rate=dm_rate,
+        stage_channel=Ref(stage) if stage else None,
+        voice_channel=Ref(voice) if voice else None,
     )

@@ -17,7 +17,13 @@ VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 MENTION_EVERYONE = 1 << 17
+MANAGE_CHANNELS = 1 << 4
+CONNECT = 1 << 20
+MUTE_MEMBERS = 1 << 22
+MOVE_MEMBERS = 1 << 24
 MANAGE_ROLES = 1 << 28
+MANAGE_EVENTS = 1 << 33
+CREATE_EVENTS = 1 << 44
 CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL = (1 << 53) - 1
@@ -158,6 +164,52 @@ def role_findings(server: Server, settings: Settings) -> list[Finding]:
         )
     else:
         out.append(Finding("permission Manage Roles", OK, "attendance roles can be given"))
+    return out
+
+
+#: Discord's channel types for stage and voice channels, and what an event held there needs.
+STAGE, VOICE = 13, 2
+EVENT_CHANNEL_NEEDS = {
+    STAGE: {
+        MANAGE_CHANNELS: "Manage Channels",
+        MUTE_MEMBERS: "Mute Members",
+        MOVE_MEMBERS: "Move Members",
+    },
+    VOICE: {VIEW_CHANNEL: "View Channel", CONNECT: "Connect"},
+}
+
+
+def event_findings(server: Server, settings: Settings) -> list[Finding]:
+    """Whether the sessions can be put in the Events tab, where the settings hold them."""
+    out = []
+    if base_permissions(server) & (CREATE_EVENTS | MANAGE_EVENTS):
+        out.append(Finding("permission Create Events", OK, "the sessions go in the Events tab"))
+    else:
+        fix = "Server Settings → Roles → Amphi's role: allow Create Events"
+        detail = "the sessions are not put in the Events tab"
+        out.append(Finding("permission Create Events", WARN, detail, fix))
+    for setting, ref, kind in (
+        ("STAGE_CHANNEL", settings.stage_channel, STAGE),
+        ("VOICE_CHANNEL", settings.voice_channel, VOICE),
+    ):
+        if ref is None:
+            continue
+        check = f"channel {setting}={ref.raw}"
+        channels = [c for c in server.channels if c.get("type") == kind]
+        channel = find(ref, channels)
+        what = "stage" if kind == STAGE else "voice"
+        if channel is None:
+            fix = f"create a {what} channel {ref.raw!r} or change {setting}"
+            out.append(Finding(check, FAIL, f"no such {what} channel", fix))
+            continue
+        have = channel_permissions(server, channel)
+        missing = [name for bit, name in EVENT_CHANNEL_NEEDS[kind].items() if not have & bit]
+        if missing:
+            fix = f"in {channel['name']}'s permissions, allow {', '.join(missing)} for Amphi's role"
+            out.append(Finding(check, FAIL, "missing " + ", ".join(missing), fix))
+        else:
+            detail = f"{channel['name']}: Amphi starts and ends the events there"
+            out.append(Finding(check, OK, detail))
     return out
 
 

@@ -23,6 +23,7 @@ from bot.doctor.checks import (
     Server,
     channel_findings,
     command_finding,
+    event_findings,
     role_findings,
     skew_finding,
 )
@@ -61,6 +62,7 @@ async def examine(settings: Settings, *, clock: Clock = utc_now) -> list[Finding
         found.append(Finding("server", OK, f"member of {server.guild['name']!r}"))
         found += channel_findings(server, settings)
         found += role_findings(server, settings)
+        found += event_findings(server, settings)
         synced = await http.get_guild_commands(me["id"], settings.guild_id)
         found.append(command_finding(await local_commands(settings), plain(synced)))
         found.append(skew_finding(await skew(clock)))

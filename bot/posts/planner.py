@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.events.model import EntityType, Place, plan_events
 from bot.programme.model import Meeting, minutes
 
 
@@ -19,6 +20,8 @@ class PostKind(StrEnum):
     ANNOUNCEMENT = "announcement"  # an organizer's scheduled announcement
     QA_THREAD = "qa-thread"  # the talk's Q&A thread, opened at its start
     QA_DIGEST = "qa-digest"  # the unanswered questions, DMed to the speakers at the talk's end
+    EVENT_START = "event-start"  # a stage or voice scheduled event started on time
+    EVENT_END = "event-end"  # and ended
 
     @property
     def from_programme(self) -> bool:
@@ -68,8 +71,11 @@ def post_key(slug: str, kind: PostKind, target: str, lead: float | None = None) 
     return ":".join(parts)
 
 
-def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPost]:
-    """Every post the programme calls for, in time order; `remote_link` adds the link DMs."""
+def plan_posts(
+    meeting: Meeting, *, remote_link: bool = True, live_events: bool = False
+) -> list[PlannedPost]:
+    """Every post the programme calls for, in time order; `remote_link` adds the link DMs,
+    `live_events` the start and end of scheduled events held in a stage or voice channel."""
     settings = meeting.reminders
     slug = meeting.slug
     posts: list[PlannedPost] = []
@@ -87,6 +93,10 @@ def plan_posts(meeting: Meeting, *, remote_link: bool = True) -> list[PlannedPos
             if settings.talk_start:
                 timed.append((PostKind.TALK_START, talk.start))
             posts.extend(PlannedPost.make(slug, kind, talk.key, due) for kind, due in timed)
+    if live_events:
+        for event in plan_events(meeting, Place(EntityType.STAGE_INSTANCE)):
+            posts.append(PlannedPost.make(slug, PostKind.EVENT_START, event.key, event.start))
+            posts.append(PlannedPost.make(slug, PostKind.EVENT_END, event.key, event.end))
     return sorted(posts, key=lambda p: (p.due, p.key))
 
 

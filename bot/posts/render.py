@@ -7,16 +7,24 @@ from zoneinfo import ZoneInfo
 from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import TITLE_LIMIT, Card, escape, split_card, timestamp, truncate
+from bot.events.model import DAY_KEY
 from bot.posts.planner import PlannedPost, PostKind, PostRecord, session_index
 from bot.programme.model import Meeting, Session, Talk
-from bot.programme.render import local_time, speakers_line, talk_line
+from bot.programme.render import event_line, local_time, speakers_line, talk_line
 from bot.registration.model import Registration
 
 
 def session_reminder(
-    meeting: Meeting, session: Session, lead: float, tr: Translator, *, has_link: bool
+    meeting: Meeting,
+    session: Session,
+    lead: float,
+    tr: Translator,
+    *,
+    has_link: bool,
+    event_url: str = "",
 ) -> tuple[str, Card]:
-    """The reminder's text (after the role pings) and the session's card."""
+    """The reminder's text (after the role pings) and the session's card, whose title links
+    to the session's Discord event when there is one."""
     if lead > 0:
         text = tr.gettext(
             "**{session}** of {meeting} starts {relative} ({time}).",
@@ -36,7 +44,10 @@ def session_reminder(
             "Following remotely? Press the button below to get the video link."
         )
     lines = [talk_line(meeting, talk, tr) for talk in session.talks]
-    [card] = split_card(Card(title=truncate(escape(session.title), TITLE_LIMIT)), lines)[:1]
+    if event_url:  # first: the card is cut to one
+        lines.insert(0, event_line(event_url, tr))
+    title = truncate(escape(session.title), TITLE_LIMIT)
+    [card] = split_card(Card(title=title, url=event_url), lines)[:1]
     return text, card
 
 
@@ -108,6 +119,15 @@ def describe_post(
         if post.kind is PostKind.QA_THREAD:
             return tr.gettext("Q&A thread opens: {title}", title=title)
         return tr.gettext("questions digest to the speakers: {title}", title=title)
+    if post.kind in (PostKind.EVENT_START, PostKind.EVENT_END):
+        if post.target == DAY_KEY:
+            title = meeting.title
+        else:
+            index = session_index(post.target)
+            title = meeting.sessions[index].title if index < len(meeting.sessions) else post.target
+        if post.kind is PostKind.EVENT_START:
+            return tr.gettext("{session}: the Discord event starts", session=shown(title))
+        return tr.gettext("{session}: the Discord event ends", session=shown(title))
     index = session_index(post.target)
     title = meeting.sessions[index].title if index < len(meeting.sessions) else post.target
     lead = f"{post.lead_minutes:g}"

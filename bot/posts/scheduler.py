@@ -48,11 +48,13 @@ class PostScheduler:
         programme: ProgrammeService,
         *,
         remote_link: bool,
+        live_events: bool = False,
     ) -> None:
         self.db = db
         self.clock = clock
         self.programme = programme
         self.remote_link = remote_link
+        self.live_events = live_events
         self._handlers: dict[PostKind, Deliver] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._in_flight: set[str] = set()
@@ -83,7 +85,7 @@ class PostScheduler:
         """Bring the stored plan in step with the programme and (re)schedule what is open."""
         records: dict[str, PostRecord] = {}
         for meeting in await self.programme.meetings():
-            posts = plan_posts(meeting, remote_link=self.remote_link)
+            posts = plan_posts(meeting, remote_link=self.remote_link, live_events=self.live_events)
             for record in await self.db.run(
                 store.sync_plan, slug=meeting.slug, posts=posts, write=True
             ):

@@ -5,41 +5,41 @@ Every problem of every file is reported at once, with its file, key and what was
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
-import tomllib
 import unicodedata
-from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from math import inf
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.programme.model import Meeting, Person, ReminderSettings, Session, Talk
+from bot.programme.model import (
+    EventScope,
+    EventSettings,
+    Meeting,
+    Person,
+    ReminderSettings,
+    Session,
+    Talk,
+)
+from bot.programme.toml_reader import (
+    FILE_KEY,
+    FileProblem,
+    Kind,
+    Reader,
+    Table,
+    described,
+    spelled,
+)
 
-FILE_KEY = "(file)"
 SLUG_MAX_LENGTH = 48
 
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CLOCK_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 # Lowercase letters that Unicode does not decompose into an ASCII base letter.
 _TRANSLITERATE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """One problem in a meeting file: where it is and what was expected there."""
-
-    path: str
-    key: str
-    expected: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.key}: {self.expected}"
 
 
 class MeetingFileError(Exception):
@@ -105,34 +105,6 @@ def check_meetings(path: Path) -> list[FileProblem]:
     return []
 
 
-def _toml_kind(value: Any) -> str:
-    """The TOML type of a value as tomllib returns it."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, datetime):
-        return "offset date-time" if value.tzinfo else "local date-time"
-    kinds: tuple[tuple[type, str], ...] = ((str, "string"), (int, "integer"), (float, "float"))
-    kinds += ((date, "local date"), (time, "local time"), (list, "array"), (dict, "table"))
-    return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
-
-
-def _shown(value: Any) -> str:
-    """A value as the file spells it, shortened."""
-    if isinstance(value, str):
-        return json.dumps(value if len(value) <= 60 else value[:57] + "...", ensure_ascii=False)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return value.isoformat() if isinstance(value, (date, time)) else repr(value)
-
-
-def _found(value: Any) -> str:
-    """What was found, for a value of the wrong type: its TOML type, and the value if short."""
-    kind = _toml_kind(value)
-    shown = "" if isinstance(value, dict) else _shown(value)
-    shown = f"of {len(value)} item(s)" if isinstance(value, list) else shown
-    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} {shown}".rstrip()
-
-
 def _clock(value: str) -> time | None:
     match = _CLOCK_RE.fullmatch(value.strip())
     return time(int(match[1]), int(match[2])) if match else None
@@ -150,132 +122,83 @@ def _is_web_address(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-@dataclass(frozen=True)
-class _Kind:
-    """What a key accepts: its description, the TOML types, a check of the value, a conversion."""
-
-    expected: str
-    types: Collection[str]
-    valid: Callable[[Any], Any] = lambda value: True
-    convert: Callable[[Any], Any] = lambda value: value
-
-
-_TEXT = _Kind("a non-empty string", {"string"}, lambda v: v.strip(), str.strip)
-_STRING = _Kind("a string", {"string"}, convert=str.strip)
-_SLUG = _Kind("a slug of lowercase letters, digits and hyphens", {"string"}, _SLUG_RE.fullmatch)
-_COUNT = _Kind("an integer ≥ 0", {"integer"}, lambda v: v >= 0)
-_MINUTES = _Kind("a number of minutes ≥ 0", {"integer", "float"}, lambda v: 0 <= v < inf, float)
-_FLAG = _Kind("true or false", {"boolean"})
-_CLOCK = _Kind('a time "HH:MM" (24-hour)', {"string"}, _clock, _clock)
-_DAY = _Kind("a TOML local date such as 2021-06-28 (no quotes)", {"local date"})
-_ZONE = _Kind('an IANA timezone name such as "Europe/Paris"', {"string"}, _is_zone)
-_URL = _Kind("an http:// or https:// address", {"string"}, _is_web_address, str.strip)
+_TEXT = Kind("a non-empty string", {"string"}, lambda v: v.strip(), str.strip)
+_STRING = Kind("a string", {"string"}, convert=str.strip)
+_SLUG = Kind("a slug of lowercase letters, digits and hyphens", {"string"}, _SLUG_RE.fullmatch)
+_COUNT = Kind("an integer ≥ 0", {"integer"}, lambda v: v >= 0)
+_MINUTES = Kind("a number of minutes ≥ 0", {"integer", "float"}, lambda v: 0 <= v < inf, float)
+_FLAG = Kind("true or false", {"boolean"})
+_CLOCK = Kind('a time "HH:MM" (24-hour)', {"string"}, _clock, _clock)
+_DAY = Kind("a TOML local date such as 2021-06-28 (no quotes)", {"local date"})
+_ZONE = Kind('an IANA timezone name such as "Europe/Paris"', {"string"}, _is_zone)
+_URL = Kind("an http:// or https:// address", {"string"}, _is_web_address, str.strip)
 _DATE_TIMES = {"offset date-time", "local date-time"}
-_MOMENT = _Kind("a TOML date-time such as 2021-06-27T23:59:00+02:00 (no quotes)", _DATE_TIMES)
+_MOMENT = Kind("a TOML date-time such as 2021-06-27T23:59:00+02:00 (no quotes)", _DATE_TIMES)
 # The top-level keys that map directly to `Meeting` fields ("date" is its `day`).
 _REQUIRED = {"slug": _SLUG, "title": _TEXT, "date": _DAY, "timezone": _ZONE, "venue": _STRING}
 _REQUIRED |= {"capacity": _COUNT}
 _OPTIONAL = {"url": _URL, "remote_capacity": _COUNT, "registration_closes": _MOMENT}
 
 
-class _Reader:
-    """Collects the problems of one file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self.problems: list[FileProblem] = []
-
-    def problem(self, key: str, expected: str) -> None:
-        self.problems.append(FileProblem(self.path, key, expected))
-
-    def bad_time(self, key: str, expected: str, got: time) -> None:
-        self.problem(key, f'expected {expected}, got "{got:%H:%M}"')
-
-    def value(self, key: str, kind: _Kind, value: Any) -> Any:
-        """The converted value, or None after reporting why it is not acceptable."""
-        if _toml_kind(value) not in kind.types:
-            self.problem(key, f"expected {kind.expected}, got {_found(value)}")
-        elif not kind.valid(value):
-            self.problem(key, f"expected {kind.expected}, got {_shown(value)}")
-        else:
-            return kind.convert(value)
-        return None
-
-    def load(self, path: Path) -> _Table | None:
-        try:
-            return _Table(self, "", tomllib.loads(path.read_bytes().decode("utf-8")))
-        except OSError as error:
-            self.problem(FILE_KEY, f"expected a readable meeting file, got: {error.strerror}")
-        except UnicodeDecodeError as error:
-            self.problem(FILE_KEY, f"expected UTF-8 text, got an undecodable byte at {error.start}")
-        except tomllib.TOMLDecodeError as error:
-            self.problem(FILE_KEY, f"expected valid TOML, got: {error}")
-        return None
-
-
-class _Table:
-    """A TOML table being read; `done()` reports the keys that were never asked for."""
-
-    def __init__(self, reader: _Reader, prefix: str, data: dict[str, Any]) -> None:
-        self.r, self.prefix, self.data = reader, prefix, data
-        self.names: list[str] = []
-
-    def key(self, name: str) -> str:
-        self.names.append(name)
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def get(self, name: str, kind: _Kind, *, required: bool = False) -> Any:
-        """The converted value; None when absent (a problem when required) or not acceptable."""
-        key = self.key(name)
-        if name in self.data:
-            return self.r.value(key, kind, self.data[name])
-        if required:
-            self.r.problem(key, f"expected {kind.expected}, got nothing (missing)")
-        return None
-
-    def tables(self, name: str, what: str) -> list[_Table]:
-        """The tables of an array of tables; absent means none."""
-        key, value = self.key(name), self.data.get(name, [])
-        if not isinstance(value, list):
-            self.r.problem(key, f"expected an array of tables ({what}), got {_found(value)}")
-            return []
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                self.r.problem(f"{key}[{index}]", f"expected a table ({what}), got {_found(item)}")
-        return [_Table(self.r, f"{key}[{i}]", t) for i, t in enumerate(value) if type(t) is dict]
-
-    def done(self) -> None:
-        for name in self.data:
-            if name not in self.names:
-                close = difflib.get_close_matches(name, self.names, n=1)
-                hint = f' (did you mean "{close[0]}"?)' if close else ""
-                expected = f"expected one of: {', '.join(self.names)}{hint}"
-                self.r.problem(f"{self.prefix}.{name}" if self.prefix else name, expected)
-
-
-def _person(table: _Table) -> Person:
+def _person(table: Table) -> Person:
     name = table.get("name", _TEXT, required=True) or ""
     affiliation = table.get("affiliation", _STRING) or ""
     table.done()
     return Person(name, affiliation)
 
 
-def _reminders(top: _Table) -> ReminderSettings:
+def _reminders(top: Table) -> ReminderSettings:
     defaults, key, data = ReminderSettings(), top.key("reminders"), top.data.get("reminders", {})
     if not isinstance(data, dict):
-        top.r.problem(key, f"expected a table [reminders], got {_found(data)}")
+        top.r.problem(key, f"expected a table [reminders], got {described(data)}")
         return defaults
-    table = _Table(top.r, key, data)
+    table = Table(top.r, key, data)
     leads_key, leads = table.key("session_leads_minutes"), defaults.session_leads_minutes
     raw = data.get("session_leads_minutes", list(leads))
     if isinstance(raw, list):
         leads = tuple(top.r.value(f"{leads_key}[{i}]", _MINUTES, v) for i, v in enumerate(raw))
     else:
-        top.r.problem(leads_key, f"expected an array of {_MINUTES.expected}, got {_found(raw)}")
+        top.r.problem(leads_key, f"expected an array of {_MINUTES.expected}, got {described(raw)}")
     knobs = {"talk_start": _FLAG, "remote_link_lead_minutes": _MINUTES, "grace_minutes": _MINUTES}
     given = {n: v for n, kind in knobs.items() if (v := table.get(n, kind)) is not None}
     table.done()
     return replace(defaults, session_leads_minutes=leads, **given)
+
+
+#: The cover images Discord takes for a scheduled event.
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+}
+_SCOPE = Kind(
+    'one of "sessions", "day" or "none"', {"string"}, lambda v: v in set(EventScope), EventScope
+)
+
+
+def _events(top: Table, path: Path) -> EventSettings:
+    key, data = top.key("events"), top.data.get("events", {})
+    if not isinstance(data, dict):
+        top.r.problem(key, f"expected a table [events], got {described(data)}")
+        return EventSettings()
+    table = Table(top.r, key, data)
+    scope = table.get("scope", _SCOPE) or EventScope.SESSIONS
+    image = table.get("image", _TEXT) or ""
+    if image:
+        file = (path.parent / image).resolve()
+        if file.suffix.lower() not in IMAGE_TYPES:
+            expected = f"expected a PNG, JPEG or GIF file (.png, .jpg, .gif), got {spelled(image)}"
+            top.r.problem(f"{key}.image", expected)
+        elif not file.is_file():
+            expected = (
+                "expected an image file, relative to the meeting file's folder, "
+                f"got {spelled(image)}: no such file"
+            )
+            top.r.problem(f"{key}.image", expected)
+        image = str(file)
+    table.done()
+    return EventSettings(scope=scope, image=image)
 
 
 @dataclass
@@ -291,7 +214,7 @@ _SPEAKER = '{ name = "...", affiliation = "..." }'
 _SessionDraft = tuple[str, time | None, time | None, list[_TalkDraft]]  # title, start, end, talks
 
 
-def _read_sessions(r: _Reader, top: _Table) -> list[_SessionDraft]:
+def _read_sessions(r: Reader, top: Table) -> list[_SessionDraft]:
     """The sessions and their talks, checking that they are in order and do not overlap."""
     if not top.data.get("sessions"):
         r.problem("sessions", "expected at least one session ([[sessions]]), got none")
@@ -326,7 +249,7 @@ def _read_sessions(r: _Reader, top: _Table) -> list[_SessionDraft]:
     return sessions
 
 
-def _check_talk(r: _Reader, talk: _TalkDraft, previous: _TalkDraft | None, bounds: _Span) -> None:
+def _check_talk(r: Reader, talk: _TalkDraft, previous: _TalkDraft | None, bounds: _Span) -> None:
     """Inside its session, after the previous talk and not overlapping it."""
     start, end = talk.start, talk.end
     inside = f"a time within its session ({bounds[0]:%H:%M}–{bounds[1]:%H:%M})" if bounds else ""
@@ -348,13 +271,14 @@ def _check_talk(r: _Reader, talk: _TalkDraft, previous: _TalkDraft | None, bound
 
 def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     """The meeting (None when the file has problems), its slug when valid, and the problems."""
-    r = _Reader(path)
+    r = Reader(path)
     top = r.load(path)
     if top is None:
         return None, None, r.problems
     values = {name: top.get(name, kind, required=True) for name, kind in _REQUIRED.items()}
     values |= {name: top.get(name, kind) for name, kind in _OPTIONAL.items()}
     reminders = _reminders(top)
+    events = _events(top, path)
     organizers = tuple(map(_person, top.tables("organizers", "[[organizers]]")))
     sessions = _read_sessions(r, top)
     top.done()
@@ -386,6 +310,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
         **values,
         reminders=reminders,
         organizers=organizers,
+        events=events,
     )
     return meeting, meeting.slug, []
 

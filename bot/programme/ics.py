@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
@@ -16,8 +17,12 @@ def calendar_filename(meeting: Meeting) -> str:
     return f"{meeting.slug}.ics"
 
 
-def build_calendar(meeting: Meeting, *, generated_at: datetime) -> bytes:
-    """One event per talk, in UTC, each with a display alarm before it starts."""
+def build_calendar(
+    meeting: Meeting, *, generated_at: datetime, events: Mapping[int, str] | None = None
+) -> bytes:
+    """One event per talk, in UTC, each with a display alarm before it starts; `events` maps
+    a session's number (from 1) to its Discord event's URL, which its talks name."""
+    events = events or {}
     calendar = Calendar()
     calendar.add("prodid", "-//Amphi//meeting programme//EN")
     calendar.add("version", "2.0")
@@ -25,7 +30,7 @@ def build_calendar(meeting: Meeting, *, generated_at: datetime) -> bytes:
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", meeting.title)
     calendar.add("x-wr-timezone", meeting.timezone)
-    for session in meeting.sessions:
+    for number, session in enumerate(meeting.sessions, start=1):
         for talk in session.talks:
             event = Event()
             event.add("uid", f"{talk.key}@{meeting.slug}.amphi")
@@ -40,14 +45,16 @@ def build_calendar(meeting: Meeting, *, generated_at: datetime) -> bytes:
                 ),
                 f"{meeting.title} — {session.title}",
             ]
+            if number in events:
+                details.append(f"Discord: {events[number]}")
             if talk.abstract:
                 details += ["", talk.abstract]
             event.add("description", "\n".join(details))
             event.add("categories", [session.title])
             if meeting.venue:
                 event.add("location", meeting.venue)
-            if meeting.url:
-                event.add("url", meeting.url)
+            if meeting.url or number in events:
+                event.add("url", meeting.url or events[number])
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("description", talk.title)

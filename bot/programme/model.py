@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 from zoneinfo import ZoneInfo
 
 
@@ -25,6 +25,22 @@ class ReminderSettings:
     talk_start: bool = True
     remote_link_lead_minutes: float = 10.0
     grace_minutes: float = 5.0
+
+
+class EventScope(StrEnum):
+    """What the server's Events tab shows of a meeting: each session, the whole day, or none."""
+
+    SESSIONS = "sessions"
+    DAY = "day"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """The `[events]` table of a meeting file: the meeting in Discord's scheduled events."""
+
+    scope: EventScope = EventScope.SESSIONS
+    image: str = ""  # a PNG, JPEG or GIF cover image: its path, resolved beside the file
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,7 @@ class Meeting:
     registration_closes: datetime | None = None
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     organizers: tuple[Person, ...] = ()
+    events: EventSettings = field(default_factory=EventSettings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.programme.model import (
     DroppedLink,
+    EventScope,
+    EventSettings,
     HeldTalk,
     Meeting,
     Person,
@@ -130,6 +132,7 @@ def _save_meeting_row(session: Session, meeting: Meeting, source: str, now: date
     row.registration_closes = meeting.registration_closes
     row.reminders_json = json.dumps(asdict(meeting.reminders))
     row.organizers_json = json.dumps([asdict(p) for p in meeting.organizers], ensure_ascii=False)
+    row.events_json = json.dumps(asdict(meeting.events), ensure_ascii=False)
     row.source = source
     row.updated_at = now
     session.add(row)
@@ -288,6 +291,7 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
         registration_closes=row.registration_closes,
         reminders=_reminders(row.reminders_json),
         organizers=tuple(Person(**p) for p in json.loads(row.organizers_json)),
+        events=_events(row.events_json),
         sessions=tuple(
             MeetingSession(
                 title=s.title,
@@ -298,6 +302,13 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
             for s in sessions
         ),
     )
+
+
+def _events(raw: str) -> EventSettings:
+    values = json.loads(raw)
+    if "scope" in values:
+        values["scope"] = EventScope(values["scope"])
+    return EventSettings(**values)
 
 
 def _reminders(raw: str) -> ReminderSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core.i18n import Translator
@@ -52,8 +53,17 @@ def timezone_footer(meeting: Meeting, tr: Translator) -> str:
     )
 
 
-def render_programme(meeting: Meeting, tr: Translator) -> list[Card]:
-    """The whole day, one card per session after a heading card."""
+def event_line(url: str, tr: Translator) -> str:
+    """A link to a Discord scheduled event."""
+    return tr.gettext("[In the server's Events tab]({url})", url=url)
+
+
+def render_programme(
+    meeting: Meeting, tr: Translator, events: Mapping[int, str] | None = None
+) -> list[Card]:
+    """The whole day, one card per session after a heading card; `events` maps a session's
+    number (from 1) to its Discord event's URL."""
+    events = events or {}
     heading = Card(
         title=truncate(meeting.title, TITLE_LIMIT),
         url=meeting.url,
@@ -74,12 +84,15 @@ def render_programme(meeting: Meeting, tr: Translator) -> list[Card]:
         ),
     )
     cards = [heading]
-    for session in meeting.sessions:
+    for number, session in enumerate(meeting.sessions, start=1):
         lines = [talk_line(meeting, talk, tr) for talk in session.talks]
+        url = events.get(number, "")
+        if url:
+            lines.insert(0, event_line(url, tr))
         end_label = tr.gettext("end of the session")
         lines.append(f"`{local_time(meeting, session.end)}` {timestamp(session.end)} *{end_label}*")
         title = truncate(session_heading(meeting, session), TITLE_LIMIT)
-        cards.extend(split_card(Card(title=title), lines))
+        cards.extend(split_card(Card(title=title, url=url), lines))
     cards[-1].footer = timezone_footer(meeting, tr)
     return cards
 

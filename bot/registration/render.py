@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.core.i18n import Translator
@@ -114,9 +114,14 @@ def render_cancellation(tr: Translator) -> str:
 
 
 def render_capacity(
-    figures: CapacityFigures, tr: Translator, *, for_organizer: bool = False
+    figures: CapacityFigures,
+    tr: Translator,
+    *,
+    for_organizer: bool = False,
+    interested: Sequence[tuple[str, int]] = (),
 ) -> Card:
-    """The figures of the meeting page."""
+    """The figures of the meeting page; organizers also read the Interested counts of the
+    meeting's Discord events (`interested`: name, count), which are not registrations."""
     if figures.is_open and figures.closes_at is not None:
         state = tr.gettext("Open until {time}", time=timestamp(figures.closes_at, "f"))
     elif figures.is_open:
@@ -148,6 +153,10 @@ def render_capacity(
                 ),
             )
         )
+    if for_organizer and interested:
+        lines = [f"{escape(name)}: {count}" for name, count in interested]
+        lines.append(tr.gettext("(Interested is not registered: only /register takes a seat.)"))
+        fields.append((tr.gettext("Interested in the Events tab"), "\n".join(lines)))
     return Card(title=escape(figures.meeting_title), fields=fields)
 
 

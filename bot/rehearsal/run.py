@@ -185,6 +185,7 @@ async def rehearse(
                 require_discord=True,
             )
             clock = FastClock(start, speed)
+            fake.clock = clock  # Discord's time is the rehearsal's (scheduled events)
             services = prepare(settings, clock=clock)
             try:
                 people = cast(fake, meeting, attendees, rng)

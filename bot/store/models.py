@@ -27,6 +27,7 @@ class MeetingRow(SQLModel, table=True):
     registration_closes: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminders_json: str = "{}"
     organizers_json: str = "[]"
+    events_json: str = "{}"  # the [events] table: scope, image
     source: str = ""
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -89,6 +90,29 @@ class SpeakerRow(SQLModel, table=True):
     name: str
     affiliation: str = ""
     discord_user_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ScheduledEventRow(SQLModel, table=True):
+    """A Discord scheduled event that mirrors a session (or the day) of a meeting.
+
+    Claimed (`creating`) before Discord is asked to create it, so a crash in between finds the
+    event again instead of making a second one.
+    """
+
+    __tablename__ = "scheduled_event"
+
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: str = Field(primary_key=True, max_length=20)  # "s1", "s2"… or "day"
+    event_id: int | None = Field(default=None, sa_type=BigInteger)
+    # creating → live → done; live → lost (deleted by hand) | cancelled (left the programme)
+    status: str = Field(default="creating", max_length=10)
+    digest: str = Field(default="", max_length=64)  # of what Discord was last sent
+    name: str = Field(default="", max_length=100)
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class AppStateRow(SQLModel, table=True):

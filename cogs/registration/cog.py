@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import AmphiBot, reader
+from bot.client import AmphiBot, amphi, reader
 from bot.commands.model import Command
 from bot.commands.service import CommandJournal
 from bot.core.config import Settings
@@ -44,6 +44,7 @@ from bot.registration.render import (
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, member_standing, only, privileged_group
 from cogs.dm import DirectMessages
+from cogs.events import EventsCog
 from cogs.promises import Promises, Reply
 from cogs.registration.kept import (
     CAPACITY,
@@ -219,7 +220,13 @@ class RegistrationCog(commands.Cog):
     async def capacity(self, interaction: discord.Interaction):
         figures = await self.service.figures()
         organizer = member_standing(interaction) >= Standing.ORGANIZER
-        card = render_capacity(figures, reader(interaction), for_organizer=organizer)
+        interested: list[tuple[str, int]] = []
+        if organizer:  # Interested in the Events tab: a hint of the crowd, not a registration
+            meeting = await self.service.programme.active_meeting()
+            interested = await amphi(interaction).cog(EventsCog).interested(meeting)
+        card = render_capacity(
+            figures, reader(interaction), for_organizer=organizer, interested=interested
+        )
         await interaction.response.send_message(embed=card_to_embed(card), ephemeral=True)
 
     # ----- organizers ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -12,12 +13,16 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import utc_now
+from bot.core.config import Ref
 from bot.doctor.checks import (
     ADMINISTRATOR,
+    CREATE_EVENTS,
     CREATE_PUBLIC_THREADS,
     FAIL,
     MANAGE_ROLES,
     MENTION_EVERYONE,
+    MOVE_MEMBERS,
+    MUTE_MEMBERS,
     OK,
     SEND_MESSAGES,
     WARN,
@@ -123,6 +128,12 @@ MISCONFIGURED: dict[str, tuple[Callable[[FakeDiscord], object], str, str, str]] 
         WARN,
         "reminders cannot ping it",
     ),
+    "no Create Events": (
+        lambda f: without(f, CREATE_EVENTS),
+        "permission Create Events",
+        WARN,
+        "the sessions are not put in the Events tab",
+    ),
     "commands changed since the last sync": (
         lambda f: f.guild_commands.pop(),
         "slash commands",
@@ -155,6 +166,22 @@ async def test_permissions_follow_discords_order_of_overwrites(fake: FakeDiscord
     found = checks(await examine(synced))
     assert found["channel ANNOUNCEMENTS_CHANNEL=announcements"].status == OK
     assert found["channel MODERATION_CHANNEL=moderation"].status == OK
+
+
+async def test_a_stage_channel_for_the_events(fake: FakeDiscord, synced) -> None:
+    """Named and missing: a failure. There but without stage moderation: a failure naming
+    what to allow. With it: fine."""
+    stage = dataclasses.replace(synced, stage_channel=Ref("amphitheatre"))
+    check = "channel STAGE_CHANNEL=amphitheatre"
+    fake.add_channel("amphitheatre")  # a text channel of that name is not a stage
+    assert checks(await examine(stage))[check].detail == "no such stage channel"
+    fake.remove_channel("amphitheatre")
+    fake.add_channel("amphitheatre", type=13)
+    found = checks(await examine(stage))[check]
+    assert found.status == FAIL and found.detail == "missing Mute Members, Move Members"
+    assert "allow Mute Members, Move Members" in found.fix
+    bot_role(fake).permissions = str(int(bot_role(fake).permissions) | MUTE_MEMBERS | MOVE_MEMBERS)
+    assert checks(await examine(stage))[check].status == OK
 
 
 async def test_a_token_discord_refuses_stops_at_the_first_check(fake, sqlite_url) -> None:

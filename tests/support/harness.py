@@ -49,7 +49,9 @@ def test_settings(fake: FakeDiscord, database_url: str, **env: str) -> Settings:
 async def running_amphi(
     fake: FakeDiscord, settings: Settings, clock: Clock
 ) -> AsyncIterator[tuple[AmphiBot, Services]]:
-    """Amphi built by its composition root, connected to the fake until the block ends."""
+    """Amphi built by its composition root, connected to the fake until the block ends; the
+    fake's time (scheduled events judge it) is the test's."""
+    fake.clock = clock
     services = prepare(settings, clock=clock)
     bot = create_bot(services, guild_ready_timeout=0.1)
     try:

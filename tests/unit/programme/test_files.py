@@ -18,7 +18,7 @@ from bot.programme.files import (
     load_meetings,
     slugify,
 )
-from bot.programme.model import Meeting, Person, ReminderSettings
+from bot.programme.model import EventScope, EventSettings, Meeting, Person, ReminderSettings
 from tests.support.paths import ROOT
 
 MEETINGS_DIR = ROOT / "data" / "meetings"
@@ -312,6 +312,10 @@ def test_missing_required_keys(tmp_path: Path) -> None:
         ("[reminders]\nsession_leads_minutes = 15", "reminders.session_leads_minutes", ""),
         ("[reminders]\ngrace = 3", "reminders.grace", "expected one of: "),
         ("[[organizers]]\naffiliation = 'X'", "organizers[0].name", "got nothing (missing)"),
+        ('[events]\nscope = "weekly"', "events.scope", 'one of "sessions", "day" or "none"'),
+        ('[events]\nimage = "cover.bmp"', "events.image", "a PNG, JPEG or GIF file"),
+        ('[events]\nimage = "gone.png"', "events.image", '"gone.png": no such file'),
+        ("[events]\ncolour = 1", "events.colour", "expected one of: scope, image"),
     ],
 )
 def test_wrong_values_and_types(tmp_path: Path, extra: str, key: str, found: str) -> None:
@@ -344,6 +348,15 @@ name = "Ada"
     assert meeting.reminders == ReminderSettings((30.0, 7.5, 0.0), False, 10.0, 2.0)
     assert meeting.organizers == (Person("Ada"),)
     assert meeting.sessions[0].talks == ()
+
+
+def test_events_table(tmp_path: Path) -> None:
+    write(tmp_path, "cover.png", "not checked here: Discord reads the bytes")
+    extra = '[events]\nscope = "day"\nimage = "cover.png"\n'
+    meeting = load_meeting_file(write(tmp_path, "m.toml", minimal(extra=extra)))
+    assert meeting.events == EventSettings(EventScope.DAY, str((tmp_path / "cover.png").resolve()))
+    plain = load_meeting_file(write(tmp_path, "n.toml", minimal()))
+    assert plain.events == EventSettings(EventScope.SESSIONS, "")
 
 
 def test_offset_registration_close(tmp_path: Path) -> None:

@@ -1,0 +1,310 @@
+"""The meeting in the server's Events tab (pure): which scheduled events the programme calls for,
+what Discord is sent for each, and what a sync pass must do to bring Discord in step.
+
+Each event has a stable key ("s1", "s2"… for sessions, "day" for the whole meeting); the store
+keeps the event id Discord gave it, so a restart or a second pass never makes it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+from bot.programme.model import EventScope, Meeting, Session
+
+#: Discord's limits on a scheduled event.
+NAME_LIMIT = 100
+DESCRIPTION_LIMIT = 1000
+LOCATION_LIMIT = 100
+DAY_KEY = "day"
+
+
+class EntityType(IntEnum):
+    """Where a scheduled event happens (Discord's entity types)."""
+
+    STAGE_INSTANCE = 1
+    VOICE = 2
+    EXTERNAL = 3
+
+
+class EventStatus(IntEnum):
+    """Discord's statuses of a scheduled event."""
+
+    SCHEDULED = 1
+    ACTIVE = 2
+    COMPLETED = 3
+    CANCELED = 4
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the events happen: at the venue (external), or in a stage or voice channel."""
+
+    kind: EntityType = EntityType.EXTERNAL
+    channel_id: int | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether the bot starts and ends the events itself (Discord cancels unstarted ones)."""
+        return self.kind is not EntityType.EXTERNAL
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """One scheduled event as the programme wants it."""
+
+    key: str
+    name: str
+    description: str
+    start: datetime
+    end: datetime
+    place: Place
+    location: str = ""
+    image: str = ""  # a file's path
+
+    def payload(self, *, image: str | None = None) -> dict[str, object]:
+        """The JSON Discord takes to create it; `image` is the cover as a data URI."""
+        data: dict[str, object] = {
+            "name": self.name,
+            "description": self.description,
+            "privacy_level": 2,  # GUILD_ONLY, the one level Discord has
+            "scheduled_start_time": self.start.isoformat(),
+            "scheduled_end_time": self.end.isoformat(),
+            "entity_type": int(self.place.kind),
+        }
+        if self.place.live:
+            data["channel_id"] = str(self.place.channel_id)
+        else:
+            data["entity_metadata"] = {"location": self.location}
+        if image is not None:
+            data["image"] = image
+        return data
+
+    @property
+    def digest(self) -> str:
+        """What was sent, in short: a changed programme changes it, and the event is edited."""
+        described = {**self.payload(), "image": self.image}
+        return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def local(meeting: Meeting, instant: datetime) -> str:
+    """'HH:MM' in the meeting's timezone."""
+    return instant.astimezone(meeting.tz).strftime("%H:%M")
+
+
+def talk_lines(meeting: Meeting, session: Session) -> list[str]:
+    """'10:00 Title — Speaker' for each talk of a session."""
+    lines = []
+    for talk in session.talks:
+        line = f"{local(meeting, talk.start)} {talk.title}"
+        lines.append(f"{line} — {talk.speaker_names}" if talk.speakers else line)
+    return lines
+
+
+def describe(heading: str, lines: list[str]) -> str:
+    """The heading and as many whole lines as fit Discord's limit, then how many did not."""
+    kept: list[str] = [clip(heading, DESCRIPTION_LIMIT)]
+    for index, line in enumerate(lines):
+        rest = len(lines) - index
+        more = f"… and {rest - 1} more" if rest > 1 else ""
+        candidate = [*kept, clip(line, 300)]
+        if len("\n".join([*candidate, more])) > DESCRIPTION_LIMIT:
+            kept.append(f"… and {rest} more")
+            break
+        kept = candidate
+    return "\n".join(kept)
+
+
+def plan_events(meeting: Meeting, place: Place) -> list[EventPlan]:
+    """The scheduled events a meeting's programme calls for, by its `[events]` scope."""
+    scope = meeting.events.scope
+    if scope is EventScope.NONE or not meeting.sessions:
+        return []
+    location = clip(meeting.venue or meeting.title, LOCATION_LIMIT)
+
+    def plan(key: str, name: str, description: str, start: datetime, end: datetime) -> EventPlan:
+        return EventPlan(
+            key=key,
+            name=clip(name, NAME_LIMIT),
+            description=description,
+            start=start,
+            end=end,
+            place=place,
+            location=location,
+            image=meeting.events.image,
+        )
+
+    if scope is EventScope.DAY:
+        lines = []
+        for session in meeting.sessions:
+            span = f"{local(meeting, session.start)}–{local(meeting, session.end)}"
+            lines += [f"{session.title} · {span}", *talk_lines(meeting, session)]
+        heading = meeting.url or meeting.title
+        return [plan(DAY_KEY, meeting.title, describe(heading, lines), meeting.start, meeting.end)]
+    return [
+        plan(
+            f"s{index}",
+            f"{meeting.title} — {session.title}",
+            describe(meeting.title, talk_lines(meeting, session)),
+            session.start,
+            session.end,
+        )
+        for index, session in enumerate(meeting.sessions, start=1)
+    ]
+
+
+def event_key(meeting: Meeting, session_number: int) -> str:
+    """The key of the event a session's reminders link to (`session_number` from 1)."""
+    return DAY_KEY if meeting.events.scope is EventScope.DAY else f"s{session_number}"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """What the store remembers of an event."""
+
+    key: str
+    event_id: int | None
+    status: str  # creating, live, lost, cancelled, done
+    digest: str
+    name: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class ListedEvent:
+    """An event as Discord lists it (scheduled or active: Discord drops the others)."""
+
+    id: int
+    name: str
+    start: datetime
+    status: EventStatus
+    creator_id: int | None
+    user_count: int = 0
+
+
+@dataclass(frozen=True)
+class Create:
+    plan: EventPlan
+
+
+@dataclass(frozen=True)
+class Adopt:
+    """An event a crash left unrecorded, found again: record it (then edit it if need be)."""
+
+    plan: EventPlan
+    event_id: int
+
+
+@dataclass(frozen=True)
+class Update:
+    plan: EventPlan
+    event_id: int
+    active: bool  # an active event keeps its start time
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """An event whose session left the programme."""
+
+    stored: StoredEvent
+    event_id: int | None
+    active: bool  # an active event is ended, a scheduled one cancelled
+
+
+@dataclass(frozen=True)
+class Lost:
+    """An event deleted in Discord by hand: not recreated unless an organizer asks."""
+
+    stored: StoredEvent
+
+
+@dataclass(frozen=True)
+class Done:
+    """An event past its end that Discord no longer lists."""
+
+    stored: StoredEvent
+
+
+Action = Create | Adopt | Update | Cancel | Lost | Done
+
+
+def reconcile(
+    plans: Iterable[EventPlan],
+    stored: Mapping[str, StoredEvent],
+    listed: Mapping[int, ListedEvent],
+    *,
+    now: datetime,
+    bot_id: int,
+    recreate: bool = False,
+) -> list[Action]:
+    """What one sync pass does, event by event, to bring Discord in step with the programme."""
+    actions: list[Action] = []
+    plans = list(plans)
+    held = {s.event_id for s in stored.values() if s.event_id is not None}
+    wanted = {plan.key for plan in plans}
+    for plan in plans:
+        row = stored.get(plan.key)
+        if row is not None and row.status == "done":
+            continue
+        if row is not None and row.status == "live" and row.event_id is not None:
+            event = listed.get(row.event_id)
+            if event is None:
+                if row.end <= now or plan.end <= now:
+                    actions.append(Done(row))
+                elif recreate and plan.start > now:
+                    actions.append(Create(plan))
+                else:
+                    actions.append(Lost(row))
+            elif row.digest != plan.digest:
+                active = event.status is EventStatus.ACTIVE
+                actions.append(Update(plan, event.id, active))
+            continue
+        if row is not None and row.status == "lost" and not recreate:
+            continue
+        orphan = _orphan(plan, row, listed, held, bot_id)
+        if orphan is not None:
+            held.add(orphan.id)
+            actions.append(Adopt(plan, orphan.id))
+            actions.append(Update(plan, orphan.id, orphan.status is EventStatus.ACTIVE))
+        elif plan.start > now:
+            actions.append(Create(plan))
+    for row in stored.values():
+        if row.key in wanted or row.status not in ("live", "creating"):
+            continue
+        event = listed.get(row.event_id) if row.event_id is not None else None
+        active = event is not None and event.status is EventStatus.ACTIVE
+        actions.append(Cancel(row, event.id if event else None, active))
+    return actions
+
+
+def _orphan(
+    plan: EventPlan,
+    row: StoredEvent | None,
+    listed: Mapping[int, ListedEvent],
+    held: set[int],
+    bot_id: int,
+) -> ListedEvent | None:
+    """An event of the bot's that no row holds and that is this plan's: created by a pass a
+    crash cut short (same name or start as claimed), or before the store was lost."""
+    names = {plan.name} | ({row.name} if row else set())
+    starts = {plan.start} | ({row.start} if row else set())
+    return next(
+        (
+            event
+            for event in listed.values()
+            if event.creator_id == bot_id
+            and event.id not in held
+            and (event.name in names or (row is not None and event.start in starts))
+        ),
+        None,
+    )

@@ -1,0 +1,130 @@
+"""Which scheduled events a programme calls for, and what a sync pass does (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.events.model import (
+    DESCRIPTION_LIMIT,
+    Adopt,
+    Cancel,
+    Create,
+    Done,
+    EntityType,
+    EventStatus,
+    ListedEvent,
+    Lost,
+    Place,
+    StoredEvent,
+    Update,
+    plan_events,
+    reconcile,
+)
+from bot.programme.files import load_meeting_file
+from bot.programme.model import EventScope, EventSettings, Person, Talk
+from tests.support.paths import SHIPPED_MEETING
+
+MEETING = load_meeting_file(SHIPPED_MEETING)
+BOT = 42
+BEFORE = datetime(2021, 6, 1, tzinfo=UTC)
+PLANS = plan_events(MEETING, Place())
+
+
+def stored(plan, event_id=1, status="live", digest=None) -> StoredEvent:
+    return StoredEvent(
+        plan.key,
+        event_id,
+        status,
+        plan.digest if digest is None else digest,
+        plan.name,
+        plan.start,
+        plan.end,
+    )
+
+
+def listed(plan, event_id=1, status=EventStatus.SCHEDULED, creator=BOT) -> ListedEvent:
+    return ListedEvent(event_id, plan.name, plan.start, status, creator)
+
+
+def test_sessions_and_the_day() -> None:
+    assert [p.key for p in PLANS] == ["s1", "s2"]
+    assert PLANS[0].payload()["entity_metadata"] == {"location": "Distanciel et présentiel"}
+    day = replace(MEETING, events=EventSettings(EventScope.DAY))
+    [whole] = plan_events(day, Place(EntityType.STAGE_INSTANCE, 7))
+    assert (whole.key, whole.start, whole.end) == ("day", MEETING.start, MEETING.end)
+    assert whole.payload()["channel_id"] == "7" and "entity_metadata" not in whole.payload()
+    assert plan_events(replace(MEETING, events=EventSettings(EventScope.NONE)), Place()) == []
+
+
+def test_a_long_session_is_described_within_discords_limit() -> None:
+    session = MEETING.sessions[0]
+    talks = tuple(
+        Talk(f"t{i}", "A rather long title about deep networks " * 3, session.start, session.end,
+             speakers=(Person("Somebody Withalongname"),))
+        for i in range(40)
+    )  # fmt: skip
+    crowded = replace(MEETING, sessions=(replace(session, talks=talks),))
+    [plan] = plan_events(crowded, Place())
+    assert len(plan.description) <= DESCRIPTION_LIMIT
+    shown = plan.description.count("\n") - 1  # the heading and the "… and N more" line
+    assert plan.description.endswith(f"… and {40 - shown} more")
+
+
+def test_a_first_pass_creates_what_is_still_to_come() -> None:
+    assert reconcile(PLANS, {}, {}, now=BEFORE, bot_id=BOT) == [Create(p) for p in PLANS]
+    between = MEETING.sessions[0].end
+    assert reconcile(PLANS, {}, {}, now=between, bot_id=BOT) == [Create(PLANS[1])]
+
+
+def test_an_unchanged_event_is_left_and_a_changed_one_edited() -> None:
+    first, second = PLANS
+    rows = {first.key: stored(first, 1), second.key: stored(second, 2, digest="old")}
+    events = {1: listed(first, 1), 2: listed(second, 2, EventStatus.ACTIVE)}
+    assert reconcile(PLANS, rows, events, now=BEFORE, bot_id=BOT) == [Update(second, 2, True)]
+
+
+@pytest.mark.parametrize("recreate", [False, True])
+def test_an_event_deleted_by_hand(recreate: bool) -> None:
+    first, second = PLANS
+    rows = {first.key: stored(first, 1), second.key: stored(second, 2)}
+    actions = reconcile(
+        PLANS, rows, {2: listed(second, 2)}, now=BEFORE, bot_id=BOT, recreate=recreate
+    )
+    assert actions == ([Create(first)] if recreate else [Lost(rows[first.key])])
+    lost = {**rows, first.key: stored(first, 1, status="lost")}
+    again = reconcile(
+        PLANS, lost, {2: listed(second, 2)}, now=BEFORE, bot_id=BOT, recreate=recreate
+    )
+    assert again == ([Create(first)] if recreate else [])
+
+
+def test_an_event_gone_after_its_end_is_done() -> None:
+    first, second = PLANS
+    rows = {first.key: stored(first, 1), second.key: stored(second, 2)}
+    after_first = MEETING.sessions[0].end + timedelta(minutes=1)
+    actions = reconcile(PLANS, rows, {2: listed(second, 2)}, now=after_first, bot_id=BOT)
+    assert actions == [Done(rows[first.key])]
+
+
+def test_a_session_gone_from_the_programme_is_cancelled_or_ended() -> None:
+    first, second = PLANS
+    rows = {first.key: stored(first, 1), second.key: stored(second, 2)}
+    events = {1: listed(first, 1), 2: listed(second, 2, EventStatus.ACTIVE)}
+    assert reconcile([], rows, events, now=BEFORE, bot_id=BOT) == [
+        Cancel(rows[first.key], 1, False),
+        Cancel(rows[second.key], 2, True),
+    ]
+
+
+def test_a_creation_a_crash_cut_short_is_adopted_not_repeated() -> None:
+    first, _second = PLANS
+    claimed = {first.key: stored(first, None, status="creating", digest="")}
+    mine = {9: listed(first, 9)}
+    actions = reconcile(PLANS[:1], claimed, mine, now=BEFORE, bot_id=BOT)
+    assert actions == [Adopt(first, 9), Update(first, 9, False)]
+    # Someone else's event of the same name is not the bot's to take.
+    theirs = {9: listed(first, 9, creator=7)}
+    assert reconcile(PLANS[:1], claimed, theirs, now=BEFORE, bot_id=BOT) == [Create(first)]
