@@ -94,6 +94,7 @@ class EventService:
         self.clock = clock
         self._lock = asyncio.Lock()  # one pass at a time: two would create twice
         self._ids: dict[str, dict[str, int]] = {}  # slug → key → event id, of live events
+        self._passes = 0  # a read of the ids begun before a pass ended is not cached
 
     async def sync(
         self, discord: EventsOnDiscord, place: Place, *, bot_id: int, recreate: bool = False
@@ -119,6 +120,7 @@ class EventService:
                         log.warning("Scheduled event: %s failed: %s", _named(action), error)
                         report.failed.append(f"{_named(action)}: {error}")
                 self._ids.pop(meeting.slug, None)
+                self._passes += 1
         return report
 
     async def _apply(
@@ -194,14 +196,18 @@ class EventService:
 
     async def event_ids(self, slug: str) -> Mapping[str, int]:
         """The ids of a meeting's events on Discord, by key (live and past ones)."""
-        if slug not in self._ids:
-            stored = await self.db.run(store.stored_events, slug=slug)
-            self._ids[slug] = {
-                key: row.event_id
-                for key, row in stored.items()
-                if row.event_id is not None and row.status in ("live", "done")
-            }
-        return self._ids[slug]
+        if slug in self._ids:
+            return self._ids[slug]
+        passes = self._passes
+        stored = await self.db.run(store.stored_events, slug=slug)
+        ids = {
+            key: row.event_id
+            for key, row in stored.items()
+            if row.event_id is not None and row.status in ("live", "done")
+        }
+        if passes == self._passes:
+            self._ids[slug] = ids
+        return ids
 
     async def session_links(self, meeting: Meeting, guild_id: int) -> dict[int, str]:
         """Session number (from 1) → the URL of the event its reminders and listing link to."""
