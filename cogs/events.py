@@ -27,7 +27,7 @@ from cogs.common import only, privileged_group
 
 log = logging.getLogger(__name__)
 
-#: Seconds between passes: a session moved in the file, or an event changed by hand, is seen.
+#: Seconds between passes: an event deleted by hand, or a new permission, is seen.
 SYNC_INTERVAL = 600.0
 
 
@@ -131,6 +131,7 @@ class EventsCog(commands.Cog):
         """Where the events go, once the server is known; says once at start what is missing."""
         guild = self.bot.get_guild(self.settings.guild_id or 0)
         if guild is None:
+            log.warning("The server is not available; the meeting is not put in the Events tab")
             return None
         place = find_place(guild, self.settings)
         if place is None:
@@ -153,8 +154,10 @@ class EventsCog(commands.Cog):
 
     async def _keep_in_step(self) -> None:
         await self.bot.wait_until_ready()
-        self.place = self._check()
-        self._checked.set()
+        try:
+            self.place = self._check()
+        finally:  # the stage events' start and end wait for this, whatever happens
+            self._checked.set()
         if self.place is None:
             return
         while True:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
+from bot.programme.files import slugify
 from bot.programme.model import EventScope, Meeting, Session
 
 #: Discord's limits on a scheduled event.
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 LOCATION_LIMIT = 100
-DAY_KEY = "day"
+DAY_KEY = "day"  # session keys start "s-"
 
 
 class EntityType(IntEnum):
@@ -66,8 +67,9 @@ class EventPlan:
     location: str = ""
     image: str = ""  # a file's path
 
-    def payload(self, *, image: str | None = None) -> dict[str, object]:
-        """The JSON Discord takes to create it; `image` is the cover as a data URI."""
+    def payload(self, *, image: str | None = None, edit: bool = False) -> dict[str, object]:
+        """The JSON Discord takes to create it (or, `edit`, to change it: what the other kind
+        of place had is cleared); `image` is the cover as a data URI."""
         data: dict[str, object] = {
             "name": self.name,
             "description": self.description,
@@ -78,8 +80,12 @@ class EventPlan:
         }
         if self.place.live:
             data["channel_id"] = str(self.place.channel_id)
+            if edit:
+                data["entity_metadata"] = None
         else:
             data["entity_metadata"] = {"location": self.location}
+            if edit:
+                data["channel_id"] = None
         if image is not None:
             data["image"] = image
         return data
@@ -152,19 +158,43 @@ def plan_events(meeting: Meeting, place: Place) -> list[EventPlan]:
         return [plan(DAY_KEY, meeting.title, describe(heading, lines), meeting.start, meeting.end)]
     return [
         plan(
-            f"s{index}",
+            key,
             f"{meeting.title} — {session.title}",
             describe(meeting.title, talk_lines(meeting, session)),
             session.start,
             session.end,
         )
-        for index, session in enumerate(meeting.sessions, start=1)
+        for key, session in zip(session_keys(meeting), meeting.sessions, strict=True)
     ]
+
+
+def session_keys(meeting: Meeting) -> list[str]:
+    """Each session's event key, from its title: an inserted or removed session leaves the
+    others' events where they are (a renamed one is cancelled and made anew)."""
+    keys: list[str] = []
+    for session in meeting.sessions:
+        base = "s-" + (slugify(session.title, 16) or "session")
+        key, number = base, 1
+        while key in keys:
+            number += 1
+            key = f"{base}-{number}"
+        keys.append(key)
+    return keys
 
 
 def event_key(meeting: Meeting, session_number: int) -> str:
     """The key of the event a session's reminders link to (`session_number` from 1)."""
-    return DAY_KEY if meeting.events.scope is EventScope.DAY else f"s{session_number}"
+    if meeting.events.scope is EventScope.DAY:
+        return DAY_KEY
+    return session_keys(meeting)[session_number - 1]
+
+
+def event_title(meeting: Meeting, key: str) -> str:
+    """What an event key names: the meeting, or one of its sessions."""
+    if key == DAY_KEY:
+        return meeting.title
+    keys = session_keys(meeting)
+    return meeting.sessions[keys.index(key)].title if key in keys else key
 
 
 @dataclass(frozen=True)
@@ -294,17 +324,18 @@ def _orphan(
     held: set[int],
     bot_id: int,
 ) -> ListedEvent | None:
-    """An event of the bot's that no row holds and that is this plan's: created by a pass a
-    crash cut short (same name or start as claimed), or before the store was lost."""
-    names = {plan.name} | ({row.name} if row else set())
-    starts = {plan.start} | ({row.start} if row else set())
+    """The bot's event that a pass a crash cut short created for this claim: no row holds it,
+    and it has the name and start that were claimed (another meeting's events never do)."""
+    if row is None or row.status != "creating":
+        return None
     return next(
         (
             event
             for event in listed.values()
             if event.creator_id == bot_id
             and event.id not in held
-            and (event.name in names or (row is not None and event.start in starts))
+            and event.name == row.name
+            and event.start == row.start
         ),
         None,
     )

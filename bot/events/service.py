@@ -154,9 +154,16 @@ class EventService:
             )
         elif isinstance(action, Update):
             plan = action.plan
-            payload = await self._payload(plan)
-            if action.active:  # Discord refuses to move the start of an event under way
-                payload.pop("scheduled_start_time")
+            image = await asyncio.to_thread(image_data, plan.image) if plan.image else None
+            payload = plan.payload(image=image, edit=True)
+            if action.active:  # an event under way keeps its start and its place
+                for name in (
+                    "scheduled_start_time",
+                    "entity_type",
+                    "channel_id",
+                    "entity_metadata",
+                ):
+                    payload.pop(name, None)
             await discord.edit(action.event_id, payload)
             await self.db.run(
                 store.record,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import TITLE_LIMIT, Card, escape, split_card, timestamp, truncate
-from bot.events.model import DAY_KEY
+from bot.events.model import event_title
 from bot.posts.planner import PlannedPost, PostKind, PostRecord, session_index
 from bot.programme.model import Meeting, Session, Talk
 from bot.programme.render import event_line, local_time, speakers_line, talk_line
@@ -120,11 +120,7 @@ def describe_post(
             return tr.gettext("Q&A thread opens: {title}", title=title)
         return tr.gettext("questions digest to the speakers: {title}", title=title)
     if post.kind in (PostKind.EVENT_START, PostKind.EVENT_END):
-        if post.target == DAY_KEY:
-            title = meeting.title
-        else:
-            index = session_index(post.target)
-            title = meeting.sessions[index].title if index < len(meeting.sessions) else post.target
+        title = event_title(meeting, post.target)
         if post.kind is PostKind.EVENT_START:
             return tr.gettext("{session}: the Discord event starts", session=shown(title))
         return tr.gettext("{session}: the Discord event ends", session=shown(title))

@@ -191,11 +191,11 @@ async def test_a_stage_event_is_started_and_ended_on_time(fake, clock, sqlite_ur
         assert first.entity_type == STAGE and first.channel_id == fake.channel_id("amphitheatre")
         assert first.entity_metadata is None
         clock.now = S1_START
-        await services.posts.fire(post_key(SLUG, PostKind.EVENT_START, "s1"))
+        await services.posts.fire(post_key(SLUG, PostKind.EVENT_START, "s-session-1"))
         assert first.status == ACTIVE
         clock.now = S1_END
-        await services.posts.fire(post_key(SLUG, PostKind.EVENT_END, "s1"))
-        await services.posts.fire(post_key(SLUG, PostKind.EVENT_END, "s1"))  # once only
+        await services.posts.fire(post_key(SLUG, PostKind.EVENT_END, "s-session-1"))
+        await services.posts.fire(post_key(SLUG, PostKind.EVENT_END, "s-session-1"))  # once only
     assert first.history == [SCHEDULED, ACTIVE, COMPLETED]
 
 
@@ -229,3 +229,17 @@ async def test_the_meeting_image_and_the_whole_day_as_one_event(
     description = day.description or ""
     assert description.startswith("Théorie du deep learning\nSession 1 · 10:00–12:25\n10:00 ")
     assert "\nSession 2 · 16:00–18:05\n16:00 " in description and len(description) <= 1000
+
+
+async def test_events_move_from_a_stage_to_the_venue(fake, clock, sqlite_url) -> None:
+    fake.add_channel("amphitheatre", type=13)
+    bot_role = fake.state.role(fake.bot.name)
+    bot_role.permissions = str(int(bot_role.permissions) | MUTE_MEMBERS | MOVE_MEMBERS)
+    staged = test_settings(fake, sqlite_url, STAGE_CHANNEL="amphitheatre")
+    async with running_amphi(fake, staged, clock):
+        await both_created(fake)
+    async with running_amphi(fake, test_settings(fake, sqlite_url), clock):
+        await eventually(lambda: all(e.entity_type == EXTERNAL for e in live(fake)))
+    first, _second = live(fake)
+    assert first.channel_id is None and first.location == "Distanciel et présentiel"
+    assert creations(fake) == 2

@@ -50,7 +50,7 @@ def listed(plan, event_id=1, status=EventStatus.SCHEDULED, creator=BOT) -> Liste
 
 
 def test_sessions_and_the_day() -> None:
-    assert [p.key for p in PLANS] == ["s1", "s2"]
+    assert [p.key for p in PLANS] == ["s-session-1", "s-session-2"]
     assert PLANS[0].payload()["entity_metadata"] == {"location": "Distanciel et présentiel"}
     day = replace(MEETING, events=EventSettings(EventScope.DAY))
     [whole] = plan_events(day, Place(EntityType.STAGE_INSTANCE, 7))
@@ -128,3 +128,28 @@ def test_a_creation_a_crash_cut_short_is_adopted_not_repeated() -> None:
     # Someone else's event of the same name is not the bot's to take.
     theirs = {9: listed(first, 9, creator=7)}
     assert reconcile(PLANS[:1], claimed, theirs, now=BEFORE, bot_id=BOT) == [Create(first)]
+
+
+def test_an_event_of_the_bots_is_adopted_only_for_its_claim() -> None:
+    """Another meeting's event of the same name (a series) is never taken over."""
+    first, _second = PLANS
+    elsewhere = {9: listed(first, 9)}
+    assert reconcile(PLANS[:1], {}, elsewhere, now=BEFORE, bot_id=BOT) == [Create(first)]
+
+
+def test_a_session_inserted_leaves_the_others_events_where_they_are() -> None:
+    keynote = replace(MEETING.sessions[0], title="Keynote", talks=())
+    edited = replace(MEETING, sessions=(keynote, *MEETING.sessions))
+    plans = plan_events(edited, Place())
+    assert [p.key for p in plans] == ["s-keynote", "s-session-1", "s-session-2"]
+    rows = {p.key: stored(p, i) for i, p in enumerate(PLANS, start=1)}
+    events = {i: listed(p, i) for i, p in enumerate(PLANS, start=1)}
+    assert reconcile(plans, rows, events, now=BEFORE, bot_id=BOT) == [Create(plans[0])]
+
+
+def test_an_edit_clears_what_the_other_kind_of_place_had() -> None:
+    first = PLANS[0]
+    assert first.payload(edit=True)["channel_id"] is None
+    staged = plan_events(MEETING, Place(EntityType.STAGE_INSTANCE, 7))[0]
+    assert staged.payload(edit=True)["entity_metadata"] is None
+    assert "channel_id" not in first.payload() and "entity_metadata" not in staged.payload()
