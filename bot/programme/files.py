@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from math import inf
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.programme.model import (
     EventScope,
     EventSettings,
+    FollowSettings,
     Meeting,
     Person,
     ReminderSettings,
@@ -138,6 +139,22 @@ _MOMENT = Kind("a TOML date-time such as 2021-06-27T23:59:00+02:00 (no quotes)",
 _REQUIRED = {"slug": _SLUG, "title": _TEXT, "date": _DAY, "timezone": _ZONE, "venue": _STRING}
 _REQUIRED |= {"capacity": _COUNT}
 _OPTIONAL = {"url": _URL, "remote_capacity": _COUNT, "registration_closes": _MOMENT}
+_ID = Kind("a non-empty string (the source's id)", {"string"}, lambda v: v.strip(), str.strip)
+_REFRESH = Kind("a number of minutes ≥ 1", {"integer", "float"}, lambda v: 1 <= v < inf, float)
+
+
+def _follow(top: Table, path: Path) -> FollowSettings:
+    """`source`, `source_format` and `source_refresh_minutes`: the export the bot follows."""
+    source = top.get("source", _TEXT) or ""
+    if source and not _is_web_address(source) and "://" in source:
+        expected = "expected an https:// address or a file path"
+        top.r.problem("source", f"{expected}, got {spelled(source)}")
+    elif source and not _is_web_address(source):
+        source = str((path.parent / source).resolve())
+    fmt = top.get("source_format", _SOURCE_FORMAT) or ""
+    refresh = top.get("source_refresh_minutes", _REFRESH)
+    defaults = FollowSettings()
+    return FollowSettings(source, fmt, defaults.refresh_minutes if refresh is None else refresh)
 
 
 def _person(table: Table) -> Person:
@@ -172,6 +189,9 @@ IMAGE_TYPES = {
     ".jpeg": "image/jpeg",
     ".gif": "image/gif",
 }
+_SOURCE_FORMAT = Kind(
+    'one of "indico", "frab" or "c3voc"', {"string"}, lambda v: v in ("indico", "frab", "c3voc")
+)
 _SCOPE = Kind(
     'one of "sessions", "day" or "none"', {"string"}, lambda v: v in set(EventScope), EventScope
 )
@@ -209,26 +229,56 @@ class _TalkDraft:
     details: dict[str, Any]  # the other fields of the Talk
 
 
+@dataclass
+class _SessionDraft:
+    title: str
+    day: date | None  # None: the meeting's date
+    start: time | None
+    end: time | None
+    details: dict[str, Any]  # room, uid
+    talks: list[_TalkDraft]
+
+
 _Span = tuple[time, time] | None
 _SPEAKER = '{ name = "...", affiliation = "..." }'
-_SessionDraft = tuple[str, time | None, time | None, list[_TalkDraft]]  # title, start, end, talks
 
 
-def _read_sessions(r: Reader, top: Table) -> list[_SessionDraft]:
-    """The sessions and their talks, checking that they are in order and do not overlap."""
+def _read_sessions(r: Reader, top: Table, first_day: date | None) -> list[_SessionDraft]:
+    """The sessions and their talks: sessions in order of date and start, not overlapping
+    another session in the same room; talks in order within their session."""
     if not top.data.get("sessions"):
         r.problem("sessions", "expected at least one session ([[sessions]]), got none")
-    sessions, previous_end = [], None
+    sessions: list[_SessionDraft] = []
+    previous_start: tuple[date, time] | None = None
+    room_ends: dict[str, tuple[date, time]] = {}  # each room's latest session end
     for table in top.tables("sessions", "[[sessions]]"):
         title = table.get("title", _TEXT, required=True) or ""
+        day = table.get("date", _DAY)
+        if day and first_day and day < first_day:
+            expected = f"a date on or after the meeting's date {first_day:%Y-%m-%d}"
+            r.problem(f"{table.prefix}.date", f"expected {expected}, got {day:%Y-%m-%d}")
+        on = day or first_day
         start = table.get("start", _CLOCK, required=True)
         end = table.get("end", _CLOCK, required=True)
+        room = table.get("room", _STRING) or ""
+        details = {"room": room, "uid": table.get("id", _ID) or ""}
         if start and end and end <= start:
             r.bad_time(f"{table.prefix}.end", f"a time after its start {start:%H:%M}", end)
-        if start and previous_end and start < previous_end:
-            expected = f"a time at or after the previous session's end {previous_end:%H:%M}"
-            r.bad_time(f"{table.prefix}.start", f"{expected} (sessions in order)", start)
-        previous_end = max((t for t in (start, end, previous_end) if t), default=None)
+        if on and start:
+            if previous_start and (on, start) < previous_start:
+                expected = "a session starting at or after the previous one (sessions in order"
+                r.problem(
+                    f"{table.prefix}.start",
+                    f"expected {expected} of date and start), got {start:%H:%M} on {on:%Y-%m-%d}",
+                )
+            room_end = room_ends.get(room)
+            if room_end and (on, start) < room_end and on == room_end[0]:
+                what = f"previous session's end {room_end[1]:%H:%M}"
+                where = f" in {room}" if room else ""
+                r.bad_time(f"{table.prefix}.start", f"a time at or after the {what}{where}", start)
+            previous_start = max(filter(None, (previous_start, (on, start))))
+            if end and end > start:
+                room_ends[room] = max(filter(None, (room_ends.get(room), (on, end))))
         bounds = (start, end) if start and end and start < end else None
         talks: list[_TalkDraft] = []
         for talk in table.tables("talks", "[[sessions.talks]]"):
@@ -240,17 +290,19 @@ def _read_sessions(r: Reader, top: Table) -> list[_SessionDraft]:
                 "invited": bool(talk.get("invited", _FLAG)),
                 "speakers": tuple(map(_person, talk.tables("speakers", _SPEAKER))),
                 "abstract": talk.get("abstract", _STRING) or "",
+                "room": talk.get("room", _STRING) or room,
+                "uid": talk.get("id", _ID) or "",
             }
             talk.done()
             _check_talk(r, draft, next((t for t in reversed(talks) if t.start), None), bounds)
             talks.append(draft)
         table.done()
-        sessions.append((title, start, end, talks))
+        sessions.append(_SessionDraft(title, day, start, end, details, talks))
     return sessions
 
 
 def _check_talk(r: Reader, talk: _TalkDraft, previous: _TalkDraft | None, bounds: _Span) -> None:
-    """Inside its session, after the previous talk and not overlapping it."""
+    """Inside its session, and not before the previous talk (overlaps are only warned of)."""
     start, end = talk.start, talk.end
     inside = f"a time within its session ({bounds[0]:%H:%M}–{bounds[1]:%H:%M})" if bounds else ""
     if start and bounds and not bounds[0] <= start < bounds[1]:
@@ -259,14 +311,9 @@ def _check_talk(r: Reader, talk: _TalkDraft, previous: _TalkDraft | None, bounds
         r.bad_time(f"{talk.key}.end", f"a time after its start {start:%H:%M}", end)
     elif end and bounds and end > bounds[1]:
         r.bad_time(f"{talk.key}.end", inside, end)
-    if not (start and previous and previous.start):
-        return
-    if start <= previous.start:
-        expected = f"a time after the previous talk's start {previous.start:%H:%M} (talks in order)"
-        r.bad_time(f"{talk.key}.start", expected, start)
-    elif previous.end and start < previous.end:
-        expected = f"a time at or after the previous talk's end {previous.end:%H:%M} (no overlap)"
-        r.bad_time(f"{talk.key}.start", expected, start)
+    if start and previous and previous.start and start < previous.start:
+        expected = f"a time at or after the previous talk's start {previous.start:%H:%M}"
+        r.bad_time(f"{talk.key}.start", f"{expected} (talks in order)", start)
 
 
 def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
@@ -279,29 +326,35 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     values |= {name: top.get(name, kind) for name, kind in _OPTIONAL.items()}
     reminders = _reminders(top)
     events = _events(top, path)
+    follow = _follow(top, path)
     organizers = tuple(map(_person, top.tables("organizers", "[[organizers]]")))
-    sessions = _read_sessions(r, top)
+    sessions = _read_sessions(r, top, values["date"])
     top.done()
     if r.problems:
         return None, values["slug"], r.problems
     day, tz = values.pop("date"), ZoneInfo(values["timezone"])
 
-    def at(moment: time | None) -> datetime:
+    def at(on: date, moment: time | None) -> datetime:
         assert moment is not None  # a missing time is one of the problems returned above
-        return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
+        return datetime.combine(on, moment, tzinfo=tz).astimezone(UTC)
 
     if closes := values.pop("registration_closes"):
         closes = (closes if closes.tzinfo else closes.replace(tzinfo=tz)).astimezone(UTC)
     used: set[str] = set()
     built = []
-    for title, start, end, drafts in sessions:
+    for draft in sessions:
+        on = draft.day or day
         talks = []
-        next_starts = [*(talk.start for talk in drafts), end][1:]  # a talk's default end
-        for talk, next_start in zip(drafts, next_starts, strict=True):
-            talk_end = talk.end or next_start
+        for talk in draft.talks:
+            # A talk without an end lasts until the next talk starts, or its session ends.
+            starts = (t.start for t in draft.talks if t.start)
+            later = (start for start in starts if talk.start and start > talk.start)
+            talk_end = talk.end or next(later, draft.end)
             key = _unique(slugify(talk.details["title"]) or "talk", used)
-            talks.append(Talk(key=key, start=at(talk.start), end=at(talk_end), **talk.details))
-        built.append(Session(title, at(start), at(end), tuple(talks)))
+            start, end = at(on, talk.start), at(on, talk_end)
+            talks.append(Talk(key=key, start=start, end=end, **talk.details))
+        start, end = at(on, draft.start), at(on, draft.end)
+        built.append(Session(draft.title, start, end, tuple(talks), **draft.details))
     values["url"] = values["url"] or ""
     meeting = Meeting(
         day=day,
@@ -311,6 +364,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
         reminders=reminders,
         organizers=organizers,
         events=events,
+        follow=follow,
     )
     return meeting, meeting.slug, []
 

@@ -44,6 +44,20 @@ class EventSettings:
 
 
 @dataclass(frozen=True)
+class FollowSettings:
+    """Where a meeting's programme comes from, when the bot follows a schedule export."""
+
+    source: str = ""  # an https:// address or a file path; "" when the meeting file is the source
+    format: str = ""  # "" to detect it from the content
+    refresh_minutes: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the bot re-imports the programme from its source."""
+        return bool(self.source)
+
+
+@dataclass(frozen=True)
 class Talk:
     """One talk; `key` is stable across edits of the meeting file (derived from the title)."""
 
@@ -54,6 +68,8 @@ class Talk:
     speakers: tuple[Person, ...] = ()
     invited: bool = False
     abstract: str = ""
+    room: str = ""
+    uid: str = ""  # the id the talk has in the schedule it was imported from, if any
 
     @property
     def speaker_names(self) -> str:
@@ -63,17 +79,19 @@ class Talk:
 
 @dataclass(frozen=True)
 class Session:
-    """A block of talks."""
+    """A block of talks, in one room ("" when the meeting has a single one)."""
 
     title: str
     start: datetime
     end: datetime
     talks: tuple[Talk, ...] = ()
+    room: str = ""
+    uid: str = ""  # the id of the source's session block, if any
 
 
 @dataclass(frozen=True)
 class Meeting:
-    """A meeting day, with every instant UTC-aware."""
+    """A meeting of one day or several, with every instant UTC-aware; `day` is its first."""
 
     slug: str
     title: str
@@ -88,6 +106,7 @@ class Meeting:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     organizers: tuple[Person, ...] = ()
     events: EventSettings = field(default_factory=EventSettings)
+    follow: FollowSettings = field(default_factory=FollowSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -102,12 +121,36 @@ class Meeting:
     @property
     def start(self) -> datetime:
         """The first session's start."""
-        return self.sessions[0].start
+        return min(session.start for session in self.sessions)
 
     @property
     def end(self) -> datetime:
-        """The last session's end."""
-        return self.sessions[-1].end
+        """When the last session to end ends."""
+        return max(session.end for session in self.sessions)
+
+    @property
+    def days(self) -> tuple[date, ...]:
+        """The meeting's days (local dates with a session), in order."""
+        return tuple(sorted({self.local_day(session.start) for session in self.sessions}))
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        """The rooms the sessions and talks name, in programme order (empty for a single room)."""
+        named = [s.room for s in self.sessions] + [t.room for t in self.talks]
+        return tuple(dict.fromkeys(room for room in named if room))
+
+    @property
+    def multi_day(self) -> bool:
+        """Whether the meeting spans more than one day."""
+        return len(self.days) > 1
+
+    def local_day(self, moment: datetime) -> date:
+        """The meeting-local date of an instant."""
+        return moment.astimezone(self.tz).date()
+
+    def sessions_on(self, day: date) -> tuple[Session, ...]:
+        """The sessions starting on a local date, in programme order."""
+        return tuple(s for s in self.sessions if self.local_day(s.start) == day)
 
     @property
     def registration_deadline(self) -> datetime:
@@ -180,13 +223,17 @@ class NowAndNext:
     phase: DayPhase
     current: Talk | None
     next: Talk | None
+    all_current: tuple[Talk, ...] = ()  # every talk on now, by room
+    all_next: tuple[Talk, ...] = ()  # every talk starting at the next start
 
 
 def now_and_next(meeting: Meeting, now: datetime) -> NowAndNext:
-    """The talk on at `now` and the one after it."""
-    talks = meeting.talks
-    current = next((t for t in talks if t.start <= now < t.end), None)
-    upcoming = next((t for t in talks if t.start > now), None)
+    """The talks on at `now` and the ones starting next (one per room, when rooms run in
+    parallel); `current` and `next` are the first of each."""
+    talks = sorted(meeting.talks, key=lambda t: (t.start, t.room))
+    on_now = tuple(t for t in talks if t.start <= now < t.end)
+    upcoming_start = next((t.start for t in talks if t.start > now), None)
+    coming = tuple(t for t in talks if t.start == upcoming_start)
     if now < meeting.start:
         phase = DayPhase.BEFORE
     elif now >= meeting.end:
@@ -195,7 +242,27 @@ def now_and_next(meeting: Meeting, now: datetime) -> NowAndNext:
         phase = DayPhase.IN_SESSION
     else:
         phase = DayPhase.BETWEEN
-    return NowAndNext(phase=phase, current=current, next=upcoming)
+    return NowAndNext(
+        phase=phase,
+        current=on_now[0] if on_now else None,
+        next=coming[0] if coming else None,
+        all_current=on_now,
+        all_next=coming,
+    )
+
+
+def overlaps(meeting: Meeting) -> list[tuple[Talk, Talk]]:
+    """Pairs of talks that overlap in one room: legitimate (poster sessions), worth a warning."""
+    found = []
+    for room in {t.room for t in meeting.talks}:
+        ordered = sorted((t for t in meeting.talks if t.room == room), key=lambda t: t.start)
+        latest: Talk | None = None  # the talk ending last so far
+        for talk in ordered:
+            if latest is not None and talk.start < latest.end:
+                found.append((latest, talk))
+            if latest is None or talk.end > latest.end:
+                latest = talk
+    return sorted(found, key=lambda pair: (pair[1].start, pair[1].key))
 
 
 def fold(text: str) -> str:

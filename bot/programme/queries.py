@@ -14,6 +14,7 @@ from bot.programme.model import (
     DroppedLink,
     EventScope,
     EventSettings,
+    FollowSettings,
     HeldTalk,
     Meeting,
     Person,
@@ -43,7 +44,8 @@ def meeting_id(session: Session, *, slug: str) -> int:
 def save_meeting(
     session: Session, *, meeting: Meeting, source: str, now: datetime
 ) -> ProgrammeEdit:
-    """Insert or update `meeting`; talks keep their rows (and speakers their links) by key.
+    """Insert or update `meeting`; talks keep their rows (and speakers their links) by the
+    source's id, else by key.
 
     A talk gone from the file is deleted only when nothing hangs on it; one with questions, a Q&A
     thread or a linked speaker is kept as removed (out of the programme) until the file brings
@@ -52,26 +54,17 @@ def save_meeting(
     row = _save_meeting_row(session, meeting, source, now)
     assert row.id is not None
     session_rows = _save_sessions(session, row.id, meeting)
-    old_talks = {
-        t.key: t for t in session.exec(select(TalkRow).where(TalkRow.meeting_id == row.id))
-    }
-    wanted_keys = {talk.key for talk in meeting.talks}
-    # A talk whose title was corrected keeps its row (and its questions) if its time did not move;
-    # a removed talk comes back by its key only.
-    renamed = {
-        t.start_at: t
-        for key, t in old_talks.items()
-        if key not in wanted_keys and t.removed_at is None
-    }
+    old_rows = list(session.exec(select(TalkRow).where(TalkRow.meeting_id == row.id)))
+    matched = _match(old_rows, meeting.talks)
+    _make_room_for_keys(session, old_rows, matched, {talk.key for talk in meeting.talks})
+    old_talks = {t.key: t for t in old_rows if t.id not in {m.id for m in matched.values()}}
     brought_back: list[HeldTalk] = []
     dropped: list[DroppedLink] = []
     position = 0
     for session_row, meeting_session in zip(session_rows, meeting.sessions, strict=True):
         for talk in meeting_session.talks:
-            talk_row = old_talks.pop(talk.key, None)
-            if talk_row is None and talk.start in renamed:
-                talk_row = renamed.pop(talk.start)
-                old_talks.pop(talk_row.key, None)
+            talk_row = matched.get(talk.key)
+            if talk_row is not None:
                 talk_row.key = talk.key
             if talk_row is not None and talk_row.removed_at is not None:
                 brought_back.append(replace(_held(session, talk_row), title=talk.title))
@@ -93,6 +86,8 @@ def save_meeting(
             talk_row.end_at = talk.end
             talk_row.invited = talk.invited
             talk_row.abstract = talk.abstract
+            talk_row.room = talk.room
+            talk_row.uid = talk.uid
             session.add(talk_row)
             session.flush()
             assert talk_row.id is not None
@@ -116,6 +111,50 @@ def save_meeting(
     )
 
 
+def _match(rows: list[TalkRow], talks: tuple[Talk, ...]) -> dict[str, TalkRow]:
+    """The stored row each talk (by key) keeps: the one with the source's id; else the one
+    with its key (unless the source says they are different talks); else a live row at the
+    same start, as when a title is corrected."""
+    matched: dict[str, TalkRow] = {}
+    taken: set[int | None] = set()
+
+    def take(talk: Talk, row: TalkRow | None) -> None:
+        if row is None or row.id in taken or talk.key in matched:
+            return
+        if not (talk.uid and row.uid and talk.uid != row.uid):
+            matched[talk.key] = row
+            taken.add(row.id)
+
+    by_uid = {r.uid: r for r in rows if r.uid}
+    for talk in talks:
+        if talk.uid:
+            take(talk, by_uid.get(talk.uid))
+    by_key = {r.key: r for r in rows}
+    for talk in talks:
+        take(talk, by_key.get(talk.key))
+    wanted = {talk.key for talk in talks}
+    by_start = {r.start_at: r for r in rows if r.removed_at is None and r.key not in wanted}
+    for talk in talks:
+        take(talk, by_start.get(talk.start))
+    return matched
+
+
+def _make_room_for_keys(
+    session: Session, rows: list[TalkRow], matched: dict[str, TalkRow], wanted: set[str]
+) -> None:
+    """Park the rows whose key is about to change, or is wanted by another talk, on a key of
+    their own, so that giving out the new keys never collides with the unique constraint.
+    A row no talk keeps takes back its key if no talk wants it."""
+    kept = {row.id for row in matched.values()}
+    moving = {row.id for key, row in matched.items() if row.key != key}
+    parked = [r for r in rows if r.id in moving or (r.key in wanted and r.id not in kept)]
+    for row in parked:
+        row.key = f"~{row.id}"
+        session.add(row)
+    if parked:
+        session.flush()
+
+
 def _save_meeting_row(session: Session, meeting: Meeting, source: str, now: datetime) -> MeetingRow:
     row = session.exec(select(MeetingRow).where(MeetingRow.slug == meeting.slug)).first()
     if row is None:
@@ -133,6 +172,7 @@ def _save_meeting_row(session: Session, meeting: Meeting, source: str, now: date
     row.reminders_json = json.dumps(asdict(meeting.reminders))
     row.organizers_json = json.dumps([asdict(p) for p in meeting.organizers], ensure_ascii=False)
     row.events_json = json.dumps(asdict(meeting.events), ensure_ascii=False)
+    row.follow_json = json.dumps(asdict(meeting.follow), ensure_ascii=False)
     row.source = source
     row.updated_at = now
     session.add(row)
@@ -214,6 +254,8 @@ def _save_sessions(session: Session, meeting_id: int, meeting: Meeting) -> list[
         session_row.title = meeting_session.title
         session_row.start_at = meeting_session.start
         session_row.end_at = meeting_session.end
+        session_row.room = meeting_session.room
+        session_row.uid = meeting_session.uid
         session.add(session_row)
         rows.append(session_row)
     session.flush()
@@ -274,6 +316,8 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
                 speakers=tuple(speakers.get(t.id, [])),
                 invited=t.invited,
                 abstract=t.abstract,
+                room=t.room,
+                uid=t.uid,
             )
         )
     sessions = session.exec(
@@ -292,12 +336,15 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
         reminders=_reminders(row.reminders_json),
         organizers=tuple(Person(**p) for p in json.loads(row.organizers_json)),
         events=_events(row.events_json),
+        follow=FollowSettings(**json.loads(row.follow_json)),
         sessions=tuple(
             MeetingSession(
                 title=s.title,
                 start=s.start_at,
                 end=s.end_at,
                 talks=tuple(talks_by_session.get(s.id, [])),
+                room=s.room,
+                uid=s.uid,
             )
             for s in sessions
         ),

@@ -28,6 +28,7 @@ class MeetingRow(SQLModel, table=True):
     reminders_json: str = "{}"
     organizers_json: str = "[]"
     events_json: str = "{}"  # the [events] table: scope, image
+    follow_json: str = "{}"  # the schedule export followed: source, format, refresh_minutes
     source: str = ""
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -45,6 +46,8 @@ class SessionRow(SQLModel, table=True):
     title: str
     start_at: datetime = Field(sa_type=UTCDateTime)
     end_at: datetime = Field(sa_type=UTCDateTime)
+    room: str = ""
+    uid: str = ""
 
 
 class TalkRow(SQLModel, table=True):
@@ -73,6 +76,8 @@ class TalkRow(SQLModel, table=True):
     end_at: datetime = Field(sa_type=UTCDateTime)
     invited: bool = False
     abstract: str = ""
+    room: str = ""
+    uid: str = ""  # the source's id: an imported talk keeps its row by it, whatever its title
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -347,3 +347,82 @@ def test_import_warns_and_a_preview_changes_nothing(
     ]
     [loaded] = db.call(store.load_meetings)
     assert ntk.key not in {t.key for t in loaded.talks}
+
+
+def with_uids(meeting: Meeting) -> Meeting:
+    """The meeting as an import gives it: every talk carries the source's id."""
+    return replace(
+        meeting,
+        sessions=tuple(
+            replace(s, talks=tuple(replace(t, uid=f"guid-{t.key}") for t in s.talks))
+            for s in meeting.sessions
+        ),
+    )
+
+
+def test_an_imported_talk_retitled_and_moved_keeps_its_row_by_the_sources_id(
+    db: Database, meeting: Meeting
+) -> None:
+    imported = with_uids(meeting)
+    save(db, imported)
+    ntk = imported.sessions[0].talks[2]
+    talk_id = hang_on(db, ntk.key, thread=555, link=4242)
+
+    edit = save(db, swapped(imported, ntk, retitled_and_moved(ntk)))
+
+    assert edit.kept_removed == () and edit.dropped_links == ()
+    revised = talk_row(db, ntk.key + "-revised")
+    assert revised is not None and revised.id == talk_id and revised.removed_at is None
+    assert revised.start_at == ntk.start + timedelta(minutes=5)
+    assert talk_row(db, ntk.key) is None
+    assert count(db, QuestionRow, QuestionRow.talk_id == talk_id) == 1
+    assert db.call(lambda s: s.get(TalkQaRow, talk_id)).thread_id == 555
+
+
+def test_two_imported_talks_swapping_titles_keep_their_own_rows(
+    db: Database, meeting: Meeting
+) -> None:
+    imported = with_uids(meeting)
+    save(db, imported)
+    first, second = imported.sessions[0].talks[1:3]
+    first_id, second_id = hang_on(db, first.key), hang_on(db, second.key)
+    exchanged = {
+        first.key: replace(first, key=second.key, title=second.title),
+        second.key: replace(second, key=first.key, title=first.title),
+    }
+    swapped_titles = replace(
+        imported,
+        sessions=tuple(
+            replace(s, talks=tuple(exchanged.get(t.key, t) for t in s.talks))
+            for s in imported.sessions
+        ),
+    )
+
+    save(db, swapped_titles)
+
+    now_second = talk_row(db, second.key)
+    now_first = talk_row(db, first.key)
+    assert now_second is not None and now_second.id == first_id
+    assert now_first is not None and now_first.id == second_id
+    assert now_second.uid == first.uid and now_second.start_at == first.start
+    [loaded] = db.call(store.load_meetings)
+    assert loaded == swapped_titles
+
+
+def test_a_different_talk_under_a_removed_talks_title_does_not_take_its_questions(
+    db: Database, meeting: Meeting
+) -> None:
+    imported = with_uids(meeting)
+    save(db, imported)
+    ntk = imported.sessions[0].talks[2]
+    talk_id = hang_on(db, ntk.key)
+    replacement = replace(ntk, uid="guid-someone-else", start=ntk.start + timedelta(minutes=1))
+
+    edit = save(db, swapped(imported, ntk, replacement))
+
+    assert [held.title for held in edit.kept_removed] == [ntk.title]
+    live = talk_row(db, ntk.key)
+    assert live is not None and live.id != talk_id and live.uid == "guid-someone-else"
+    kept = db.call(lambda s: s.get(TalkRow, talk_id))
+    assert kept.removed_at == SAVED and kept.uid == ntk.uid
+    assert count(db, QuestionRow, QuestionRow.talk_id == live.id) == 0
