@@ -51,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 crash: $(STAMP)
-	AMPHI_CRASH_SEEDS=20 $(BIN)/python -m pytest -s -p no:cacheprovider tests/e2e/test_crash.py tests/e2e/test_crash_questions.py -k every_promise
+	AMPHI_CRASH_SEEDS=20 $(BIN)/python -m pytest -s -p no:cacheprovider tests/e2e/test_crash.py tests/e2e/test_crash_questions.py tests/e2e/test_crash_notices.py -k "every_promise or once"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.client import AmphiBot
 from bot.services import Services
 from cogs.announcements import AnnouncementCog
+from cogs.changes import ChangesCog
 from cogs.dm import DirectMessages
 from cogs.events import EventsCog
 from cogs.posts import ReminderCog
@@ -20,8 +21,11 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     """The bot with its cogs, each handed the services it needs."""
     bot = AmphiBot(services, **client_options)
     dms = DirectMessages(bot, services.dm_channels)
+    events = EventsCog(bot, services.settings, services.events, services.posts)
+    # An edited programme reaches the Events tab at once, not at the next periodic pass.
+    services.follower.subscribe(events.sync)
     bot.initial_cogs = [
-        ProgrammeCog(services.settings, services.programme, services.events),
+        ProgrammeCog(services.settings, services.programme, services.events, services.follower),
         RegistrationCog(bot, services.settings, services.registration, services.commands, dms),
         ReminderCog(
             bot,
@@ -43,7 +47,17 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             dms,
             services.posts,
         ),
-        EventsCog(bot, services.settings, services.events, services.posts),
+        events,
+        ChangesCog(
+            bot,
+            services.settings,
+            services.follower,
+            services.notices,
+            services.posts,
+            services.registration,
+            services.broadcaster,
+            dms,
+        ),
     ]
     return bot
 

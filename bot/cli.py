@@ -15,6 +15,7 @@ from discord.utils import MISSING
 from bot.core.config import ConfigError, Settings, load_settings, read_environment
 from bot.core.logs import JsonLines, keep_secrets_out
 from bot.programme.files import MeetingFileError, check_meetings
+from bot.programme.import_cli import add_import_parser
 
 EXIT_USAGE = 2
 
@@ -79,6 +80,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) found in {path}.", file=sys.stderr)
         return 1
     print(f"{path}: OK")
+    from bot.programme.files import load_meetings
+    from bot.programme.model import overlap_warnings
+
+    for meeting in load_meetings(path):
+        for warning in overlap_warnings(meeting):
+            print(f"warning: {warning}", file=sys.stderr)
     for line in _store_preview(path):
         print(line)
     return 0
@@ -324,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate meeting files")
     check.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
     check.set_defaults(func=cmd_check)
+    add_import_parser(commands)
     plan = commands.add_parser("plan", help="the timeline of planned posts (no Discord needed)")
     plan.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
     plan.set_defaults(func=cmd_plan)

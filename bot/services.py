@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.announcements.service import AnnouncementService
 from bot.commands.service import CommandJournal
@@ -12,6 +13,8 @@ from bot.core.config import Settings
 from bot.events.service import EventService
 from bot.posts.broadcast import Broadcaster, DmChannels
 from bot.posts.scheduler import PostScheduler
+from bot.programme.following import ProgrammeFollower
+from bot.programme.notices import ChangeNotices
 from bot.programme.service import ProgrammeService
 from bot.questions.service import QuestionService
 from bot.registration.service import RegistrationService
@@ -37,6 +40,8 @@ class Services:
     announcements: AnnouncementService
     questions: QuestionService
     events: EventService
+    notices: ChangeNotices
+    follower: ProgrammeFollower
 
     def close(self) -> None:
         """Release the database."""
@@ -56,6 +61,19 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         remote_link=settings.remote_link is not None,
         live_events=settings.live_events,
     )
+    notices = ChangeNotices(
+        db, clock, programme, posts, delay=timedelta(seconds=settings.notice_delay_seconds)
+    )
+
+    async def programme_changed() -> None:
+        # The posts move with the programme (once the scheduler runs: its start plans them).
+        if posts.started.is_set():
+            await posts.replan()
+        await notices.reconcile()
+
+    follower = ProgrammeFollower(
+        programme, settings.meetings_path, clock, on_change=programme_changed
+    )
     return Services(
         settings=settings,
         db=db,
@@ -69,6 +87,8 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         announcements=AnnouncementService(db, clock, programme, registration, posts),
         questions=QuestionService(db, programme, clock),
         events=EventService(db, programme, clock),
+        notices=notices,
+        follower=follower,
     )
 
 

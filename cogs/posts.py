@@ -17,9 +17,10 @@ from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
 from bot.events.service import EventService
 from bot.posts.broadcast import Broadcaster
-from bot.posts.planner import PlannedPost, PostKind, session_index
+from bot.posts.planner import PlannedPost, PostKind, session_at, session_index
 from bot.posts.render import link_answer, link_dm, render_timeline, session_reminder, talk_start
 from bot.posts.scheduler import PostScheduler
+from bot.programme.notice import render_correction
 from bot.programme.service import ProgrammeService
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, find_channel, find_role, require, send_cards
@@ -88,6 +89,7 @@ class ReminderCog(commands.Cog):
         self.posts.handle(PostKind.SESSION_REMINDER, self.send_session_reminder)
         self.posts.handle(PostKind.TALK_START, self.send_talk_start)
         self.posts.handle(PostKind.LINK_DMS, self.send_link_dms)
+        self.posts.handle(PostKind.CORRECTION, self.send_correction)
 
     async def on_video_link(self, interaction: discord.Interaction) -> None:
         """Get the video link pressed: the link for remote attendees, a polite refusal else."""
@@ -110,10 +112,13 @@ class ReminderCog(commands.Cog):
             )
         return channel
 
-    async def send_session_reminder(self, post: PlannedPost, late: bool) -> int:
+    async def send_session_reminder(self, post: PlannedPost, late: bool) -> int | None:
         """Post a session reminder that pings the attendees' roles."""
         meeting = await self.programme.meeting(post.meeting_slug)
-        session = meeting.sessions[session_index(post.target)]
+        index = session_index(meeting, post.target)
+        if index is None:
+            return None  # gone from the programme since it was planned
+        session = meeting.sessions[index]
         guild = self._guild()
         roles = [
             role
@@ -132,7 +137,7 @@ class ReminderCog(commands.Cog):
             post.lead_minutes or 0,
             tr,
             has_link=has_link,
-            event_url=links.get(session_index(post.target) + 1, ""),
+            event_url=links.get(index + 1, ""),
         )
         pings = " ".join(role.mention for role in roles)
         message = await self._announcements(guild).send(
@@ -155,13 +160,37 @@ class ReminderCog(commands.Cog):
         message = await self._announcements(guild).send(talk_start(talk, tr), nonce=post.nonce)
         return message.id
 
+    async def send_correction(self, post: PlannedPost, late: bool) -> int | None:
+        """Put right a reminder or "now on" already posted, whose session or talk moved."""
+        original = await self.posts.get(post.target)
+        meeting = await self.programme.meeting(post.meeting_slug)
+        if original is None:
+            return None
+        if original.post.kind is PostKind.SESSION_REMINDER:
+            found = session_at(meeting, original.post.target)
+            subject = (found.title, found.start) if found else None
+        else:
+            talk = meeting.talk(original.post.target)
+            subject = (talk.title, talk.start) if talk else None
+        if subject is None:
+            return None  # gone from the programme: the change notice says it is cancelled
+        tr = translator_for(None, self._guild().preferred_locale.value)
+        message = await self._announcements(self._guild()).send(
+            render_correction(meeting, *subject, tr),
+            nonce=post.nonce,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        return message.id
+
     async def send_link_dms(self, post: PlannedPost, late: bool) -> None:
         """DM the video link to remote registrants (and the waitlist) who opted in."""
         link = self.settings.remote_link
         if link is None:
             return
         meeting = await self.programme.meeting(post.meeting_slug)
-        session = meeting.sessions[session_index(post.target)]
+        session = session_at(meeting, post.target)
+        if session is None:
+            return
         guild_locale = self._guild().preferred_locale.value
         recipients = {
             r.user_id: r

@@ -8,13 +8,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import reader
+from bot.client import amphi, reader
 from bot.core.config import Settings
 from bot.core.markup import escape, timestamp, truncate
 from bot.core.permissions import Standing
 from bot.events.service import EventService
+from bot.programme.changes import ProgrammeDiff
+from bot.programme.following import ProgrammeFollower
 from bot.programme.ics import build_calendar, calendar_filename
 from bot.programme.model import Meeting, fold
+from bot.programme.notice import render_refresh
 from bot.programme.render import render_now, render_programme, render_talk
 from bot.programme.service import ProgrammeService
 from cogs.common import (
@@ -32,18 +35,25 @@ AUTOMATIC = "automatic"
 class ProgrammeCog(commands.Cog):
     """The day's programme, for everyone; organizers choose which meeting."""
 
+    # /programme itself takes a talk, so it cannot hold subcommands (Discord's rule): the
+    # organizers' programme commands live under /meeting.
     meeting = privileged_group(
         "meeting",
-        "Organizers: which meeting the commands act on",
+        "Organizers: the active meeting, its programme's refresh and change notices",
         Standing.ORGANIZER,
     )
 
     def __init__(
-        self, settings: Settings, programme: ProgrammeService, events: EventService
+        self,
+        settings: Settings,
+        programme: ProgrammeService,
+        events: EventService,
+        follower: ProgrammeFollower,
     ) -> None:
         self.settings = settings
         self.programme = programme
         self.events = events
+        self.follower = follower
 
     async def _event_links(self, meeting: Meeting) -> dict[int, str]:
         return await self.events.session_links(meeting, self.settings.guild_id or 0)
@@ -100,6 +110,23 @@ class ProgrammeCog(commands.Cog):
             ),
             ephemeral=True,
         )
+
+    @meeting.command(name="refresh", description="Read the programme again from its source")
+    @only(Standing.ORGANIZER)
+    async def refresh_programme(self, interaction: discord.Interaction):
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        meeting = await self.programme.active_meeting()
+        refresh = await self.follower.refresh(meeting.slug)
+        diff = refresh.changes.get(meeting.slug) or ProgrammeDiff()
+        text = render_refresh(meeting, diff, refresh.error, reader(interaction))
+        await interaction.followup.send(text, ephemeral=True)
+
+    @meeting.command(name="changes", description="Preview, hold or post the change notice")
+    @only(Standing.ORGANIZER)
+    async def show_changes(self, interaction: discord.Interaction):
+        from cogs.changes import ChangesCog
+
+        await amphi(interaction).cog(ChangesCog).show_preview(interaction)
 
     @switch_meeting.autocomplete("meeting")
     async def _meeting_autocomplete(self, interaction: discord.Interaction, current: str):

@@ -93,6 +93,8 @@ class Settings:
     log_json: bool = False  # LOG_FORMAT=json: one JSON object a line, for log collectors
     health_file: Path | None = None  # touched while connected, for container health checks
     dm_rate: float = 20.0  # DMs a second in broadcasts
+    watch_seconds: float = 15.0  # how often the meeting files and followed sources are checked
+    notice_delay_seconds: float = 180.0  # a change notice waits this long for more edits
     # Where the scheduled events happen: a stage or a voice channel (None: at the venue).
     stage_channel: Ref | None = None
     voice_channel: Ref | None = None
@@ -199,6 +201,28 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
             "DM_RATE", f"must be a number of DMs a second from 0.1 to 40, not {dm_rate_raw!r}"
         )
 
+    watch_raw = get("AMPHI_WATCH_SECONDS") or "15"
+    try:
+        watch_seconds = float(watch_raw)
+    except ValueError:
+        watch_seconds = 0.0
+    if not 0.1 <= watch_seconds <= 3600:
+        raise ConfigError(
+            "AMPHI_WATCH_SECONDS",
+            f"must be a number of seconds from 0.1 to 3600, not {watch_raw!r}",
+        )
+
+    delay_raw = get("CHANGE_NOTICE_DELAY") or "180"
+    try:
+        notice_delay = float(delay_raw)
+    except ValueError:
+        notice_delay = -1.0
+    if not 0 <= notice_delay <= 3600:
+        raise ConfigError(
+            "CHANGE_NOTICE_DELAY",
+            f"must be a number of seconds from 0 to 3600, not {delay_raw!r}",
+        )
+
     stage, voice = get("STAGE_CHANNEL"), get("VOICE_CHANNEL")
     if stage and voice:
         raise ConfigError(
@@ -224,6 +248,8 @@ def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> S
         log_json=log_format == "json",
         health_file=Path(get("AMPHI_HEALTH_FILE")) if get("AMPHI_HEALTH_FILE") else None,
         dm_rate=dm_rate,
+        watch_seconds=watch_seconds,
+        notice_delay_seconds=notice_delay,
         stage_channel=Ref(stage) if stage else None,
         voice_channel=Ref(voice) if voice else None,
     )

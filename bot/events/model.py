@@ -1,7 +1,8 @@
 """The meeting in the server's Events tab (pure): which scheduled events the programme calls for,
 what Discord is sent for each, and what a sync pass must do to bring Discord in step.
 
-Each event has a stable key ("s1", "s2"… for sessions, "day" for the whole meeting); the store
+Each event has a stable key ("s-" and the session's title or source id, or "day" for the whole
+meeting; the planned posts of a session use the same); the store
 keeps the event id Discord gave it, so a restart or a second pass never makes it twice.
 """
 
@@ -108,12 +109,25 @@ def local(meeting: Meeting, instant: datetime) -> str:
 
 
 def talk_lines(meeting: Meeting, session: Session) -> list[str]:
-    """'10:00 Title — Speaker' for each talk of a session."""
+    """'10:00 Title — Speaker' for each talk of a session, with '(Room)' after a talk held
+    in another room than its session's."""
     lines = []
     for talk in session.talks:
         line = f"{local(meeting, talk.start)} {talk.title}"
-        lines.append(f"{line} — {talk.speaker_names}" if talk.speakers else line)
+        line = f"{line} — {talk.speaker_names}" if talk.speakers else line
+        lines.append(f"{line} ({talk.room})" if talk.room and talk.room != session.room else line)
     return lines
+
+
+def event_location(venue: str, room: str, fallback: str) -> str:
+    """'Venue — Room' within Discord's limit (the venue is cut, not the room), whichever of
+    the two there is, else `fallback`."""
+    if not room:
+        return clip(venue or fallback, LOCATION_LIMIT)
+    if not venue:
+        return clip(room, LOCATION_LIMIT)
+    suffix = " — " + clip(room, LOCATION_LIMIT // 2)
+    return clip(venue, LOCATION_LIMIT - len(suffix)) + suffix
 
 
 def describe(heading: str, lines: list[str]) -> str:
@@ -135,9 +149,10 @@ def plan_events(meeting: Meeting, place: Place) -> list[EventPlan]:
     scope = meeting.events.scope
     if scope is EventScope.NONE or not meeting.sessions:
         return []
-    location = clip(meeting.venue or meeting.title, LOCATION_LIMIT)
 
-    def plan(key: str, name: str, description: str, start: datetime, end: datetime) -> EventPlan:
+    def plan(
+        key: str, name: str, description: str, start: datetime, end: datetime, room: str = ""
+    ) -> EventPlan:
         return EventPlan(
             key=key,
             name=clip(name, NAME_LIMIT),
@@ -145,15 +160,21 @@ def plan_events(meeting: Meeting, place: Place) -> list[EventPlan]:
             start=start,
             end=end,
             place=place,
-            location=location,
+            location=event_location(meeting.venue, room, meeting.title),
             image=meeting.events.image,
         )
 
     if scope is EventScope.DAY:
         lines = []
+        shown_day = None
         for session in meeting.sessions:
+            day = meeting.local_day(session.start)
+            if meeting.multi_day and day != shown_day:
+                lines.append(f"{day:%Y-%m-%d}")
+                shown_day = day
             span = f"{local(meeting, session.start)}–{local(meeting, session.end)}"
-            lines += [f"{session.title} · {span}", *talk_lines(meeting, session)]
+            room = f" · {session.room}" if session.room else ""
+            lines += [f"{session.title}{room} · {span}", *talk_lines(meeting, session)]
         heading = meeting.url or meeting.title
         return [plan(DAY_KEY, meeting.title, describe(heading, lines), meeting.start, meeting.end)]
     return [
@@ -163,17 +184,22 @@ def plan_events(meeting: Meeting, place: Place) -> list[EventPlan]:
             describe(meeting.title, talk_lines(meeting, session)),
             session.start,
             session.end,
+            session.room,
         )
         for key, session in zip(session_keys(meeting), meeting.sessions, strict=True)
     ]
 
 
 def session_keys(meeting: Meeting) -> list[str]:
-    """Each session's event key, from its title: an inserted or removed session leaves the
-    others' events where they are (a renamed one is cancelled and made anew)."""
+    """Each session's key (for its event and its posts), from the source's id when it has one,
+    else its title: an inserted or removed session leaves the others' where they are (a renamed
+    one without an id is cancelled and made anew)."""
     keys: list[str] = []
     for session in meeting.sessions:
-        base = "s-" + (slugify(session.title, 16) or "session")
+        if session.uid:
+            base = "s-" + hashlib.sha256(session.uid.encode()).hexdigest()[:12]
+        else:
+            base = "s-" + (slugify(session.title, 16) or "session")
         key, number = base, 1
         while key in keys:
             number += 1

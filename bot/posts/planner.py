@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.events.model import EntityType, Place, plan_events
-from bot.programme.model import Meeting, minutes
+from bot.events.model import EntityType, Place, plan_events, session_keys
+from bot.programme.model import Meeting, Session, minutes
 
 
 class PostKind(StrEnum):
@@ -22,11 +22,14 @@ class PostKind(StrEnum):
     QA_DIGEST = "qa-digest"  # the unanswered questions, DMed to the speakers at the talk's end
     EVENT_START = "event-start"  # a stage or voice scheduled event started on time
     EVENT_END = "event-end"  # and ended
+    PROGRAMME_CHANGES = "programme-changes"  # what changed in the programme, once per burst
+    CORRECTION = "correction"  # a reminder already sent, put right after its session moved
 
     @property
     def from_programme(self) -> bool:
-        """Whether the planner derives it from the programme (announcements come from people)."""
-        return self is not PostKind.ANNOUNCEMENT
+        """Whether the planner derives it from the programme (announcements come from people,
+        change notices and corrections from edits)."""
+        return self not in (PostKind.ANNOUNCEMENT, PostKind.PROGRAMME_CHANGES, PostKind.CORRECTION)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class PlannedPost:
     key: str
     meeting_slug: str
     kind: PostKind
-    target: str  # a session ("s1"), a talk key, or an announcement id
+    target: str  # a session's key ("s-session-1"), a talk key, an announcement id...
     due: datetime
     lead_minutes: float | None = None
 
@@ -79,8 +82,7 @@ def plan_posts(
     settings = meeting.reminders
     slug = meeting.slug
     posts: list[PlannedPost] = []
-    for index, session in enumerate(meeting.sessions, start=1):
-        target = f"s{index}"
+    for target, session in zip(session_keys(meeting), meeting.sessions, strict=True):
         leads = [(PostKind.SESSION_REMINDER, lead) for lead in set(settings.session_leads_minutes)]
         if remote_link:
             leads.append((PostKind.LINK_DMS, settings.remote_link_lead_minutes))
@@ -100,9 +102,16 @@ def plan_posts(
     return sorted(posts, key=lambda p: (p.due, p.key))
 
 
-def session_index(target: str) -> int:
-    """'s2' → 1 (the index in `meeting.sessions`)."""
-    return int(target.removeprefix("s")) - 1
+def session_index(meeting: Meeting, target: str) -> int | None:
+    """The index in `meeting.sessions` of the session a post's target names, if it is there."""
+    keys = session_keys(meeting)
+    return keys.index(target) if target in keys else None
+
+
+def session_at(meeting: Meeting, target: str) -> Session | None:
+    """The session a post's target names, if it is still in the programme."""
+    index = session_index(meeting, target)
+    return None if index is None else meeting.sessions[index]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import update
@@ -39,11 +39,19 @@ def _slug(session: Session, meeting_id: int) -> str:
     return meeting.slug
 
 
-def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[PostRecord]:
+#: The posts that tell attendees a time: once sent, a move of their session or talk is put right.
+CORRECTED = (PostKind.SESSION_REMINDER, PostKind.TALK_START)
+
+
+def sync_plan(
+    session: Session, *, slug: str, posts: list[PlannedPost], now: datetime | None = None
+) -> list[PostRecord]:
     """Make the stored plan of one meeting match `posts`; returns the posts still to send.
 
     Sent, late and failed posts are history and stay as they are; a pending post that the
     programme no longer calls for is cancelled; a moved one (even one skipped) gets its new time.
+    A reminder or "now on" already sent whose time moved, for a session or talk still ahead at
+    `now`, gets one correction, due at once, and is sent again at its new time.
     """
     meeting_id = meeting_id_of(session, slug=slug)
     existing = {
@@ -53,6 +61,7 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
         )
     }
     wanted = {post.key: post for post in posts}
+    repeats: set[str] = set()  # the sent posts' repeats at their new times
     for key, post in wanted.items():
         row = existing.get(key)
         if row is None:
@@ -73,12 +82,70 @@ def sync_plan(session: Session, *, slug: str, posts: list[PlannedPost]) -> list[
         elif row.status == "cancelled":
             row.status = "pending"
             session.add(row)
+        elif now is not None and post.kind in CORRECTED and row.status in ("sent", "late"):
+            repeats |= _correct(session, existing, row, post, now)
     for key, row in existing.items():
-        if key not in wanted and PostKind(row.kind).from_programme and row.status == "pending":
+        planned = key in wanted or key in repeats
+        if not planned and PostKind(row.kind).from_programme and row.status == "pending":
             row.status, row.detail = "cancelled", "no longer in the programme"
             session.add(row)
     session.flush()
     return open_posts(session)
+
+
+def _minute_stamp(due: datetime) -> str:
+    return f"{due.astimezone(UTC):%Y%m%dT%H%M}"
+
+
+def correction_key(key: str, due: datetime) -> str:
+    """The key of the correction of post `key` for its new time `due`."""
+    return f"{key}:moved:{_minute_stamp(due)}"
+
+
+def repeat_key(key: str, due: datetime) -> str:
+    """The key of post `key` sent again at its new time `due`."""
+    return f"{key}:again:{_minute_stamp(due)}"
+
+
+def _correct(
+    session: Session,
+    existing: Mapping[str, PlannedPostRow],
+    row: PlannedPostRow,
+    post: PlannedPost,
+    now: datetime,
+) -> set[str]:
+    """After the sent `row` moved to `post`'s time (from what attendees were told last: its
+    time, or its latest correction's), and what it announces is still ahead: a correction at
+    once, and the post again at its new time. Returns the repeat that stays planned."""
+    prefix = f"{row.key}:moved:"
+    told = [
+        datetime.strptime(key.removeprefix(prefix), "%Y%m%dT%H%M").replace(tzinfo=UTC)
+        for key in existing
+        if key.startswith(prefix)
+    ]
+    last_told = max(told) if told else row.due_at
+    repeat = repeat_key(row.key, post.due)
+    if abs(post.due - last_told) < timedelta(minutes=1):
+        return {repeat} if repeat in existing else set()
+    announced = post.due + timedelta(minutes=post.lead_minutes or 0)  # the session's start
+    if announced <= now:
+        return set()
+    for key, kind, due in (
+        (correction_key(row.key, post.due), PostKind.CORRECTION.value, now),
+        (repeat, row.kind, post.due),
+    ):
+        if key not in existing:
+            session.add(
+                PlannedPostRow(
+                    key=key,
+                    meeting_id=row.meeting_id,
+                    kind=kind,
+                    target=row.key if kind == PostKind.CORRECTION.value else row.target,
+                    lead_minutes=row.lead_minutes,
+                    due_at=due,
+                )
+            )
+    return {repeat}
 
 
 def add_post(session: Session, *, post: PlannedPost) -> None:

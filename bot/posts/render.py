@@ -8,9 +8,9 @@ from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import TITLE_LIMIT, Card, escape, split_card, timestamp, truncate
 from bot.events.model import event_title
-from bot.posts.planner import PlannedPost, PostKind, PostRecord, session_index
+from bot.posts.planner import PlannedPost, PostKind, PostRecord, session_at
 from bot.programme.model import Meeting, Session, Talk
-from bot.programme.render import event_line, local_time, speakers_line, talk_line
+from bot.programme.render import day_label, event_line, local_time, speakers_line, talk_line
 from bot.registration.model import Registration
 
 
@@ -23,42 +23,50 @@ def session_reminder(
     has_link: bool,
     event_url: str = "",
 ) -> tuple[str, Card]:
-    """The reminder's text (after the role pings) and the session's card, whose title links
-    to the session's Discord event when there is one."""
+    """The reminder's text (after the role pings), naming the session's room when it has one,
+    and the session's card, whose title links to the session's Discord event when there is one."""
+    names = {"session": escape(session.title), "meeting": escape(meeting.title)}
+    if session.room:
+        names["room"] = escape(session.room)
     if lead > 0:
-        text = tr.gettext(
-            "**{session}** of {meeting} starts {relative} ({time}).",
-            session=escape(session.title),
-            meeting=escape(meeting.title),
-            relative=timestamp(session.start, "R"),
-            time=timestamp(session.start, "t"),
-        )
+        names |= {"relative": timestamp(session.start, "R"), "time": timestamp(session.start, "t")}
+        if session.room:
+            text = tr.gettext(
+                "**{session}** of {meeting} starts {relative} ({time}) in {room}.", **names
+            )
+        else:
+            text = tr.gettext("**{session}** of {meeting} starts {relative} ({time}).", **names)
+    elif session.room:
+        text = tr.gettext("**{session}** of {meeting} starts now in {room}.", **names)
     else:
-        text = tr.gettext(
-            "**{session}** of {meeting} starts now.",
-            session=escape(session.title),
-            meeting=escape(meeting.title),
-        )
+        text = tr.gettext("**{session}** of {meeting} starts now.", **names)
     if has_link:
         text += "\n" + tr.gettext(
             "Following remotely? Press the button below to get the video link."
         )
-    lines = [talk_line(meeting, talk, tr) for talk in session.talks]
+    lines = [talk_line(meeting, talk, tr, session) for talk in session.talks]
     if event_url:  # first: the card is cut to one
         lines.insert(0, event_line(event_url, tr))
-    title = truncate(escape(session.title), TITLE_LIMIT)
+    heading = f"{session.title} · {session.room}" if session.room else session.title
+    title = truncate(escape(heading), TITLE_LIMIT)
     [card] = split_card(Card(title=title, url=event_url), lines)[:1]
     return text, card
 
 
 def talk_start(talk: Talk, tr: Translator) -> str:
-    """The "now on" post."""
-    return tr.gettext(
-        "Now on: **{title}** — {speakers}, until {end}.",
-        title=escape(talk.title),
-        speakers=speakers_line(talk),
-        end=timestamp(talk.end, "t"),
-    )
+    """The "now on" post, naming the talk's room when it has one."""
+    values = {
+        "title": escape(talk.title),
+        "speakers": speakers_line(talk),
+        "end": timestamp(talk.end, "t"),
+    }
+    if talk.room:
+        return tr.gettext(
+            "Now on in {room}: **{title}** — {speakers}, until {end}.",
+            room=escape(talk.room),
+            **values,
+        )
+    return tr.gettext("Now on: **{title}** — {speakers}, until {end}.", **values)
 
 
 def link_dm(meeting: Meeting, session: Session, link: str, tr: Translator) -> str:
@@ -106,11 +114,13 @@ STATUS_LABELS = {
 def describe_post(
     meeting: Meeting, post: PlannedPost, tr: Translator, *, markdown: bool = True
 ) -> str:
-    """'Session 1: reminder, 15 min before' and the like."""
+    """'Session 1: reminder, 15 min before' and the like; a session or talk with a room is
+    named with it: 'Session 1 (Amphi A): …'."""
     shown = escape if markdown else str
     if post.kind is PostKind.TALK_START:
         talk = meeting.talk(post.target)
-        return tr.gettext("now on: {title}", title=shown(talk.title if talk else post.target))
+        label = (f"{talk.title} ({talk.room})" if talk.room else talk.title) if talk else ""
+        return tr.gettext("now on: {title}", title=shown(label or post.target))
     if post.kind is PostKind.ANNOUNCEMENT:
         return tr.gettext("announcement #{id}", id=post.target)
     if post.kind in (PostKind.QA_THREAD, PostKind.QA_DIGEST):
@@ -124,8 +134,14 @@ def describe_post(
         if post.kind is PostKind.EVENT_START:
             return tr.gettext("{session}: the Discord event starts", session=shown(title))
         return tr.gettext("{session}: the Discord event ends", session=shown(title))
-    index = session_index(post.target)
-    title = meeting.sessions[index].title if index < len(meeting.sessions) else post.target
+    if post.kind is PostKind.PROGRAMME_CHANGES:
+        return tr.gettext("change notice: what changed in the programme")
+    if post.kind is PostKind.CORRECTION:
+        return tr.gettext("correction of a post whose time moved")
+    session = session_at(meeting, post.target)
+    title = post.target
+    if session is not None:
+        title = f"{session.title} ({session.room})" if session.room else session.title
     lead = f"{post.lead_minutes:g}"
     if post.kind is PostKind.LINK_DMS:
         return tr.gettext(
@@ -137,9 +153,15 @@ def describe_post(
 
 
 def render_timeline(meeting: Meeting, records: list[PostRecord], tr: Translator) -> list[Card]:
-    """`/reminders`: every post with its time and status."""
+    """`/reminders`: every post with its time and status; for a meeting of several days,
+    each day's posts under its date."""
     lines = []
+    shown_day = None
     for record in records:
+        day = meeting.local_day(record.post.due)
+        if meeting.multi_day and day != shown_day:
+            lines.append(f"**{day_label(day, tr)}**")
+            shown_day = day
         status = tr.gettext(STATUS_LABELS.get(record.status, record.status))
         lines.append(
             f"`{local_time(meeting, record.post.due)}` {timestamp(record.post.due, 'f')} · "
@@ -152,7 +174,7 @@ def render_timeline(meeting: Meeting, records: list[PostRecord], tr: Translator)
 
 
 def plan_lines(meeting: Meeting, posts: list[PlannedPost]) -> list[str]:
-    """`amphi plan`: one line per post, in the meeting's time zone."""
+    """`amphi plan`: one line per post with its date and time in the meeting's time zone."""
     tz = ZoneInfo(meeting.timezone)
     english = Translator("en")
     return [

@@ -87,7 +87,7 @@ class PostScheduler:
         for meeting in await self.programme.meetings():
             posts = plan_posts(meeting, remote_link=self.remote_link, live_events=self.live_events)
             for record in await self.db.run(
-                store.sync_plan, slug=meeting.slug, posts=posts, write=True
+                store.sync_plan, slug=meeting.slug, posts=posts, now=self.clock(), write=True
             ):
                 records[record.post.key] = record
         await self._schedule(list(records.values()), prune=True)
@@ -102,6 +102,10 @@ class PostScheduler:
         """Drop the job of a post cancelled in the store."""
         if self._scheduler is not None and self._scheduler.get_job(key):
             self._scheduler.remove_job(key)
+
+    async def get(self, key: str) -> PostRecord | None:
+        """One post and where it stands."""
+        return await self.db.run(store.get, key=key)
 
     async def claimed_at(self, key: str) -> datetime | None:
         """When a post was claimed for sending."""
@@ -187,7 +191,12 @@ class PostScheduler:
         claimed = await self.db.run(store.claimed_at, key=post.key)
         # Delivery rows keep broadcasts (the digest's DMs too) from repeating; a single post's
         # nonce does so only while Discord remembers it.
-        broadcast = post.kind in (PostKind.LINK_DMS, PostKind.ANNOUNCEMENT, PostKind.QA_DIGEST)
+        broadcast = post.kind in (
+            PostKind.LINK_DMS,
+            PostKind.ANNOUNCEMENT,
+            PostKind.QA_DIGEST,
+            PostKind.PROGRAMME_CHANGES,
+        )
         recent = claimed is not None and now - claimed <= NONCE_WINDOW
         if broadcast or recent:
             log.info("Resuming post %s, interrupted while sending", post.key)

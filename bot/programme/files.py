@@ -231,6 +231,7 @@ class _TalkDraft:
 
 @dataclass
 class _SessionDraft:
+    key: str  # where it is in the file: "sessions[2]"
     title: str
     day: date | None  # None: the meeting's date
     start: time | None
@@ -297,7 +298,7 @@ def _read_sessions(r: Reader, top: Table, first_day: date | None) -> list[_Sessi
             _check_talk(r, draft, next((t for t in reversed(talks) if t.start), None), bounds)
             talks.append(draft)
         table.done()
-        sessions.append(_SessionDraft(title, day, start, end, details, talks))
+        sessions.append(_SessionDraft(table.prefix, title, day, start, end, details, talks))
     return sessions
 
 
@@ -334,9 +335,14 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
         return None, values["slug"], r.problems
     day, tz = values.pop("date"), ZoneInfo(values["timezone"])
 
-    def at(on: date, moment: time | None) -> datetime:
+    def at(on: date, moment: time | None, key: str) -> datetime:
         assert moment is not None  # a missing time is one of the problems returned above
-        return datetime.combine(on, moment, tzinfo=tz).astimezone(UTC)
+        local = datetime.combine(on, moment, tzinfo=tz)
+        instant = local.astimezone(UTC)
+        if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+            expected = f"a time that exists on {on:%Y-%m-%d} in {tz.key} (the clocks go forward)"
+            r.bad_time(key, expected, moment)
+        return instant
 
     if closes := values.pop("registration_closes"):
         closes = (closes if closes.tzinfo else closes.replace(tzinfo=tz)).astimezone(UTC)
@@ -350,11 +356,17 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
             starts = (t.start for t in draft.talks if t.start)
             later = (start for start in starts if talk.start and start > talk.start)
             talk_end = talk.end or next(later, draft.end)
-            key = _unique(slugify(talk.details["title"]) or "talk", used)
-            start, end = at(on, talk.start), at(on, talk_end)
+            key = unique_key(slugify(talk.details["title"]) or "talk", used)
+            start = at(on, talk.start, f"{talk.key}.start")
+            end = at(on, talk_end, f"{talk.key}.end" if talk.end else f"{draft.key}.end")
             talks.append(Talk(key=key, start=start, end=end, **talk.details))
-        start, end = at(on, draft.start), at(on, draft.end)
+        start, end = (
+            at(on, draft.start, f"{draft.key}.start"),
+            at(on, draft.end, f"{draft.key}.end"),
+        )
         built.append(Session(draft.title, start, end, tuple(talks), **draft.details))
+    if r.problems:
+        return None, values["slug"], r.problems
     values["url"] = values["url"] or ""
     meeting = Meeting(
         day=day,
@@ -369,7 +381,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     return meeting, meeting.slug, []
 
 
-def _unique(key: str, used: set[str]) -> str:
+def unique_key(key: str, used: set[str]) -> str:
     """`key`, or `key-2`, `key-3`... whichever is still free; marks it used."""
     candidate, number = key, 1
     while candidate in used:

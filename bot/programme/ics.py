@@ -17,11 +17,17 @@ def calendar_filename(meeting: Meeting) -> str:
     return f"{meeting.slug}.ics"
 
 
+def talk_location(venue: str, room: str) -> str:
+    """'Venue — Room', or whichever of the two there is."""
+    return " — ".join(part for part in (venue, room) if part)
+
+
 def build_calendar(
     meeting: Meeting, *, generated_at: datetime, events: Mapping[int, str] | None = None
 ) -> bytes:
-    """One event per talk, in UTC, each with a display alarm before it starts; `events` maps
-    a session's number (from 1) to its Discord event's URL, which its talks name."""
+    """One event per talk, in UTC, each with a display alarm before it starts and its room in
+    its location; `events` maps a session's number (from 1) to its Discord event's URL, which
+    its talks name."""
     events = events or {}
     calendar = Calendar()
     calendar.add("prodid", "-//Amphi//meeting programme//EN")
@@ -51,8 +57,9 @@ def build_calendar(
                 details += ["", talk.abstract]
             event.add("description", "\n".join(details))
             event.add("categories", [session.title])
-            if meeting.venue:
-                event.add("location", meeting.venue)
+            location = talk_location(meeting.venue, talk.room or session.room)
+            if location:
+                event.add("location", location)
             if meeting.url or number in events:
                 event.add("url", meeting.url or events[number])
             alarm = Alarm()

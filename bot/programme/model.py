@@ -265,6 +265,19 @@ def overlaps(meeting: Meeting) -> list[tuple[Talk, Talk]]:
     return sorted(found, key=lambda pair: (pair[1].start, pair[1].key))
 
 
+def overlap_warnings(meeting: Meeting) -> list[str]:
+    """`overlaps` said for the organizers: legitimate, but worth a second look."""
+    tz = meeting.tz
+    lines = []
+    for first, second in overlaps(meeting):
+        where = f" in {second.room}" if second.room else ""
+        lines.append(
+            f'{meeting.slug}: "{second.title}" ({second.start.astimezone(tz):%Y-%m-%d %H:%M}) '
+            f'overlaps "{first.title}"{where} (fine for a poster session)'
+        )
+    return lines
+
+
 def fold(text: str) -> str:
     """Lower-case `text` and strip its accents, for matching what people type."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

@@ -336,7 +336,7 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
         reminders=_reminders(row.reminders_json),
         organizers=tuple(Person(**p) for p in json.loads(row.organizers_json)),
         events=_events(row.events_json),
-        follow=FollowSettings(**json.loads(row.follow_json)),
+        follow=FollowSettings(**json.loads(row.follow_json or "{}")),
         sessions=tuple(
             MeetingSession(
                 title=s.title,

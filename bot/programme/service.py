@@ -18,6 +18,7 @@ from bot.programme.model import (
     choose_active,
     fold,
     now_and_next,
+    overlap_warnings,
     search_talks,
 )
 from bot.store import state
@@ -49,6 +50,8 @@ class ProgrammeService:
         now = self.clock()
         edits = []
         for meeting in meetings:
+            for warning in overlap_warnings(meeting):
+                log.info("%s", warning)
             edit = self.db.call(
                 store.save_meeting, meeting=meeting, source=str(path), now=now, write=True
             )

@@ -29,6 +29,7 @@ class MeetingRow(SQLModel, table=True):
     organizers_json: str = "[]"
     events_json: str = "{}"  # the [events] table: scope, image
     follow_json: str = "{}"  # the schedule export followed: source, format, refresh_minutes
+    announced_json: str = ""  # the programme as its last change notice told it ("" before any)
     source: str = ""
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -77,7 +77,7 @@ async def test_programme_calendar_and_reminders_link_to_the_event(amphi, fake, c
     assert url in data.decode().replace("\r\n ", "")
 
     clock.now = S1_START - timedelta(minutes=15)
-    await services.posts.fire(post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 15))
+    await services.posts.fire(post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 15))
     [reminder] = fake.messages("announcements")
     assert reminder.embeds[0]["url"] == url
 

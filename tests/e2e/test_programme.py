@@ -223,3 +223,99 @@ async def test_organizers_switch_the_active_meeting(fake, clock, sqlite_url, tmp
         assert "No meeting “nope” is loaded." in unknown.content
         await (await fake.invoke("meeting switch", {"meeting": "automatic"}, user=olga)).message()
         assert await programme_title() == "Théorie du deep learning"
+
+
+TWO_DAYS_TWO_ROOMS = """
+slug = "two-days-2021"
+title = "Deux jours, deux salles"
+date = 2021-06-28
+timezone = "Europe/Paris"
+venue = "Campus Nord"
+capacity = 80
+
+[[sessions]]
+title = "Matin A"
+room = "Amphi A"
+start = "09:00"
+end = "12:00"
+
+  [[sessions.talks]]
+  start = "09:00"
+  end = "10:00"
+  title = "Kernels and wide networks"
+  speakers = [{ name = "Ada Lovelace", affiliation = "Cambridge" }]
+
+  [[sessions.talks]]
+  start = "10:00"
+  end = "11:00"
+  title = "Implicit bias of gradient descent"
+
+[[sessions]]
+title = "Matin B"
+room = "Salle B"
+start = "09:00"
+end = "12:00"
+
+  [[sessions.talks]]
+  start = "09:30"
+  end = "10:30"
+  title = "Optimal transport for learning"
+  speakers = [{ name = "Émilie du Châtelet" }]
+
+[[sessions]]
+title = "Jour deux"
+date = 2021-06-29
+room = "Amphi A"
+start = "09:00"
+end = "11:00"
+
+  [[sessions.talks]]
+  start = "09:00"
+  title = "Scaling laws"
+
+  [[sessions.talks]]
+  start = "10:00"
+  title = "Posters in the hall"
+  room = "Hall"
+"""
+
+
+async def test_a_meeting_of_two_days_and_two_rooms(fake, clock, sqlite_url, tmp_path) -> None:
+    path = tmp_path / "two-days.toml"
+    path.write_text(TWO_DAYS_TWO_ROOMS, encoding="utf-8")
+    settings = test_settings(fake, sqlite_url, AMPHI_MEETINGS=str(path))
+    async with running_amphi(fake, settings, clock):
+        anne = fake.add_member("anne")
+        result = await fake.invoke("programme", user=anne, locale="fr")
+        reply = await result.message()
+        assert result.ephemeral and result.rejected == []
+        assert [e["title"] for e in reply.embeds] == [
+            "Deux jours, deux salles",
+            "lundi 28 juin",
+            "Matin A · Amphi A · 09:00–12:00",
+            "Matin B · Salle B · 09:00–12:00",
+            "mardi 29 juin",
+            "Jour deux · Amphi A · 09:00–11:00",
+        ]
+        text = reply.text()
+        assert "Salles : Amphi A, Salle B, Hall" in text and "2 jours" in text
+        assert "`09:30` <t:1624865400:t> **Optimal transport for learning**" in text
+        # Day two at its time (09:00 Paris = 07:00 UTC on the 29th), the posters in their room.
+        assert "`09:00` <t:1624950000:t> **Scaling laws**" in text
+        assert "**Posters in the hall** · Hall" in text
+
+        clock.now = datetime(2021, 6, 28, 7, 45, tzinfo=UTC)  # 09:45 in Paris: both rooms on
+        now = await (await fake.invoke("now", user=anne)).message()
+        lines = now.text().split("\n")
+        assert "**Now:**" in lines
+        assert (
+            "- **Amphi A:** Kernels and wide networks — Ada Lovelace (Cambridge), "
+            "until <t:1624867200:t> (<t:1624867200:R>)."
+        ) in lines
+        assert (
+            "- **Salle B:** Optimal transport for learning — Émilie du Châtelet, "
+            "until <t:1624869000:t> (<t:1624869000:R>)."
+        ) in lines
+        assert "- **Amphi A:** Implicit bias of gradient descent" in lines
+        french = await (await fake.invoke("now", user=anne, locale="fr")).message()
+        assert "- **Salle B :** Optimal transport for learning" in french.text()

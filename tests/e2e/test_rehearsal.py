@@ -44,8 +44,9 @@ async def test_the_shipped_day_plays_whole_in_order() -> None:
         title = f"**{session.title}** of {meeting.title}"
         before = first(day, f"{session.title}'s reminder", post(f"{title} starts in "))
         at_start = first(day, f"{session.title}'s start", post(f"{title} starts now"))
-        # "starts in 15 minutes" as read when it arrives: a few seconds late, "14 minutes".
-        assert re.search(r"starts in 1[45] minutes", entries[before].text), shown
+        # "starts in 15 minutes" as read when it arrives: a few seconds late on a loaded machine,
+        # where the day runs ~700 times as fast, "14" or "13 minutes" — not the 0-minute one.
+        assert re.search(r"starts in 1[2-5] minutes", entries[before].text), shown
         assert previous < before < at_start, shown
         # The reminder at the start and the first talk's "now on" share their time: either first.
         previous = before

@@ -12,9 +12,9 @@ from tests.support.harness import FakeClock, eventually, running_amphi, test_set
 
 SLUG = "theorie-du-deep-learning-2021"
 LINK = "https://video.example/secret-room"
-S1_15 = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 15)
-S1_0 = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0)
-S1_LINK = post_key(SLUG, PostKind.LINK_DMS, "s1", 10)
+S1_15 = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 15)
+S1_0 = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 0)
+S1_LINK = post_key(SLUG, PostKind.LINK_DMS, "s-session-1", 10)
 FIRST_TALK = post_key(SLUG, PostKind.TALK_START, "some-theoretical-insights-into-wasserstein-gans")
 S1_START = datetime(2021, 6, 28, 8, 0, tzinfo=UTC)
 

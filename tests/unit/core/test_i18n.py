@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.core.i18n import Translator, _catalogue, language_of, translator_for
 from cogs.announcements import AnnouncementCog
+from cogs.changes import ChangesCog
 from cogs.events import EventsCog
 from cogs.posts import ReminderCog
 from cogs.programme import ProgrammeCog
@@ -34,12 +35,13 @@ def code_messages() -> set[str | tuple[str, str]]:
 
 def all_cogs() -> list:
     return [
-        ProgrammeCog(settings=None, programme=None, events=None),  # type: ignore[arg-type]
+        ProgrammeCog(settings=None, programme=None, events=None, follower=None),  # type: ignore[arg-type]
         RegistrationCog(bot=None, settings=None, service=None, journal=None, dms=None),  # type: ignore[arg-type]
         ReminderCog(None, None, None, None, None, None, None, None),  # type: ignore[arg-type]
         AnnouncementCog(None, None, None, None, None),  # type: ignore[arg-type]
         QuestionsCog(None, None, None, None, None, None),  # type: ignore[arg-type]
         EventsCog(None, None, None, None),  # type: ignore[arg-type]
+        ChangesCog(None, None, None, None, None, None, None, None),  # type: ignore[arg-type]
     ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.events.model import (
     DESCRIPTION_LIMIT,
+    LOCATION_LIMIT,
     Adopt,
     Cancel,
     Create,
@@ -26,6 +27,7 @@ from bot.events.model import (
 from bot.programme.files import load_meeting_file
 from bot.programme.model import EventScope, EventSettings, Person, Talk
 from tests.support.paths import SHIPPED_MEETING
+from tests.unit.programme.test_render import TWO_DAYS
 
 MEETING = load_meeting_file(SHIPPED_MEETING)
 BOT = 42
@@ -153,3 +155,44 @@ def test_an_edit_clears_what_the_other_kind_of_place_had() -> None:
     staged = plan_events(MEETING, Place(EntityType.STAGE_INSTANCE, 7))[0]
     assert staged.payload(edit=True)["entity_metadata"] is None
     assert "channel_id" not in first.payload() and "entity_metadata" not in staged.payload()
+
+
+def test_a_session_in_a_room_is_at_the_venue_and_room() -> None:
+    plans = plan_events(TWO_DAYS, Place())
+    locations = [p.payload()["entity_metadata"] for p in plans]
+    assert locations == [
+        {"location": "Campus Nord — Amphi A"},
+        {"location": "Campus Nord — Salle B"},
+        {"location": "Campus Nord"},  # the posters' session has no room of its own
+        {"location": "Campus Nord — Amphi A"},
+        {"location": "Campus Nord — Salle B"},
+    ]
+    posters = plans[2].description.split("\n")
+    assert posters[1:] == [
+        "14:00 Talk p1 — Speaker p1 (Amphi A)",
+        "14:00 Talk p2 — Speaker p2 (Salle B)",
+    ]
+    assert "(Amphi A)" not in plans[0].description  # the talks are in the session's room
+    assert [p.start for p in plans[3:]] == [s.start for s in TWO_DAYS.sessions[3:]]
+    roomless = plan_events(replace(TWO_DAYS, venue=""), Place())
+    assert roomless[0].location == "Amphi A" and roomless[2].location == "Two days"
+
+
+def test_a_long_venue_is_cut_before_the_room() -> None:
+    far = replace(TWO_DAYS, venue="Centre international de rencontres mathématiques " * 4)
+    plan = plan_events(far, Place())[0]
+    assert len(plan.location) <= LOCATION_LIMIT
+    assert plan.location.endswith("… — Amphi A")
+    long_room = replace(TWO_DAYS.sessions[0], room="R" * 300)
+    crowded = replace(far, sessions=(long_room,))
+    assert len(plan_events(crowded, Place())[0].location) <= LOCATION_LIMIT
+
+
+def test_the_day_of_two_days_lists_each_day_and_room() -> None:
+    [whole] = plan_events(replace(TWO_DAYS, events=EventSettings(EventScope.DAY)), Place())
+    lines = whole.description.split("\n")
+    assert lines[:3] == ["Two days", "2021-06-28", "Morning A · Amphi A · 09:00–12:00"]
+    assert "2021-06-29" in lines and "Evening · Salle B · 19:00–21:00" in lines
+    assert "Posters · 14:00–16:00" in lines
+    assert whole.location == "Campus Nord"
+    assert (whole.start, whole.end) == (TWO_DAYS.start, TWO_DAYS.end)

@@ -26,9 +26,9 @@ def test_the_shipped_day() -> None:
     first_talk = MEETING.talks[0]
     assert by_key[f"{SLUG}:qa-thread:{first_talk.key}"].due == at(8, 0)
     assert by_key[f"{SLUG}:qa-digest:{first_talk.key}"].due == at(8, 45)
-    assert by_key[f"{SLUG}:session-reminder:s1:15m"].due == at(7, 45)
-    assert by_key[f"{SLUG}:session-reminder:s1:0m"].due == at(8, 0)
-    assert by_key[f"{SLUG}:link-dms:s2:10m"].due == at(13, 50)
+    assert by_key[f"{SLUG}:session-reminder:s-session-1:15m"].due == at(7, 45)
+    assert by_key[f"{SLUG}:session-reminder:s-session-1:0m"].due == at(8, 0)
+    assert by_key[f"{SLUG}:link-dms:s-session-2:10m"].due == at(13, 50)
     talk_starts = [p for p in posts if p.kind is PostKind.TALK_START]
     assert [p.due for p in talk_starts] == [t.start for t in MEETING.talks]
     assert posts == sorted(posts, key=lambda p: (p.due, p.key))
@@ -49,10 +49,10 @@ def test_settings_change_the_plan() -> None:
         if p.kind is PostKind.SESSION_REMINDER or p.kind is PostKind.TALK_START
     ]
     assert keys == [
-        f"{SLUG}:session-reminder:s1:30m",
-        f"{SLUG}:session-reminder:s1:2.5m",
-        f"{SLUG}:session-reminder:s2:30m",
-        f"{SLUG}:session-reminder:s2:2.5m",
+        f"{SLUG}:session-reminder:s-session-1:30m",
+        f"{SLUG}:session-reminder:s-session-1:2.5m",
+        f"{SLUG}:session-reminder:s-session-2:30m",
+        f"{SLUG}:session-reminder:s-session-2:2.5m",
     ]
 
 

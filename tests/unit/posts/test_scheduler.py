@@ -18,7 +18,7 @@ from tests.support.harness import FakeClock, eventually
 from tests.support.paths import SHIPPED_MEETING
 
 SLUG = "theorie-du-deep-learning-2021"
-REMINDER = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 15)  # due 07:45 UTC
+REMINDER = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 15)  # due 07:45 UTC
 DUE = datetime(2021, 6, 28, 7, 45, tzinfo=UTC)
 
 
@@ -105,10 +105,10 @@ async def test_missed_within_grace_is_sent_late_beyond_is_skipped(engine, db, cl
     await engine.stop()
     s = statuses(db)
     assert s[REMINDER] == "skipped"
-    assert s[post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0)] == "late"
+    assert s[post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 0)] == "late"
     assert sorted(k for k, late in engine.recorder.sent) == sorted(
         [
-            post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0),
+            post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 0),
             post_key(SLUG, PostKind.TALK_START, "some-theoretical-insights-into-wasserstein-gans"),
             post_key(SLUG, PostKind.QA_THREAD, "some-theoretical-insights-into-wasserstein-gans"),
         ]
@@ -132,7 +132,7 @@ async def test_interrupted_sends_are_resumed_only_within_the_nonce_window(
     clock.now = DUE - timedelta(minutes=1)
     await engine.start()
     await engine.stop()
-    other = post_key(SLUG, PostKind.SESSION_REMINDER, "s2", 15)
+    other = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-2", 15)
     db.call(store.claim, key=REMINDER, now=DUE, write=True)  # the process died mid-send
     db.call(store.claim, key=other, now=DUE - NONCE_WINDOW - timedelta(minutes=1), write=True)
     clock.now = DUE + timedelta(minutes=1)
@@ -184,7 +184,7 @@ async def test_a_changed_programme_moves_pending_posts_only(engine, db, clock) -
     await engine.replan()
     timeline = {r.post.key: r for r in db.call(store.timeline, slug=SLUG)}
     assert timeline[REMINDER].status == "sent"  # history stays
-    at_start = post_key(SLUG, PostKind.SESSION_REMINDER, "s1", 0)
+    at_start = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 0)
     assert timeline[at_start].status == "pending"
     assert timeline[at_start].post.due == DUE + timedelta(minutes=45)
     dropped = post_key(SLUG, PostKind.TALK_START, meeting.sessions[0].talks[1].key)
@@ -248,6 +248,71 @@ async def test_on_a_fast_clock_a_post_fires_after_its_time_in_wall_seconds(db: D
         await eventually(lambda: (REMINDER, False) in recorder.sent)
         fired_at = await scheduler.claimed_at(REMINDER)
         assert fired_at is not None and DUE <= fired_at < DUE + timedelta(minutes=5)
-        assert statuses(db)[REMINDER] == "sent"
+        # Recorded just after the delivery returns.
+        await eventually(lambda: statuses(db)[REMINDER] == "sent")
     finally:
         await scheduler.stop()
+
+
+def corrections(engine) -> list[str]:
+    return [key for key, _ in engine.recorder.sent if ":moved:" in key]
+
+
+async def test_a_sent_reminder_whose_session_moves_is_corrected_once_per_move(
+    engine, db, clock
+) -> None:
+    await engine.start()
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    meeting = (await engine.programme.meetings())[0]
+
+    engine.programme._meetings = [shifted(meeting, timedelta(minutes=30))]
+    await engine.replan()
+    first = store.correction_key(REMINDER, DUE + timedelta(minutes=30))
+    await eventually(lambda: corrections(engine) == [first])
+    await engine.replan()  # the same programme again: nothing more to put right
+    engine.programme._meetings = [shifted(meeting, timedelta(minutes=50))]
+    await engine.replan()
+    second = store.correction_key(REMINDER, DUE + timedelta(minutes=50))
+    await eventually(lambda: corrections(engine) == [first, second])
+    engine.programme._meetings = [shifted(meeting, timedelta(minutes=50, seconds=20))]
+    await engine.replan()  # under a minute from what was told last
+
+    await asyncio.sleep(0.05)
+    assert corrections(engine) == [first, second]
+    assert db.call(store.get, key=second).post.target == REMINDER
+    assert statuses(db)[REMINDER] == "sent"
+    # The reminder goes out again at the session's new time, once; the earlier repeat is off.
+    repeats = {
+        r.post.key: r.status for r in db.call(store.timeline, slug=SLUG) if ":again:" in r.post.key
+    }
+    again = store.repeat_key(REMINDER, DUE + timedelta(minutes=50))
+    assert repeats == {
+        store.repeat_key(REMINDER, DUE + timedelta(minutes=30)): "cancelled",
+        again: "pending",
+    }
+    repeated = db.call(store.get, key=again).post
+    assert (repeated.kind, repeated.target, repeated.lead_minutes) == (
+        PostKind.SESSION_REMINDER,
+        "s-session-1",
+        15,
+    )
+    clock.now = DUE + timedelta(minutes=50)
+    await engine.fire(again)
+    assert (again, False) in engine.recorder.sent
+
+
+async def test_no_correction_once_the_session_has_begun_or_for_posts_not_sent(
+    engine, db, clock
+) -> None:
+    await engine.start()
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    meeting = (await engine.programme.meetings())[0]
+    clock.now = DUE + timedelta(minutes=20)  # the session began at 08:00 UTC
+    engine.programme._meetings = [shifted(meeting, timedelta(minutes=-10))]
+    await engine.replan()
+    await asyncio.sleep(0.05)
+    assert corrections(engine) == []
+    at_start = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-2", 0)
+    assert statuses(db)[at_start] == "pending"  # not sent yet: simply moved

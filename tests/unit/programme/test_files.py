@@ -523,3 +523,17 @@ def test_source_to_follow(tmp_path: Path) -> None:
     bad = 'source = "ftp://example.org/x"\nsource_format = "ical"\nsource_refresh_minutes = 0'
     errors = problems_of(write(tmp_path, "b.toml", minimal(extra=bad)))
     assert [p.key for p in errors] == ["source", "source_format", "source_refresh_minutes"]
+
+
+def test_a_time_the_clocks_skip_is_refused(tmp_path: Path) -> None:
+    # On 31 March 2024, Paris goes from 02:00 straight to 03:00.
+    session = '[[sessions]]\ntitle = "Night"\nstart = "01:30"\nend = "02:30"\n'
+    text = minimal(date="2024-03-31").replace(SESSION, session)
+    errors = problems_of(write(tmp_path, "m.toml", text))
+    assert [(p.key, p.expected) for p in errors] == [
+        (
+            "sessions[0].end",
+            "expected a time that exists on 2024-03-31 in Europe/Paris (the clocks go forward), "
+            'got "02:30"',
+        )
+    ]

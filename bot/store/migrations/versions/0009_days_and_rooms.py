@@ -1,4 +1,5 @@
-"""days and rooms: sessions and talks carry a room and the source's id; meetings what they follow
+"""days and rooms: sessions and talks carry a room and the source's id; a meeting what it
+follows and what its attendees were last told of its programme
 
 Revision ID: 0009
 Revises: 0008
@@ -14,9 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "meeting", sa.Column("follow_json", sa.String(), nullable=False, server_default="{}")
-    )
+    for column in ("follow_json", "announced_json"):
+        op.add_column("meeting", sa.Column(column, sa.String(), nullable=False, server_default=""))
     for table in ("meeting_session", "talk"):
         op.add_column(table, sa.Column("room", sa.String(), nullable=False, server_default=""))
         op.add_column(table, sa.Column("uid", sa.String(), nullable=False, server_default=""))
@@ -26,4 +26,5 @@ def downgrade() -> None:
     for table in ("talk", "meeting_session"):
         op.drop_column(table, "uid")
         op.drop_column(table, "room")
+    op.drop_column("meeting", "announced_json")
     op.drop_column("meeting", "follow_json")

@@ -1,0 +1,192 @@
+"""Following the programme: the watch over meeting files and followed sources, the change
+notices (in the announcements channel, and by DM to those who opted in), and the buttons under
+an organizer's preview of them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.client import AmphiBot, amphi, reader, report_error
+from bot.core.config import Settings
+from bot.core.i18n import Translator, translator_for
+from bot.core.permissions import Standing
+from bot.posts.broadcast import Broadcaster
+from bot.posts.planner import PlannedPost, PostKind
+from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
+from bot.programme.following import ProgrammeFollower
+from bot.programme.notice import render_notice, render_preview
+from bot.programme.notices import ChangeNotices, NoticePreview
+from bot.registration.service import RegistrationService
+from cogs.common import ensure_standing, find_channel
+from cogs.dm import DirectMessages
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("hold", "release", "now")
+
+
+class ChangesButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"amphi:changes:(?P<action>hold|release|now)",
+):
+    """Hold, Let go or Post now under a change notice's preview; for organizers only."""
+
+    def __init__(self, action: str, label: str = "") -> None:
+        style = discord.ButtonStyle.danger if action == "hold" else discord.ButtonStyle.success
+        super().__init__(
+            discord.ui.Button(
+                label=label or action, style=style, custom_id=f"amphi:changes:{action}"
+            )
+        )
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ChangesButton:
+        return cls(match["action"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            ensure_standing(interaction, Standing.ORGANIZER)
+            await amphi(interaction).cog(ChangesCog).on_button(interaction, self.action)
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+def preview_view(preview: NoticePreview, tr: Translator) -> discord.ui.View | None:
+    """The buttons that fit the preview: hold a planned notice, or let a held one go."""
+    if not preview.diff:
+        return None
+    view = discord.ui.View(timeout=None)
+    if preview.held:
+        view.add_item(ChangesButton("release", tr.gettext("Let it go")))
+    else:
+        view.add_item(ChangesButton("hold", tr.gettext("Hold")))
+    view.add_item(ChangesButton("now", tr.gettext("Post now")))
+    return view
+
+
+def preview_message(preview: NoticePreview, tr: Translator) -> dict[str, Any]:
+    """The content and buttons of a preview, for a reply or its edit."""
+    view = preview_view(preview, tr)
+    text = render_preview(preview.meeting, preview.diff, preview.due, preview.held, tr)
+    return {"content": text, "view": view}
+
+
+class ChangesCog(commands.Cog):
+    """Keeps the programme in step with its files and sources, and tells attendees of changes."""
+
+    def __init__(
+        self,
+        bot: AmphiBot,
+        settings: Settings,
+        follower: ProgrammeFollower,
+        notices: ChangeNotices,
+        posts: PostScheduler,
+        registration: RegistrationService,
+        broadcaster: Broadcaster,
+        dms: DirectMessages,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.follower = follower
+        self.notices = notices
+        self.posts = posts
+        self.registration = registration
+        self.broadcaster = broadcaster
+        self.dms = dms
+        self._task: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ChangesButton)
+        self.posts.handle(PostKind.PROGRAMME_CHANGES, self.send_notice)
+        self._task = asyncio.create_task(self._follow(), name="amphi-follow")
+
+    async def cog_unload(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _follow(self) -> None:
+        await self.bot.wait_until_ready()
+        await self.posts.started.wait()
+        # An edit whose notice a crash cut short is told now.
+        await self.notices.reconcile()
+        while True:
+            await asyncio.sleep(self.settings.watch_seconds)
+            try:
+                await self.follower.tick()
+            except Exception:
+                log.exception("Could not check the meeting files and sources; trying again")
+
+    def _tr(self) -> Translator:
+        guild = self.bot.get_guild(self.settings.guild_id or 0)
+        return translator_for(None, guild.preferred_locale.value if guild else None)
+
+    async def send_notice(self, post: PlannedPost, late: bool) -> int | None:
+        """Post the change notice, then DM it; a resumed send skips what was done."""
+        notice = await self.notices.begin(post)
+        if not notice.diff:
+            await self.notices.told(post, notice)
+            return None  # edits undone before the notice went out: nothing to tell
+        guild = self.bot.get_guild(self.settings.guild_id or 0)
+        if guild is None:
+            raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
+        tr = self._tr()
+        message_id = notice.message_id
+        claimed = await self.posts.claimed_at(post.key)
+        fresh = claimed is None or self.notices.clock() - claimed <= NONCE_WINDOW
+        if message_id is None and fresh:
+            channel = find_channel(guild, self.settings.announcements_channel)
+            if channel is None:
+                raise RuntimeError(
+                    f"ANNOUNCEMENTS_CHANNEL={self.settings.announcements_channel} is not on "
+                    "the server"
+                )
+            message = await channel.send(
+                render_notice(notice.meeting, notice.diff, tr),
+                nonce=post.nonce,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            message_id = message.id
+            await self.notices.posted(post, message_id)
+        recipients = {
+            r.user_id: r for r in await self.registration.all_registrations(notice.meeting) if r.dm
+        }
+        guild_locale = guild.preferred_locale.value
+
+        def render(user_id: int) -> str:
+            locale = recipients[user_id].locale if user_id in recipients else None
+            return render_notice(notice.meeting, notice.diff, translator_for(locale, guild_locale))
+
+        report = await self.broadcaster.run(post.key, list(recipients), render, self.dms.send)
+        log.info("Change notice %s: %d DMs sent, %d failed", post.key, report.sent, report.failed)
+        await self.notices.told(post, notice)
+        return message_id
+
+    async def show_preview(self, interaction: discord.Interaction) -> None:
+        """`/meeting changes`: the notice as it stands, with its buttons."""
+        tr = reader(interaction)
+        preview = await self.notices.preview()
+        message = preview_message(preview, tr)
+        if message["view"] is None:
+            del message["view"]
+        await interaction.response.send_message(ephemeral=True, **message)
+
+    async def on_button(self, interaction: discord.Interaction, action: str) -> None:
+        """Hold, let go or post now, then show the preview as it now stands."""
+        if action == "hold":
+            preview = await self.notices.hold()
+        else:
+            preview = await self.notices.release(now=action == "now")
+        message = preview_message(preview, reader(interaction))
+        await interaction.response.edit_message(**message)

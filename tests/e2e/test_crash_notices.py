@@ -1,0 +1,79 @@
+"""`amphi run` killed hard at seeded random moments around an edit of the programme: the change
+notice still reaches the announcements channel once, and each attendee who opted in by DM once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.config import load_settings
+from bot.registration.model import Mode
+from bot.services import prepare
+from tests.support.harness import eventually
+from tests.support.paths import ROOT
+from tests.support.processes import kill, meeting_file
+
+MEMBERS = 120
+#: Seeded kill moments; `make crash` runs 20 of them.
+SEEDS = range(int(os.environ.get("AMPHI_CRASH_SEEDS", "2")))
+
+
+def notices(fake) -> list[str]:
+    return [m.content for m in fake.messages("announcements") if "Programme changes" in m.content]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_a_hard_kill_around_an_edit_still_tells_everyone_once(
+    fake, tmp_path: Path, runs, seed: int
+) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=40)).replace(second=0, microsecond=0)
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=30), start)
+    env = {
+        **fake.subprocess_env(),
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'amphi.sqlite3'}",
+        "AMPHI_MEETINGS": str(meetings),
+        "AMPHI_WATCH_SECONDS": "0.2",
+        "CHANGE_NOTICE_DELAY": "1",
+        "DM_RATE": "40",
+    }
+    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    members = [fake.add_member(f"n{seed}-{i}") for i in range(MEMBERS)]
+    services = prepare(load_settings(env), clock=lambda: now)
+    try:
+        for member in members:
+            await services.registration.register(
+                user_id=member.id, display_name=member.name, mode=Mode.REMOTE, member=True, dm=True
+            )
+    finally:
+        services.close()
+
+    first = await runs.start(fake, env)
+    await asyncio.sleep(1.0)  # the first run has loaded the programme and told nobody yet
+    # The talk is retitled on disk; somewhere from before the bot sees it to the middle of the
+    # notice's DMs, the bot is killed.
+    text = meetings.read_text(encoding="utf-8")
+    meetings.write_text(text.replace('title = "A talk"', 'title = "A renamed talk"'))
+    await asyncio.sleep(random.Random(seed).uniform(0.0, 4.5))
+    await kill(first)
+    told_before = sum(1 for m in members if fake.dms(m))
+
+    second = await runs.start(fake, env)
+    try:
+        await eventually(lambda: all(fake.dms(m) for m in members), timeout=60)
+        await asyncio.sleep(1.0)  # time for anything extra to arrive
+    finally:
+        await kill(second)
+    print(f"seed {seed}: {told_before} of {MEMBERS} told by DM before the kill")
+
+    [notice] = notices(fake)
+    assert "Retitled: **A talk** is now **A renamed talk**" in notice, runs.output()
+    assert [len(fake.dms(m)) for m in members] == [1] * MEMBERS, runs.output()
+    assert all("A renamed talk" in fake.dms(m)[0].content for m in members)
