@@ -28,6 +28,7 @@ from bot.doctor.checks import (
     skew_finding,
 )
 from bot.programme.files import MeetingFileError, load_meetings
+from bot.programme.model import Meeting
 from bot.services import open_services
 from bot.store.db import Database, shown_url, sqlite_file_missing
 from bot.store.migrate import current_revision, head_revision
@@ -120,8 +121,25 @@ def local_findings(settings: Settings) -> list[Finding]:
         out.append(Finding("REMOTE_LINK", FAIL, f"unset, and {remote[0].title} is remote", fix))
     elif remote:
         out.append(Finding("REMOTE_LINK", OK, "set"))
+    out += [source_finding(m) for m in meetings if m.follow.enabled]
     out.append(store_finding(settings.database_url))
     return out
+
+
+def source_finding(meeting: Meeting) -> Finding:
+    """The schedule export a meeting follows: reachable, readable, with talks."""
+    from bot.programme.importing import import_schedule
+    from bot.programme.sources import SourceError, fetch_source
+
+    source = meeting.follow.source
+    check = f"source of {meeting.slug}"
+    try:
+        data = fetch_source(source)
+        imported = import_schedule(data, base=meeting, format=meeting.follow.format)
+    except SourceError as error:
+        fix = f"correct `source` in its meeting file, or try `amphi import {source} --dry-run`"
+        return Finding(check, FAIL, str(error), fix)
+    return Finding(check, OK, f"{len(imported.meeting.talks)} talks at {source}")
 
 
 def store_finding(url: str) -> Finding:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -115,6 +116,12 @@ class ProgrammeFollower:
     def _reimport(self, meeting: Meeting) -> tuple[str, ...]:
         """Write the source's programme into the meeting's file (blocking)."""
         file = self._file_of(meeting.slug)
+        if not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK)):
+            raise SourceError(
+                f"The meeting file {file} cannot be written (a read-only folder?), and the bot "
+                "writes each re-import of its source into it: make it writable, or run "
+                "amphi import yourself and reload."
+            )
         base = load_meeting_file(file)
         data = self.fetch(meeting.follow.source)
         imported = import_schedule(data, base=base, format=meeting.follow.format)

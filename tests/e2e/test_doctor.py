@@ -269,3 +269,22 @@ async def test_the_command_prints_the_table_and_fails_on_a_failed_check(
     status, output = await doctor()
     assert status == 1, output
     assert "no such channel" in output and "1 check(s) failed" in output
+
+
+async def test_a_followed_source_is_fetched_and_read(fake, synced, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from tests.support.paths import SHIPPED_MEETING
+
+    export = tmp_path / "schedule.json"
+    export.write_bytes((ROOT / "tests/data/schedules/c3voc-pretalx-democon.json").read_bytes())
+    meeting = tmp_path / "m.toml"
+    text = SHIPPED_MEETING.read_text(encoding="utf-8")
+    meeting.write_text(text.replace("capacity = 600", 'capacity = 600\nsource = "schedule.json"'))
+    found = checks(await examine(replace(synced, meetings_path=meeting)))
+    check = "source of theorie-du-deep-learning-2021"
+    assert found[check].status == OK and "talks at" in found[check].detail
+    export.write_text("<schedule>", encoding="utf-8")
+    found = checks(await examine(replace(synced, meetings_path=meeting)))
+    assert found[check].status == FAIL and "XML" in found[check].detail
+    assert "--dry-run" in found[check].fix

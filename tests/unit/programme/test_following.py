@@ -82,7 +82,7 @@ async def test_a_followed_export_is_imported_at_its_interval(setup) -> None:
 
 
 async def test_a_failing_export_changes_nothing(setup) -> None:
-    follower, programme, clock, export, path, changes = setup
+    follower, programme, _clock, export, path, changes = setup
     before_file = path.read_text(encoding="utf-8")
     before = await programme.active_meeting()
     export.data = SourceError("The address answered 503 Service Unavailable.")
@@ -96,7 +96,7 @@ async def test_a_failing_export_changes_nothing(setup) -> None:
 
 
 async def test_an_edit_on_disk_is_reloaded_once(setup) -> None:
-    follower, programme, clock, export, path, changes = setup
+    follower, programme, clock, _export, path, _changes = setup
     await follower.tick()
     clock.now += timedelta(minutes=1)
     assert await follower.tick() == []  # nothing edited, export not due
@@ -107,3 +107,12 @@ async def test_an_edit_on_disk_is_reloaded_once(setup) -> None:
     [reloaded] = await follower.tick()
     assert not reloaded.error and (await programme.active_meeting()).capacity == 600
     assert await follower.tick() == []
+
+
+async def test_a_meeting_file_that_cannot_be_written_is_not_followed(setup, monkeypatch) -> None:
+    follower, _programme, _clock, export, _path, changes = setup
+    # A read-only mount, as the user sees it (root here could write anywhere).
+    monkeypatch.setattr("bot.programme.following.os.access", lambda *_: False)
+    [refresh] = await follower.tick()
+    assert "cannot be written" in refresh.error and "amphi import" in refresh.error
+    assert export.asked == 0 and changes == []
