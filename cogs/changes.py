@@ -22,7 +22,7 @@ from bot.posts.planner import PlannedPost, PostKind
 from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
 from bot.programme.following import ProgrammeFollower
 from bot.programme.notice import render_notice, render_preview
-from bot.programme.notices import ChangeNotices, NoticePreview
+from bot.programme.notices import ChangeNotices, Notice, NoticePreview
 from bot.registration.service import RegistrationService
 from cogs.common import ensure_standing, find_channel
 from cogs.dm import DirectMessages
@@ -119,14 +119,14 @@ class ChangesCog(commands.Cog):
     async def _follow(self) -> None:
         await self.bot.wait_until_ready()
         await self.posts.started.wait()
-        # An edit whose notice a crash cut short is told now.
-        await self.notices.reconcile()
         while True:
-            await asyncio.sleep(self.settings.watch_seconds)
             try:
+                # Changes whose notice a crash cut short, or that failed, are told too.
+                await self.notices.reconcile()
                 await self.follower.tick()
             except Exception:
                 log.exception("Could not check the meeting files and sources; trying again")
+            await asyncio.sleep(self.settings.watch_seconds)
 
     def _tr(self) -> Translator:
         guild = self.bot.get_guild(self.settings.guild_id or 0)
@@ -143,22 +143,19 @@ class ChangesCog(commands.Cog):
             raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
         tr = self._tr()
         message_id = notice.message_id
-        claimed = await self.posts.claimed_at(post.key)
-        fresh = claimed is None or self.notices.clock() - claimed <= NONCE_WINDOW
-        if message_id is None and fresh:
-            channel = find_channel(guild, self.settings.announcements_channel)
-            if channel is None:
-                raise RuntimeError(
-                    f"ANNOUNCEMENTS_CHANNEL={self.settings.announcements_channel} is not on "
-                    "the server"
+        if message_id is None:
+            claimed = await self.posts.claimed_at(post.key)
+            recent = claimed is not None and self.notices.clock() - claimed <= NONCE_WINDOW
+            if not notice.posting or recent:  # never tried, or Discord still knows the nonce
+                await self.notices.posting(post)
+                message_id = await self._post(guild, notice, post, tr)
+                await self.notices.posted(post, message_id)
+            else:
+                log.warning(
+                    "Change notice %s was interrupted while posting too long ago; its DMs go "
+                    "on, its post is not repeated",
+                    post.key,
                 )
-            message = await channel.send(
-                render_notice(notice.meeting, notice.diff, tr),
-                nonce=post.nonce,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-            message_id = message.id
-            await self.notices.posted(post, message_id)
         recipients = {
             r.user_id: r for r in await self.registration.all_registrations(notice.meeting) if r.dm
         }
@@ -172,6 +169,21 @@ class ChangesCog(commands.Cog):
         log.info("Change notice %s: %d DMs sent, %d failed", post.key, report.sent, report.failed)
         await self.notices.told(post, notice)
         return message_id
+
+    async def _post(
+        self, guild: discord.Guild, notice: Notice, post: PlannedPost, tr: Translator
+    ) -> int:
+        channel = find_channel(guild, self.settings.announcements_channel)
+        if channel is None:
+            raise RuntimeError(
+                f"ANNOUNCEMENTS_CHANNEL={self.settings.announcements_channel} is not on the server"
+            )
+        message = await channel.send(
+            render_notice(notice.meeting, notice.diff, tr),
+            nonce=post.nonce,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        return message.id
 
     async def show_preview(self, interaction: discord.Interaction) -> None:
         """`/meeting changes`: the notice as it stands, with its buttons."""

@@ -118,7 +118,7 @@ class ProgrammeCog(commands.Cog):
         meeting = await self.programme.active_meeting()
         refresh = await self.follower.refresh(meeting.slug)
         diff = refresh.changes.get(meeting.slug) or ProgrammeDiff()
-        text = render_refresh(meeting, diff, refresh.error, reader(interaction))
+        text = render_refresh(meeting, diff, refresh.error, reader(interaction), refresh.warnings)
         await interaction.followup.send(text, ephemeral=True)
 
     @meeting.command(name="changes", description="Preview, hold or post the change notice")

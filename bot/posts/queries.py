@@ -54,7 +54,7 @@ def sync_plan(
     `now`, gets one correction, due at once, and is sent again at its new time.
     """
     meeting_id = meeting_id_of(session, slug=slug)
-    existing = {
+    existing: dict[str, PlannedPostRow] = {
         row.key: row
         for row in session.exec(
             select(PlannedPostRow).where(PlannedPostRow.meeting_id == meeting_id)
@@ -93,58 +93,76 @@ def sync_plan(
     return open_posts(session)
 
 
-def _minute_stamp(due: datetime) -> str:
-    return f"{due.astimezone(UTC):%Y%m%dT%H%M}"
+def _stamp(instant: datetime) -> str:
+    return f"{instant.astimezone(UTC):%Y%m%dT%H%M}"
 
 
-def correction_key(key: str, due: datetime) -> str:
-    """The key of the correction of post `key` for its new time `due`."""
-    return f"{key}:moved:{_minute_stamp(due)}"
+def _correction_prefix(row: PlannedPostRow | PlannedPost, slug: str) -> str:
+    kind = row.kind.value if isinstance(row.kind, PostKind) else row.kind
+    return f"{slug}:correction:{kind}:{row.target}:"
+
+
+def correction_key(post: PlannedPost, start: datetime, number: int) -> str:
+    """The key of the `number`th correction of what `post` announces, now at `start` (one for
+    the session, whatever its reminders' leads)."""
+    return f"{_correction_prefix(post, post.meeting_slug)}{_stamp(start)}:{number}"
 
 
 def repeat_key(key: str, due: datetime) -> str:
     """The key of post `key` sent again at its new time `due`."""
-    return f"{key}:again:{_minute_stamp(due)}"
+    return f"{key}:again:{_stamp(due)}"
 
 
 def _correct(
     session: Session,
-    existing: Mapping[str, PlannedPostRow],
+    existing: dict[str, PlannedPostRow],
     row: PlannedPostRow,
     post: PlannedPost,
     now: datetime,
 ) -> set[str]:
-    """After the sent `row` moved to `post`'s time (from what attendees were told last: its
-    time, or its latest correction's), and what it announces is still ahead: a correction at
-    once, and the post again at its new time. Returns the repeat that stays planned."""
-    prefix = f"{row.key}:moved:"
-    told = [
-        datetime.strptime(key.removeprefix(prefix), "%Y%m%dT%H%M").replace(tzinfo=UTC)
-        for key in existing
-        if key.startswith(prefix)
-    ]
-    last_told = max(told) if told else row.due_at
-    repeat = repeat_key(row.key, post.due)
-    if abs(post.due - last_told) < timedelta(minutes=1):
-        return {repeat} if repeat in existing else set()
-    announced = post.due + timedelta(minutes=post.lead_minutes or 0)  # the session's start
-    if announced <= now:
+    """After the sent `row` moved to `post`'s time: when the start it announces differs from
+    what attendees were told last (by it, or by the latest correction) and is still ahead, a
+    correction at once (one for the session, whatever its leads); and the post again at its
+    new time, if that is still ahead. Returns the repeat that stays planned."""
+    lead = timedelta(minutes=post.lead_minutes or 0)
+    start = post.due + lead
+    prefix = _correction_prefix(post, post.meeting_slug)
+    numbered = sorted(
+        (int(key.rsplit(":", 1)[1]), key) for key in existing if key.startswith(prefix)
+    )
+    if numbered:
+        stamp = numbered[-1][1].removeprefix(prefix).split(":")[0]
+        told = datetime.strptime(stamp, "%Y%m%dT%H%M").replace(tzinfo=UTC)
+    else:
+        told = row.due_at + lead
+    if abs(start - told) >= timedelta(minutes=1) and start > now:
+        key = correction_key(post, start, len(numbered) + 1)
+        existing[key] = PlannedPostRow(
+            key=key,
+            meeting_id=row.meeting_id,
+            kind=PostKind.CORRECTION.value,
+            target=row.key,
+            lead_minutes=row.lead_minutes,
+            due_at=now,
+        )
+        session.add(existing[key])
+    if abs(post.due - row.due_at) < timedelta(minutes=1) or post.due <= now:
         return set()
-    for key, kind, due in (
-        (correction_key(row.key, post.due), PostKind.CORRECTION.value, now),
-        (repeat, row.kind, post.due),
-    ):
-        if key not in existing:
-            session.add(
-                PlannedPostRow(
-                    key=key,
-                    meeting_id=row.meeting_id,
-                    kind=kind,
-                    target=row.key if kind == PostKind.CORRECTION.value else row.target,
-                    lead_minutes=row.lead_minutes,
-                    due_at=due,
-                )
-            )
+    repeat = repeat_key(row.key, post.due)
+    again = existing.get(repeat)
+    if again is None:
+        again = PlannedPostRow(
+            key=repeat,
+            meeting_id=row.meeting_id,
+            kind=row.kind,
+            target=row.target,
+            lead_minutes=row.lead_minutes,
+            due_at=post.due,
+        )
+        existing[repeat] = again
+    elif again.status == "cancelled":
+        again.status = "pending"
+    session.add(again)
     return {repeat}
 
 
@@ -219,7 +237,9 @@ def claim_due(
         return "gone", None
     record = _record(row, _slug(session, row.meeting_id))
     overdue = now - record.post.due
-    if overdue > graces.get(record.post.meeting_slug, timedelta(0)):
+    # A change notice is never too late: what changed is still worth telling.
+    late_ok = record.post.kind is PostKind.PROGRAMME_CHANGES
+    if not late_ok and overdue > graces.get(record.post.meeting_slug, timedelta(0)):
         row.status, row.done_at, row.detail = "skipped", now, f"missed by {overdue}"
         session.add(row)
         return "skipped", record

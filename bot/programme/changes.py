@@ -109,19 +109,21 @@ def programme_state(meeting: Meeting) -> tuple[TalkState, ...]:
 
 def diff_states(old: tuple[TalkState, ...], new: tuple[TalkState, ...]) -> ProgrammeDiff:
     """What changed from `old` to `new`. A talk without a source id whose title changed is the
-    same talk when its start did not (as the store keeps it)."""
+    same talk when it is the only one gone from its start and room, and the only one new there
+    (as the store keeps it)."""
     before = {state.identity: state for state in old}
-    unmatched = [s for s in new if s.identity not in before]
-    retitled = {
-        id(state): previous
-        for state in unmatched
-        if state.identity.startswith("key:")
-        for previous in [_same_start(before, new, state)]
-        if previous is not None
-    }
+    gone = [s for s in old if s.identity.startswith("key:") and s.identity not in _ids(new)]
+    came = [s for s in new if s.identity.startswith("key:") and s.identity not in before]
+    retitled: dict[str, TalkState] = {}
+    for state in came:
+        slot = (state.start, state.room)
+        left = [s for s in gone if (s.start, s.room) == slot]
+        rivals = [s for s in came if (s.start, s.room) == slot]
+        if len(left) == 1 and len(rivals) == 1:
+            retitled[state.identity] = left[0]
     changes = []
     for state in new:
-        previous = before.pop(state.identity, None) or retitled.get(id(state))
+        previous = before.pop(state.identity, None) or retitled.get(state.identity)
         if previous is not None:
             before.pop(previous.identity, None)
         if previous != state:
@@ -130,19 +132,8 @@ def diff_states(old: tuple[TalkState, ...], new: tuple[TalkState, ...]) -> Progr
     return ProgrammeDiff(tuple(changes))
 
 
-def _same_start(
-    before: dict[str, TalkState], new: tuple[TalkState, ...], state: TalkState
-) -> TalkState | None:
-    """The talk gone from `before` (keyed by title, not an id) that started when `state` does."""
-    kept = {s.identity for s in new}
-    return next(
-        (
-            s
-            for s in before.values()
-            if s.identity.startswith("key:") and s.identity not in kept and s.start == state.start
-        ),
-        None,
-    )
+def _ids(states: tuple[TalkState, ...]) -> set[str]:
+    return {state.identity for state in states}
 
 
 def diff_meetings(old: Meeting, new: Meeting) -> ProgrammeDiff:

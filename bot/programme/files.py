@@ -252,6 +252,7 @@ def _read_sessions(r: Reader, top: Table, first_day: date | None) -> list[_Sessi
     sessions: list[_SessionDraft] = []
     previous_start: tuple[date, time] | None = None
     room_ends: dict[str, tuple[date, time]] = {}  # each room's latest session end
+    talk_ids: dict[str, str] = {}  # a talk's id → where it is: one talk each
     for table in top.tables("sessions", "[[sessions]]"):
         title = table.get("title", _TEXT, required=True) or ""
         day = table.get("date", _DAY)
@@ -295,6 +296,11 @@ def _read_sessions(r: Reader, top: Table, first_day: date | None) -> list[_Sessi
                 "uid": talk.get("id", _ID) or "",
             }
             talk.done()
+            if uid := draft.details["uid"]:
+                if uid in talk_ids:
+                    expected = f"an id no other talk has, got {spelled(uid)} (also {talk_ids[uid]})"
+                    r.problem(f"{talk.prefix}.id", f"expected {expected}")
+                talk_ids.setdefault(uid, talk.prefix)
             _check_talk(r, draft, next((t for t in reversed(talks) if t.start), None), bounds)
             talks.append(draft)
         table.done()

@@ -102,7 +102,7 @@ class ProgrammeFollower:
             if meeting.follow.enabled:
                 try:
                     warnings = await asyncio.to_thread(self._reimport, meeting)
-                except (SourceError, MeetingFileError, OSError) as error:
+                except (SourceError, MeetingFileError, OSError, ValueError) as error:
                     log.error("Could not follow %s from %s: %s", slug, meeting.follow.source, error)
                     return Refresh(error=str(error))
             result = await self._reload()

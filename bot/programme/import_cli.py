@@ -80,9 +80,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         written = write_meeting_file(
             output, imported.meeting, source=args.source, dry_run=args.dry_run
         )
-    except MeetingFileError as error:  # a bug of ours if it happens: say so plainly
+    except SourceError as error:
+        _say(f"amphi: {error} Nothing was written.")
+        return EXIT_SOURCE
+    except (MeetingFileError, ValueError) as error:  # a bug of ours if it happens: say so plainly
+        problems = error.errors if isinstance(error, MeetingFileError) else [error]
         _say("amphi: the imported programme does not make a valid meeting file:")
-        _say("\n".join(f"  {problem}" for problem in error.errors))
+        _say("\n".join(f"  {problem}" for problem in problems))
         return EXIT_SOURCE
     verb = "Would write" if args.dry_run else "Wrote"
     print(f"{verb} {output}: {summary(written)}")

@@ -9,6 +9,7 @@ talks of a day make a session, titled with the room's name.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,10 +46,17 @@ def to_meeting(
 ) -> Imported:
     """The meeting of `schedule`; `base` (the meeting file being updated) gives what the
     source does not carry. Raises SourceError when it has no talks or no timezone."""
-    talks = [t for t in schedule.talks if not t.is_break]
+    warnings = list(schedule.warnings)
+    all_day = [t for t in schedule.talks if t.all_day and not t.is_break]
+    if all_day:
+        names = ", ".join(f'"{t.title}"' for t in all_day[:3]) + ("…" if len(all_day) > 3 else "")
+        warnings.append(
+            f"{len(all_day)} all-day item(s) left out ({names}): they are not talks, and a "
+            "session from midnight to midnight would ping attendees in the night."
+        )
+    talks = _unique_ids([t for t in schedule.talks if not (t.is_break or t.all_day)], warnings)
     if not talks:
         raise SourceError("The schedule has no talks (breaks aside): there is nothing to import.")
-    warnings = list(schedule.warnings)
     zone_name = schedule.timezone or timezone or (base.timezone if base else "")
     zone_name = zone_name or _fixed_zone(talks, warnings)
     draft = Meeting(
@@ -74,6 +82,24 @@ def to_meeting(
             follow=base.follow,
         )
     return Imported(draft, tuple(warnings))
+
+
+def _unique_ids(talks: list[SourceTalk], warnings: list[str]) -> list[SourceTalk]:
+    """Talks whose ids are unique (a talk is known by its id across edits): a repeated id
+    gets "#2", "#3"... in the export's order."""
+    seen: dict[str, int] = {}
+    unique = []
+    for talk in talks:
+        seen[talk.uid] = seen.get(talk.uid, 0) + 1
+        count = seen[talk.uid]
+        unique.append(replace(talk, uid=f"{talk.uid}#{count}") if count > 1 else talk)
+    repeated = [uid for uid, count in seen.items() if count > 1]
+    if repeated:
+        warnings.append(
+            f"{len(repeated)} id(s) are used by several talks ({', '.join(repeated[:3])}): "
+            "those talks are told apart by their order, so moving one may confuse them."
+        )
+    return unique
 
 
 def _fixed_zone(talks: list[SourceTalk], warnings: list[str]) -> str:
@@ -120,7 +146,7 @@ def _sessions(meeting: Meeting, talks: list[SourceTalk], warnings: list[str]) ->
             )
         )
     sessions.sort(key=lambda s: (s.start, s.room, s.title))
-    return _keyed(_no_clash(sessions, warnings))
+    return _keyed(_no_clash(meeting, sessions, warnings))
 
 
 def _keyed(sessions: list[Session]) -> list[Session]:
@@ -177,7 +203,7 @@ def _talks(
     return built
 
 
-def _no_clash(sessions: list[Session], warnings: list[str]) -> list[Session]:
+def _no_clash(meeting: Meeting, sessions: list[Session], warnings: list[str]) -> list[Session]:
     """Merge a session that overlaps an earlier one in the same room into it (the meeting file
     keeps one room's sessions apart)."""
     merged: list[Session] = []
@@ -187,7 +213,7 @@ def _no_clash(sessions: list[Session], warnings: list[str]) -> list[Session]:
             for s in merged
             if s.room == session.room
             and s.end > session.start
-            and s.start.date() == session.start.date()
+            and meeting.local_day(s.start) == meeting.local_day(session.start)
         ]
         if not same_room:
             merged.append(session)
@@ -223,15 +249,26 @@ def write_meeting_file(
     path: Path, meeting: Meeting, *, source: str = "", dry_run: bool = False
 ) -> Meeting:
     """Write `meeting` as the meeting file `path` (whole, atomically) and return it as the file
-    reads; a result the loader refuses raises MeetingFileError and leaves the file as it was.
-    `dry_run` returns what the file would read, leaving it as it is."""
+    reads; a result the loader refuses raises MeetingFileError and leaves the file as it was,
+    and a folder that cannot be written raises SourceError. `dry_run` writes nothing there."""
     comment = imported_comment(source) if source else ""
+    if dry_run:  # checked in a folder of its own, every path written whole
+        with tempfile.TemporaryDirectory() as folder:
+            temp = Path(folder) / path.name
+            temp.write_text(meeting_toml(meeting, comment=comment), encoding="utf-8")
+            return load_meeting_file(temp)
     text = meeting_toml(meeting, comment=comment, folder=path.parent)
     temp = path.with_name(f".{path.name}.tmp")  # not *.toml: a folder's loader skips it
-    temp.write_text(text, encoding="utf-8")
+    try:
+        with temp.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the new file whole on disk before it replaces the old
+    except OSError as error:
+        raise SourceError(f"The meeting file {path} cannot be written: {error.strerror}.") from None
     try:
         written = load_meeting_file(temp)
-        if dry_run or (path.is_file() and path.read_text(encoding="utf-8") == text):
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
             return written  # unchanged: the file keeps its time stamp
         os.replace(temp, path)
     finally:

@@ -123,8 +123,23 @@ def truncate_preview(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
-def render_refresh(meeting: Meeting, diff: ProgrammeDiff, error: str, tr: Translator) -> str:
-    """`/meeting refresh`: what re-reading the programme did."""
+def render_refresh(
+    meeting: Meeting,
+    diff: ProgrammeDiff,
+    error: str,
+    tr: Translator,
+    warnings: tuple[str, ...] = (),
+) -> str:
+    """`/meeting refresh`: what re-reading the programme did, and what the import warned of."""
+    said = _refreshed(meeting, diff, error, tr)
+    if error or not warnings:
+        return said
+    heading = tr.ngettext("{count} warning:", "{count} warnings:", len(warnings))
+    lines = [f"- {escape(warning)}" for warning in warnings]
+    return truncate_preview("\n".join([said, heading, *lines]))
+
+
+def _refreshed(meeting: Meeting, diff: ProgrammeDiff, error: str, tr: Translator) -> str:
     source = meeting.follow.source
     if error:
         return truncate_preview(

@@ -9,6 +9,7 @@ becomes the new `announced`. Organizers may hold notices, and let them go.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,7 @@ class Notice:
     diff: ProgrammeDiff
     states: tuple[TalkState, ...]
     message_id: int | None
+    posting: bool  # its channel message was about to be sent (and may have been)
 
 
 class ChangeNotices:
@@ -73,6 +75,7 @@ class ChangeNotices:
         self.programme = programme
         self.posts = posts
         self.delay = delay
+        self._planning = asyncio.Lock()  # one notice number at a time
 
     async def reconcile(self) -> None:
         """Plan the notice each meeting's changes call for (after an edit, and at start)."""
@@ -95,16 +98,17 @@ class ChangeNotices:
     ) -> PlannedPost | None:
         """Plan a notice for the changes not yet told, unless one is planned (other than the
         one `sending`) or notices are held."""
-        diff = await self._pending(meeting)
-        if not diff or await self.db.run(store.held, slug=meeting.slug):
-            return None
-        planned = await self.db.run(store.open_notice, slug=meeting.slug, other_than=sending)
-        if planned is not None:
-            return planned
-        number = await self.db.run(store.notices_planned, slug=meeting.slug) + 1
-        when = due or self.clock() + self.delay
-        post = PlannedPost.make(meeting.slug, PostKind.PROGRAMME_CHANGES, f"n{number}", when)
-        await self.db.run(add_post, post=post, write=True)
+        async with self._planning:
+            diff = await self._pending(meeting)
+            if not diff or await self.db.run(store.held, slug=meeting.slug):
+                return None
+            planned = await self.db.run(store.open_notice, slug=meeting.slug, other_than=sending)
+            if planned is not None:
+                return planned
+            number = await self.db.run(store.notices_planned, slug=meeting.slug) + 1
+            when = due or self.clock() + self.delay
+            post = PlannedPost.make(meeting.slug, PostKind.PROGRAMME_CHANGES, f"n{number}", when)
+            await self.db.run(add_post, post=post, write=True)
         await self.posts.track(post.key)
         log.info("Programme of %s changed (%s): notice at %s", meeting.slug, diff.counts, when)
         return post
@@ -159,14 +163,21 @@ class ChangeNotices:
         states = load_states(frozen["states"])
         at = datetime.fromisoformat(frozen["at"])
         diff = diff_states(load_states(frozen["before"]), states).upcoming(at)
-        return Notice(meeting, diff, states, frozen["message_id"])
+        return Notice(meeting, diff, states, frozen["message_id"], bool(frozen.get("posting")))
+
+    async def posting(self, post: PlannedPost) -> None:
+        """The notice's channel message is about to be sent: a resumed send that finds this
+        mark cannot know whether it went out."""
+        await self._mark(post, posting=True)
 
     async def posted(self, post: PlannedPost, message_id: int) -> None:
         """The notice's channel message went out."""
+        await self._mark(post, message_id=message_id)
+
+    async def _mark(self, post: PlannedPost, **values: object) -> None:
         frozen = await self.db.run(store.frozen, key=post.key)
         assert frozen is not None
-        frozen["message_id"] = message_id
-        await self.db.run(store.freeze, key=post.key, value=frozen, write=True)
+        await self.db.run(store.freeze, key=post.key, value=frozen | values, write=True)
 
     async def told(self, post: PlannedPost, notice: Notice) -> None:
         """Attendees now know what the notice told; changes made meanwhile get a notice."""

@@ -132,10 +132,19 @@ def _match(rows: list[TalkRow], talks: tuple[Talk, ...]) -> dict[str, TalkRow]:
     by_key = {r.key: r for r in rows}
     for talk in talks:
         take(talk, by_key.get(talk.key))
+    # A title corrected: the one live row left at the talk's start and room, if the talk is
+    # the one left there too (parallel rooms and poster sessions share starts).
     wanted = {talk.key for talk in talks}
-    by_start = {r.start_at: r for r in rows if r.removed_at is None and r.key not in wanted}
-    for talk in talks:
-        take(talk, by_start.get(talk.start))
+    slots: dict[tuple[datetime, str], list[TalkRow]] = {}
+    for r in rows:
+        if r.removed_at is None and r.key not in wanted and r.id not in taken:
+            slots.setdefault((r.start_at, r.room), []).append(r)
+    left = [talk for talk in talks if talk.key not in matched]
+    for talk in left:
+        found = slots.get((talk.start, talk.room), [])
+        rivals = [t for t in left if (t.start, t.room) == (talk.start, talk.room)]
+        if len(found) == 1 and len(rivals) == 1:
+            take(talk, found[0])
     return matched
 
 

@@ -184,7 +184,7 @@ class PlannedPostRow(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
     )
     kind: str = Field(max_length=30)
-    target: str = Field(max_length=100)
+    target: str = Field(max_length=200)  # a correction's is the key of the post it corrects
     lead_minutes: float | None = None
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # pending → sending (claimed) → sent | late | failed; or skipped | cancelled

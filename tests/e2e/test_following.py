@@ -308,5 +308,12 @@ async def test_an_organizer_holds_the_notice_then_posts_it_at_once(
         await eventually(lambda: len(notices(fake)) == 1)
         [notice] = notices(fake)
         assert "Moved: **Opening talk**" in notice and "Fourth talk" not in notice
+
+        # Once the notice is told (after its DMs), nothing is left to announce.
+        async def told() -> bool:
+            preview = await services.notices.preview()
+            return not preview.diff and preview.due is None
+
+        await eventually(told)
         after = await (await fake.invoke("meeting changes", user=olga)).message()
         assert after.content.startswith("Nothing to announce") and after.custom_ids() == []

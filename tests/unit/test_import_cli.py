@@ -128,3 +128,10 @@ def test_a_broken_meeting_file_to_update_is_left_alone(tmp_path: Path) -> None:
     result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 2 and "fix them before updating it" in result.stderr
     assert out.read_text(encoding="utf-8") == 'slug = "x"\n'
+
+
+def test_an_output_in_a_missing_folder_is_refused_clearly(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "m.toml"
+    result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 1 and "cannot be written" in result.stderr, shown(result)
+    assert "Traceback" not in result.stderr

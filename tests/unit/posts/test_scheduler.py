@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.clock import FastClock
 from bot.posts import queries as store
-from bot.posts.planner import PostKind, post_key
+from bot.posts.planner import PlannedPost, PostKind, post_key
 from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.store.db import Database
@@ -255,7 +255,21 @@ async def test_on_a_fast_clock_a_post_fires_after_its_time_in_wall_seconds(db: D
 
 
 def corrections(engine) -> list[str]:
-    return [key for key, _ in engine.recorder.sent if ":moved:" in key]
+    return [key for key, _ in engine.recorder.sent if ":correction:" in key]
+
+
+START = DUE + timedelta(minutes=15)  # the first session's start, 08:00 UTC
+
+
+def correction(number: int, start: datetime) -> str:
+    reminder = PlannedPost.make(SLUG, PostKind.SESSION_REMINDER, "s-session-1", DUE, 15)
+    return store.correction_key(reminder, start, number)
+
+
+def repeats(db) -> dict[str, str]:
+    return {
+        r.post.key: r.status for r in db.call(store.timeline, slug=SLUG) if ":again:" in r.post.key
+    }
 
 
 async def test_a_sent_reminder_whose_session_moves_is_corrected_once_per_move(
@@ -266,28 +280,25 @@ async def test_a_sent_reminder_whose_session_moves_is_corrected_once_per_move(
     await engine.fire(REMINDER)
     meeting = (await engine.programme.meetings())[0]
 
-    engine.programme._meetings = [shifted(meeting, timedelta(minutes=30))]
-    await engine.replan()
-    first = store.correction_key(REMINDER, DUE + timedelta(minutes=30))
+    async def move(minutes: float) -> None:
+        engine.programme._meetings = [shifted(meeting, timedelta(minutes=minutes))]
+        await engine.replan()
+
+    await move(30)
+    first = correction(1, START + timedelta(minutes=30))
     await eventually(lambda: corrections(engine) == [first])
     await engine.replan()  # the same programme again: nothing more to put right
-    engine.programme._meetings = [shifted(meeting, timedelta(minutes=50))]
-    await engine.replan()
-    second = store.correction_key(REMINDER, DUE + timedelta(minutes=50))
+    await move(50)
+    second = correction(2, START + timedelta(minutes=50))
     await eventually(lambda: corrections(engine) == [first, second])
-    engine.programme._meetings = [shifted(meeting, timedelta(minutes=50, seconds=20))]
-    await engine.replan()  # under a minute from what was told last
-
+    await move(50 + 1 / 3)  # under a minute from what was told last
     await asyncio.sleep(0.05)
     assert corrections(engine) == [first, second]
     assert db.call(store.get, key=second).post.target == REMINDER
     assert statuses(db)[REMINDER] == "sent"
     # The reminder goes out again at the session's new time, once; the earlier repeat is off.
-    repeats = {
-        r.post.key: r.status for r in db.call(store.timeline, slug=SLUG) if ":again:" in r.post.key
-    }
     again = store.repeat_key(REMINDER, DUE + timedelta(minutes=50))
-    assert repeats == {
+    assert repeats(db) == {
         store.repeat_key(REMINDER, DUE + timedelta(minutes=30)): "cancelled",
         again: "pending",
     }
@@ -297,9 +308,37 @@ async def test_a_sent_reminder_whose_session_moves_is_corrected_once_per_move(
         "s-session-1",
         15,
     )
-    clock.now = DUE + timedelta(minutes=50)
-    await engine.fire(again)
-    assert (again, False) in engine.recorder.sent
+
+    # Back to 30 minutes later: told 50 last, so corrected again, and the earlier repeat revived.
+    await move(30)
+    third = correction(3, START + timedelta(minutes=30))
+    await eventually(lambda: corrections(engine) == [first, second, third])
+    assert repeats(db) == {
+        store.repeat_key(REMINDER, DUE + timedelta(minutes=30)): "pending",
+        again: "cancelled",
+    }
+    clock.now = DUE + timedelta(minutes=30)
+    await engine.fire(store.repeat_key(REMINDER, DUE + timedelta(minutes=30)))
+    sent = [key for key, _ in engine.recorder.sent if ":again:" in key]
+    assert sent == [store.repeat_key(REMINDER, DUE + timedelta(minutes=30))]
+
+
+async def test_one_correction_for_a_session_whatever_its_reminders(engine, db, clock) -> None:
+    await engine.start()
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    clock.now = START
+    at_start = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-1", 0)
+    await engine.fire(at_start)
+    meeting = (await engine.programme.meetings())[0]
+    engine.programme._meetings = [shifted(meeting, timedelta(minutes=20))]
+    await engine.replan()
+    await eventually(lambda: corrections(engine) == [correction(1, START + timedelta(minutes=20))])
+    # Each reminder is sent again at its own new time.
+    assert repeats(db) == {
+        store.repeat_key(REMINDER, DUE + timedelta(minutes=20)): "pending",
+        store.repeat_key(at_start, START + timedelta(minutes=20)): "pending",
+    }
 
 
 async def test_no_correction_once_the_session_has_begun_or_for_posts_not_sent(
@@ -316,3 +355,15 @@ async def test_no_correction_once_the_session_has_begun_or_for_posts_not_sent(
     assert corrections(engine) == []
     at_start = post_key(SLUG, PostKind.SESSION_REMINDER, "s-session-2", 0)
     assert statuses(db)[at_start] == "pending"  # not sent yet: simply moved
+
+
+async def test_a_change_notice_missed_while_down_is_sent_late_not_skipped(
+    engine, db, clock
+) -> None:
+    await engine.start()
+    notice = PlannedPost.make(SLUG, PostKind.PROGRAMME_CHANGES, "n1", DUE)
+    db.call(store.add_post, post=notice, write=True)
+    clock.now = DUE + timedelta(hours=2)  # far beyond the 5-minute grace
+    await engine.fire(notice.key, catch_up=True)
+    assert (notice.key, True) in engine.recorder.sent
+    assert statuses(db)[notice.key] == "late"

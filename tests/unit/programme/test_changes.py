@@ -179,3 +179,30 @@ def test_a_hand_written_talk_retitled_at_the_same_time_is_retitled_not_replaced(
     [change] = diff_meetings(old, new).changes
     assert change.retitled and not change.added and not change.cancelled
     assert change.before is not None and change.before.title == "Talk 2"
+
+
+def test_two_talks_retitled_at_one_start_in_two_rooms_are_not_confused() -> None:
+    old = meeting_of(talk(1, 0, room="A", title="Alpha"), talk(2, 0, room="B", title="Beta"))
+    new = meeting_of(
+        replace(talk(1, 0, room="A", title="Alpha v2"), key="alpha-v2"),
+        replace(talk(2, 0, room="B", title="Beta v2"), key="beta-v2"),
+    )
+    diff = diff_meetings(old, new)
+    assert [(c.before and c.before.title, c.latest.title) for c in diff.changes] == [
+        ("Alpha", "Alpha v2"),
+        ("Beta", "Beta v2"),
+    ]
+    assert not any(c.rehoused or c.cancelled for c in diff.changes)
+
+
+def test_a_refresh_says_what_changed_and_what_the_import_warned_of() -> None:
+    from bot.programme.notice import render_refresh
+
+    old = meeting_of(talk(1, 0, uid="a"))
+    new = meeting_of(talk(1, 10, uid="a"))
+    tr = Translator("en")
+    text = render_refresh(new, diff_meetings(old, new), "", tr, ("*Talk 9* has no duration",))
+    assert text.startswith("Refreshed from its meeting file: 1 talk changed.")
+    assert text.endswith("1 warning:\n- \\*Talk 9\\* has no duration")
+    failed = render_refresh(new, ProgrammeDiff(), "HTTP 503", tr, ("ignored",))
+    assert failed == "The programme could not be refreshed, so it stays as it was:\nHTTP 503"

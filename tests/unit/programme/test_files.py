@@ -537,3 +537,14 @@ def test_a_time_the_clocks_skip_is_refused(tmp_path: Path) -> None:
             'got "02:30"',
         )
     ]
+
+
+def test_two_talks_with_one_id_are_refused(tmp_path: Path) -> None:
+    talks = talk("09:00", "A") + '  id = "c1"\n' + talk("10:00", "B") + '  id = "c1"\n'
+    errors = problems_of(write(tmp_path, "m.toml", minimal(talks=talks)))
+    assert [(p.key, p.expected) for p in errors] == [
+        (
+            "sessions[0].talks[1].id",
+            'expected an id no other talk has, got "c1" (also sessions[0].talks[0])',
+        )
+    ]

@@ -118,7 +118,7 @@ def test_a_talk_without_a_duration_lasts_until_the_next_one_or_a_quarter_hour() 
     assert len(imported.warnings) == 2 and "no duration" in imported.warnings[0]
 
 
-def test_an_all_day_item_or_one_past_midnight_ends_at_23_59(tmp_path: Path) -> None:
+def test_an_all_day_item_is_left_out_and_one_past_midnight_ends_at_23_59(tmp_path: Path) -> None:
     imported = to_meeting(
         schedule(
             entry("wall", -9 * 60, 24 * 60, title="Poster wall", all_day=True),
@@ -127,6 +127,9 @@ def test_an_all_day_item_or_one_past_midnight_ends_at_23_59(tmp_path: Path) -> N
     )
     late = imported.meeting.talk("night-session")
     assert late is not None and late.end == datetime(2024, 5, 2, 21, 59, tzinfo=UTC)
+    # The all-day item is no talk: a midnight-to-midnight session would ping in the night.
+    assert [t.title for t in imported.meeting.talks] == ["Night session"]
+    assert any('all-day item(s) left out ("Poster wall")' in w for w in imported.warnings)
     assert any("past midnight" in warning for warning in imported.warnings)
     assert write_meeting_file(tmp_path / "m.toml", imported.meeting) == imported.meeting
 
@@ -184,3 +187,24 @@ def test_a_file_the_loader_would_refuse_is_never_written(tmp_path: Path) -> None
         write_meeting_file(path, replace(meeting, slug="Not A Slug"))
     assert path.read_text(encoding="utf-8") == before
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_ids_several_talks_share_are_told_apart(tmp_path: Path) -> None:
+    imported = to_meeting(schedule(entry("c1", 0, 30), entry("c1", 30, 30), entry("c2", 60, 30)))
+    assert [t.uid for t in imported.meeting.talks] == ["c1", "c1#2", "c2"]
+    assert any("used by several talks (c1)" in w for w in imported.warnings)
+    assert write_meeting_file(tmp_path / "m.toml", imported.meeting) == imported.meeting
+
+
+def test_sessions_overlapping_in_a_room_merge_by_the_meetings_day_not_utcs() -> None:
+    tokyo = replace(
+        schedule(
+            # 08:30 and 09:00 in Tokyo: either side of midnight in UTC.
+            entry("a", -450, 60, room="Hall", session="Keynotes", session_uid="1"),
+            entry("b", -420, 60, room="Hall", session="Talks", session_uid="2"),
+        ),
+        timezone="Asia/Tokyo",
+    )
+    imported = to_meeting(tokyo)
+    assert [s.title for s in imported.meeting.sessions] == ["Keynotes"]
+    assert any("overlaps" in w for w in imported.warnings)

@@ -426,3 +426,34 @@ def test_a_different_talk_under_a_removed_talks_title_does_not_take_its_question
     kept = db.call(lambda s: s.get(TalkRow, talk_id))
     assert kept.removed_at == SAVED and kept.uid == ntk.uid
     assert count(db, QuestionRow, QuestionRow.talk_id == live.id) == 0
+
+
+def test_parallel_talks_retitled_at_one_start_keep_their_own_questions(
+    db: Database, meeting: Meeting
+) -> None:
+    first = meeting.sessions[0]
+    a = replace(first.talks[0], room="A")
+    b = replace(first.talks[1], start=a.start, end=a.end, room="B")
+    parallel = replace(meeting, sessions=(replace(first, talks=(a, b)), *meeting.sessions[1:]))
+    save(db, parallel)
+    b_id = hang_on(db, b.key, thread=77)
+    renamed = replace(
+        parallel,
+        sessions=(
+            replace(
+                first,
+                talks=(
+                    replace(a, key=a.key + "-v2", title=a.title + " v2"),
+                    replace(b, key=b.key + "-v2", title=b.title + " v2"),
+                ),
+            ),
+            *meeting.sessions[1:],
+        ),
+    )
+
+    save(db, renamed)
+
+    kept = talk_row(db, b.key + "-v2")
+    assert kept is not None and kept.id == b_id and kept.room == "B"
+    other = talk_row(db, a.key + "-v2")
+    assert other is not None and count(db, QuestionRow, QuestionRow.talk_id == other.id) == 0

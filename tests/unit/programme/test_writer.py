@@ -278,6 +278,7 @@ def meetings(draw: st.DrawFn, place: Place) -> Meeting:
     sessions: list[Session] = []
     room_ends: dict[str, tuple[int, int]] = {}  # each room's last (day, end), in minutes
     used: set[str] = set()  # the talk keys so far
+    ids: set[str] = {""}  # the talk ids so far
     for offset, start, length, room in sorted(draw(st.lists(blocks, min_size=1, max_size=5))):
         end, day = min(start + length, 1439), first + timedelta(days=offset)
         if room_ends.get(room, (offset, 0)) > (offset, start):
@@ -302,8 +303,10 @@ def meetings(draw: st.DrawFn, place: Place) -> Meeting:
                 draw(st.booleans()),
                 draw(ABSTRACTS),
                 talk_room,
-                draw(st.one_of(st.just(""), texts(required=True))),
+                # A talk's id is its own (the loader refuses one two talks share).
+                draw(st.one_of(st.just(""), texts(required=True).filter(lambda t: t not in ids))),
             )
+            ids.add(talk.uid)
             talks.append(talk)
         session = Session(
             draw(texts(required=True)),

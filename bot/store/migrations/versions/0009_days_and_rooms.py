@@ -1,5 +1,6 @@
 """days and rooms: sessions and talks carry a room and the source's id; a meeting what it
-follows and what its attendees were last told of its programme
+follows and what its attendees were last told of its programme; a post's target may be another
+post's key (a correction's)
 
 Revision ID: 0009
 Revises: 0008
@@ -20,9 +21,13 @@ def upgrade() -> None:
     for table in ("meeting_session", "talk"):
         op.add_column(table, sa.Column("room", sa.String(), nullable=False, server_default=""))
         op.add_column(table, sa.Column("uid", sa.String(), nullable=False, server_default=""))
+    with op.batch_alter_table("planned_post") as batch:
+        batch.alter_column("target", type_=sa.String(length=200), existing_nullable=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("planned_post") as batch:
+        batch.alter_column("target", type_=sa.String(length=100), existing_nullable=False)
     for table in ("talk", "meeting_session"):
         op.drop_column(table, "uid")
         op.drop_column(table, "room")
