@@ -192,12 +192,15 @@ def plan_events(meeting: Meeting, place: Place) -> list[EventPlan]:
 
 def session_keys(meeting: Meeting) -> list[str]:
     """Each session's key (for its event and its posts), from the source's id when it has one,
-    else its title: an inserted or removed session leaves the others' where they are (a renamed
-    one without an id is cancelled and made anew)."""
+    else its title (and its date, after the meeting's first day): an inserted or removed session
+    leaves the others' where they are (a renamed one without an id is cancelled and made anew)."""
     keys: list[str] = []
     for session in meeting.sessions:
         if session.uid:
             base = "s-" + hashlib.sha256(session.uid.encode()).hexdigest()[:12]
+        elif (day := meeting.local_day(session.start)) != meeting.day:
+            # "Posters" every day of a meeting: each day's its own (the first day's as ever).
+            base = f"s-{slugify(session.title, 11) or 'session'}-{day:%m%d}"
         else:
             base = "s-" + (slugify(session.title, 16) or "session")
         key, number = base, 1

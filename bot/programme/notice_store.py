@@ -26,11 +26,17 @@ def announced(session: Session, *, slug: str) -> str:
     return _meeting(session, slug).announced_json
 
 
-def set_announced(session: Session, *, slug: str, states: str) -> None:
-    """Attendees now know the programme as `states` tells it."""
+def set_announced(session: Session, *, slug: str, states: str, number: int = 0) -> None:
+    """Attendees now know the programme as `states` tells it (notice `number`; 0 before any).
+    A notice resumed after a later one was told changes nothing: what it told is older."""
+    key = f"programme-changes-told:{slug}"
+    if number and int(state.get_state(session, key=key) or 0) > number:
+        return
     row = _meeting(session, slug)
     row.announced_json = states
     session.add(row)
+    if number:
+        state.set_state(session, key=key, value=str(number))
 
 
 def open_notice(session: Session, *, slug: str, other_than: str = "") -> PlannedPost | None:

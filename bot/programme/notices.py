@@ -182,7 +182,7 @@ class ChangeNotices:
     async def told(self, post: PlannedPost, notice: Notice) -> None:
         """Attendees now know what the notice told; changes made meanwhile get a notice."""
         slug = notice.meeting.slug
-        await self.db.run(
-            store.set_announced, slug=slug, states=dump_states(notice.states), write=True
-        )
+        number = int(post.target.removeprefix("n"))
+        states = dump_states(notice.states)
+        await self.db.run(store.set_announced, slug=slug, states=states, number=number, write=True)
         await self._plan(await self.programme.meeting(slug), sending=post.key)

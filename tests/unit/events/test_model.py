@@ -196,3 +196,19 @@ def test_the_day_of_two_days_lists_each_day_and_room() -> None:
     assert "Posters · 14:00–16:00" in lines
     assert whole.location == "Campus Nord"
     assert (whole.start, whole.end) == (TWO_DAYS.start, TWO_DAYS.end)
+
+
+def test_sessions_of_several_days_and_of_a_source_keep_their_own_keys() -> None:
+    from bot.events.model import session_keys
+
+    keys = session_keys(TWO_DAYS)
+    assert len(set(keys)) == len(keys) and all(len(key) <= 20 for key in keys)
+    days = [TWO_DAYS.local_day(s.start).day for s in TWO_DAYS.sessions]
+    assert [key.endswith("-0629") for key in keys] == [day == 29 for day in days]
+    # The same title on two days: each day's key is its own, whatever comes before it.
+    first_day = [s for s in TWO_DAYS.sessions if TWO_DAYS.local_day(s.start).day == 28]
+    later = session_keys(replace(TWO_DAYS, sessions=tuple(TWO_DAYS.sessions[len(first_day) :])))
+    assert later == keys[len(first_day) :]
+    with_id = replace(TWO_DAYS.sessions[0], uid="block-7@2021-06-28")
+    keyed = session_keys(replace(TWO_DAYS, sessions=(with_id, *TWO_DAYS.sessions[1:])))
+    assert keyed[0].startswith("s-") and len(keyed[0]) == 14 and keyed[1:] == keys[1:]

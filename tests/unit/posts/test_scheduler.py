@@ -68,12 +68,13 @@ def shifted(meeting, shift: timedelta):
     def move(item):
         return replace(item, start=item.start + shift, end=item.end + shift)
 
-    return replace(
+    moved = replace(
         meeting,
         sessions=tuple(
             replace(move(s), talks=tuple(move(t) for t in s.talks)) for s in meeting.sessions
         ),
     )
+    return replace(moved, day=moved.local_day(moved.start))  # its date moves with it
 
 
 def statuses(db: Database) -> dict[str, str]:
