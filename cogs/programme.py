@@ -32,6 +32,12 @@ from cogs.common import (
 AUTOMATIC = "automatic"
 
 
+def _dates(meeting: Meeting) -> str:
+    """'2024-05-02', or '2024-05-02 – 2024-05-04' for a meeting of several days."""
+    days = meeting.days
+    return f"{days[0]} – {days[-1]}" if len(days) > 1 else days[0].isoformat()
+
+
 class ProgrammeCog(commands.Cog):
     """The day's programme, for everyone; organizers choose which meeting."""
 
@@ -133,7 +139,7 @@ class ProgrammeCog(commands.Cog):
         typed = fold(current)
         choices = [
             app_commands.Choice(
-                name=truncate(f"{m.title} — {m.day.isoformat()}", CHOICE_NAME_LIMIT), value=m.slug
+                name=truncate(f"{m.title} — {_dates(m)}", CHOICE_NAME_LIMIT), value=m.slug
             )
             for m in await self.programme.meetings()
             if typed in fold(f"{m.title} {m.slug}")

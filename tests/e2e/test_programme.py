@@ -206,6 +206,7 @@ async def test_organizers_switch_the_active_meeting(fake, clock, sqlite_url, tmp
             "meeting switch", {"meeting": "II"}, focused="meeting", user=olga
         )
         assert [c["value"] for c in choices] == ["automatic", "theorie-du-deep-learning-2022"]
+        assert choices[1]["name"] == "Théorie du deep learning II — 2022-06-27"
         result = await fake.invoke(
             "meeting switch", {"meeting": "theorie-du-deep-learning-2022"}, user=olga
         )

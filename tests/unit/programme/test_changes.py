@@ -206,3 +206,20 @@ def test_a_refresh_says_what_changed_and_what_the_import_warned_of() -> None:
     assert text.endswith("1 warning:\n- \\*Talk 9\\* has no duration")
     failed = render_refresh(new, ProgrammeDiff(), "HTTP 503", tr, ("ignored",))
     assert failed == "The programme could not be refreshed, so it stays as it was:\nHTTP 503"
+
+
+def test_a_meeting_of_several_days_is_offered_with_its_dates() -> None:
+    from cogs.programme import _dates
+
+    one = meeting_of(talk(1, 0))
+    assert _dates(one) == "2024-05-02"
+    later = replace(
+        one,
+        sessions=(
+            *one.sessions,
+            replace(
+                one.sessions[0], start=T0 + timedelta(days=2), end=T0 + timedelta(days=2, hours=1)
+            ),
+        ),
+    )
+    assert _dates(later) == "2024-05-02 – 2024-05-04"
