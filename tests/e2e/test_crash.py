@@ -16,11 +16,15 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.core.config import load_settings
-from bot.registration.model import Mode
 from bot.services import prepare
 from tests.support.harness import eventually
-from tests.support.paths import ROOT
-from tests.support.processes import kill, meeting_file, zone_at_mid_morning
+from tests.support.processes import (
+    kill,
+    meeting_file,
+    register_remote,
+    run_env,
+    zone_at_mid_morning,
+)
 
 LINK = "https://video.example/crash-test"
 MEMBERS = 200
@@ -33,27 +37,11 @@ async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path, 
     link_due = now + timedelta(seconds=22)
     meetings = meeting_file(tmp_path, start, reminder_due, link_due)
     database = f"sqlite:///{tmp_path / 'amphi.sqlite3'}"
-    env = {
-        **fake.subprocess_env(),
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_GUILD_ID": str(fake.guild_id),
-        "DATABASE_URL": database,
-        "AMPHI_MEETINGS": str(meetings),
-        "REMOTE_LINK": LINK,
-        "DM_RATE": "20",
-    }
-    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    env = run_env(fake, meetings, database, REMOTE_LINK=LINK, DM_RATE="20")
 
     # 200 remote attendees who opted in to DMs, registered before the bot starts.
     members = [fake.add_member(f"m{i}") for i in range(MEMBERS)]
-    services = prepare(load_settings(env), clock=lambda: now)
-    try:
-        for member in members:
-            await services.registration.register(
-                user_id=member.id, display_name=member.name, mode=Mode.REMOTE, member=True, dm=True
-            )
-    finally:
-        services.close()
+    await register_remote(env, members, now)
 
     # 1. Killed a moment before the reminder is due; the restarted bot still posts it, once.
     first = await runs.start(fake, env)
@@ -121,14 +109,7 @@ async def test_a_hard_kill_mid_burst_keeps_every_promise(
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
     meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
-    env = {
-        **fake.subprocess_env(),
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_GUILD_ID": str(fake.guild_id),
-        "DATABASE_URL": database_url,
-        "AMPHI_MEETINGS": str(meetings),
-    }
-    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    env = run_env(fake, meetings, database_url)
     members = [fake.add_member(f"b{seed}-{i}") for i in range(BURST)]
     options = {"mode": "in_person", "member": True}
 

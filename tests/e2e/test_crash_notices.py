@@ -11,12 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import load_settings
-from bot.registration.model import Mode
-from bot.services import prepare
 from tests.support.harness import eventually
-from tests.support.paths import ROOT
-from tests.support.processes import kill, meeting_file
+from tests.support.processes import kill, meeting_file, register_remote, run_env
 
 MEMBERS = 120
 #: Seeded kill moments; `make crash` runs 20 of them.
@@ -34,26 +30,17 @@ async def test_a_hard_kill_around_an_edit_still_tells_everyone_once(
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=40)).replace(second=0, microsecond=0)
     meetings = meeting_file(tmp_path, start, start - timedelta(minutes=30), start)
-    env = {
-        **fake.subprocess_env(),
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_GUILD_ID": str(fake.guild_id),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'amphi.sqlite3'}",
-        "AMPHI_MEETINGS": str(meetings),
-        "AMPHI_WATCH_SECONDS": "0.2",
-        "CHANGE_NOTICE_DELAY": "1",
-        "DM_RATE": "40",
-    }
-    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    database = f"sqlite:///{tmp_path / 'amphi.sqlite3'}"
+    env = run_env(
+        fake,
+        meetings,
+        database,
+        AMPHI_WATCH_SECONDS="0.2",
+        CHANGE_NOTICE_DELAY="1",
+        DM_RATE="40",
+    )
     members = [fake.add_member(f"n{seed}-{i}") for i in range(MEMBERS)]
-    services = prepare(load_settings(env), clock=lambda: now)
-    try:
-        for member in members:
-            await services.registration.register(
-                user_id=member.id, display_name=member.name, mode=Mode.REMOTE, member=True, dm=True
-            )
-    finally:
-        services.close()
+    await register_remote(env, members, now)
 
     first = await runs.start(fake, env)
     await asyncio.sleep(1.0)  # the first run has loaded the programme and told nobody yet

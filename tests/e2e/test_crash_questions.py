@@ -5,7 +5,6 @@ its asker and to its speaker, whatever the moment of the kill."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +18,7 @@ from bot.services import prepare
 from bot.store.models import QuestionRow
 from tests.e2e.test_crash import SEEDS
 from tests.support.harness import eventually
-from tests.support.paths import ROOT
-from tests.support.processes import kill, meeting_file
+from tests.support.processes import kill, meeting_file, run_env
 
 ASKERS = 80
 
@@ -50,14 +48,7 @@ async def test_a_hard_kill_among_questions_keeps_every_promise(
     now = datetime.now(UTC)
     start = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)  # the talk is on
     meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
-    env = {
-        **fake.subprocess_env(),
-        "DISCORD_TOKEN": fake.token,
-        "DISCORD_GUILD_ID": str(fake.guild_id),
-        "DATABASE_URL": database_url,
-        "AMPHI_MEETINGS": str(meetings),
-    }
-    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    env = run_env(fake, meetings, database_url)
     moderator = fake.add_member(f"mod{seed}", roles=["Moderator"])
     organizer = fake.add_member(f"org{seed}", roles=["Organizer"])
     speaker = fake.add_member(f"ada{seed}")

@@ -4,13 +4,16 @@ any hour of the day."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tests.support.harness import eventually
+from tests.support.paths import ROOT
 
 
 def zone_at_mid_morning(instant: datetime) -> ZoneInfo:
@@ -95,3 +98,34 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGKILL)
     await process.wait()
+
+
+def run_env(fake, meetings: Path, database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of an `amphi run` against the fake, on `meetings` and a store of its own;
+    `settings` adds variables (REMOTE_LINK="…", say)."""
+    env = {
+        **fake.subprocess_env(),
+        "DISCORD_TOKEN": fake.token,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+        "DATABASE_URL": database_url,
+        "AMPHI_MEETINGS": str(meetings),
+        **settings,
+    }
+    env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(ROOT)
+    return env
+
+
+async def register_remote(env: dict[str, str], members: Iterable, now: datetime) -> None:
+    """Register `members` remotely, opted in to DMs, before the bot starts (blocking store)."""
+    from bot.core.config import load_settings
+    from bot.registration.model import Mode
+    from bot.services import prepare
+
+    services = prepare(load_settings(env), clock=lambda: now)
+    try:
+        for member in members:
+            await services.registration.register(
+                user_id=member.id, display_name=member.name, mode=Mode.REMOTE, member=True, dm=True
+            )
+    finally:
+        services.close()
