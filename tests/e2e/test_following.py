@@ -297,7 +297,19 @@ async def test_an_organizer_holds_the_notice_then_posts_it_at_once(
         await (await fake.invoke("meeting refresh", user=olga)).message()
         await services.notices.reconcile()
         kinds = [r.post.kind for r in services.db.call(timeline, slug=SLUG)]
-        assert kinds.count(PostKind.PROGRAMME_CHANGES) == 1
+        assert kinds.count(PostKind.PROGRAMME_CHANGES) == 1  # nothing planned while held
+        # Let go, a notice is planned again; held once more, it is off again.
+        await (await fake.click(shown, "amphi:changes:release", user=olga)).message()
+        await eventually(lambda: shown.content.startswith("It will be posted"))
+        assert shown.custom_ids() == ["amphi:changes:hold", "amphi:changes:now"]
+        planned = [
+            r.status
+            for r in services.db.call(timeline, slug=SLUG)
+            if r.post.kind is PostKind.PROGRAMME_CHANGES
+        ]
+        assert planned == ["cancelled", "pending"]
+        await (await fake.click(shown, "amphi:changes:hold", user=olga)).message()
+        await eventually(lambda: shown.content.startswith("Held:"))
         mallory = fake.add_member("mallory")
         refused = await (await fake.click(shown, "amphi:changes:now", user=mallory)).message()
         assert "organizers" in refused.content.lower()
