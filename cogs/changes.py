@@ -19,7 +19,7 @@ from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
 from bot.posts.broadcast import Broadcaster
 from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
+from bot.posts.scheduler import PostScheduler
 from bot.programme.following import ProgrammeFollower
 from bot.programme.notice import render_notice, render_preview
 from bot.programme.notices import ChangeNotices, Notice, NoticePreview
@@ -143,19 +143,16 @@ class ChangesCog(commands.Cog):
             raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
         tr = self._tr()
         message_id = notice.message_id
-        if message_id is None:
-            claimed = await self.posts.claimed_at(post.key)
-            recent = claimed is not None and self.notices.clock() - claimed <= NONCE_WINDOW
-            if not notice.posting or recent:  # never tried, or Discord still knows the nonce
-                await self.notices.posting(post)
-                message_id = await self._post(guild, notice, post, tr)
-                await self.notices.posted(post, message_id)
-            else:
-                log.warning(
-                    "Change notice %s was interrupted while posting too long ago; its DMs go "
-                    "on, its post is not repeated",
-                    post.key,
-                )
+        if await self.notices.may_post(post, notice):
+            await self.notices.posting(post)
+            message_id = await self._post(guild, notice, post, tr)
+            await self.notices.posted(post, message_id)
+        elif message_id is None:
+            log.warning(
+                "Change notice %s was interrupted while posting too long ago; its DMs go on, "
+                "its post is not repeated",
+                post.key,
+            )
         recipients = {
             r.user_id: r for r in await self.registration.all_registrations(notice.meeting) if r.dm
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -65,16 +66,7 @@ def sync_plan(
     for key, post in wanted.items():
         row = existing.get(key)
         if row is None:
-            session.add(
-                PlannedPostRow(
-                    key=key,
-                    meeting_id=meeting_id,
-                    kind=post.kind.value,
-                    target=post.target,
-                    lead_minutes=post.lead_minutes,
-                    due_at=post.due,
-                )
-            )
+            session.add(_new_row(meeting_id, post))
         elif row.status in ("pending", "cancelled", "skipped") and row.due_at != post.due:
             # A moved post is planned afresh (a skipped one included: its new time may be ahead).
             row.due_at, row.status = post.due, "pending"
@@ -137,28 +129,17 @@ def _correct(
         told = row.due_at + lead
     if abs(start - told) >= timedelta(minutes=1) and start > now:
         key = correction_key(post, start, len(numbered) + 1)
-        existing[key] = PlannedPostRow(
-            key=key,
-            meeting_id=row.meeting_id,
-            kind=PostKind.CORRECTION.value,
-            target=row.key,
-            lead_minutes=row.lead_minutes,
-            due_at=now,
+        correction = PlannedPost(
+            key, post.meeting_slug, PostKind.CORRECTION, row.key, now, row.lead_minutes
         )
+        existing[key] = _new_row(row.meeting_id, correction)
         session.add(existing[key])
     if abs(post.due - row.due_at) < timedelta(minutes=1) or post.due <= now:
         return set()
     repeat = repeat_key(row.key, post.due)
     again = existing.get(repeat)
     if again is None:
-        again = PlannedPostRow(
-            key=repeat,
-            meeting_id=row.meeting_id,
-            kind=row.kind,
-            target=row.target,
-            lead_minutes=row.lead_minutes,
-            due_at=post.due,
-        )
+        again = _new_row(row.meeting_id, replace(post, key=repeat))
         existing[repeat] = again
     elif again.status == "cancelled":
         again.status = "pending"
@@ -168,16 +149,18 @@ def _correct(
 
 def add_post(session: Session, *, post: PlannedPost) -> None:
     """Plan one post (an announcement)."""
-    meeting_id = meeting_id_of(session, slug=post.meeting_slug)
-    session.add(
-        PlannedPostRow(
-            key=post.key,
-            meeting_id=meeting_id,
-            kind=post.kind.value,
-            target=post.target,
-            lead_minutes=post.lead_minutes,
-            due_at=post.due,
-        )
+    session.add(_new_row(meeting_id_of(session, slug=post.meeting_slug), post))
+
+
+def _new_row(meeting_id: int, post: PlannedPost) -> PlannedPostRow:
+    """The store's row of a post planned now."""
+    return PlannedPostRow(
+        key=post.key,
+        meeting_id=meeting_id,
+        kind=post.kind.value,
+        target=post.target,
+        lead_minutes=post.lead_minutes,
+        due_at=post.due,
     )
 
 

@@ -37,7 +37,7 @@ from bot.programme.toml_reader import (
 
 SLUG_MAX_LENGTH = 48
 
-_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CLOCK_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 # Lowercase letters that Unicode does not decompose into an ASCII base letter.
 _TRANSLITERATE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
@@ -111,28 +111,30 @@ def _clock(value: str) -> time | None:
     return time(int(match[1]), int(match[2])) if match else None
 
 
-def _is_zone(value: str) -> bool:
+def is_zone(value: str) -> bool:
+    """Whether `value` names an IANA timezone."""
     try:
         return bool(ZoneInfo(value))
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
 
 
-def _is_web_address(value: str) -> bool:
+def is_web_address(value: str) -> bool:
+    """Whether `value` is an http:// or https:// address."""
     parts = urlsplit(value.strip())
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 _TEXT = Kind("a non-empty string", {"string"}, lambda v: v.strip(), str.strip)
 _STRING = Kind("a string", {"string"}, convert=str.strip)
-_SLUG = Kind("a slug of lowercase letters, digits and hyphens", {"string"}, _SLUG_RE.fullmatch)
+_SLUG = Kind("a slug of lowercase letters, digits and hyphens", {"string"}, SLUG_RE.fullmatch)
 _COUNT = Kind("an integer ≥ 0", {"integer"}, lambda v: v >= 0)
 _MINUTES = Kind("a number of minutes ≥ 0", {"integer", "float"}, lambda v: 0 <= v < inf, float)
 _FLAG = Kind("true or false", {"boolean"})
 _CLOCK = Kind('a time "HH:MM" (24-hour)', {"string"}, _clock, _clock)
 _DAY = Kind("a TOML local date such as 2021-06-28 (no quotes)", {"local date"})
-_ZONE = Kind('an IANA timezone name such as "Europe/Paris"', {"string"}, _is_zone)
-_URL = Kind("an http:// or https:// address", {"string"}, _is_web_address, str.strip)
+_ZONE = Kind('an IANA timezone name such as "Europe/Paris"', {"string"}, is_zone)
+_URL = Kind("an http:// or https:// address", {"string"}, is_web_address, str.strip)
 _DATE_TIMES = {"offset date-time", "local date-time"}
 _MOMENT = Kind("a TOML date-time such as 2021-06-27T23:59:00+02:00 (no quotes)", _DATE_TIMES)
 # The top-level keys that map directly to `Meeting` fields ("date" is its `day`).
@@ -146,10 +148,10 @@ _REFRESH = Kind("a number of minutes ≥ 1", {"integer", "float"}, lambda v: 1 <
 def _follow(top: Table, path: Path) -> FollowSettings:
     """`source`, `source_format` and `source_refresh_minutes`: the export the bot follows."""
     source = top.get("source", _TEXT) or ""
-    if source and not _is_web_address(source) and "://" in source:
+    if source and not is_web_address(source) and "://" in source:
         expected = "expected an https:// address or a file path"
         top.r.problem("source", f"{expected}, got {spelled(source)}")
-    elif source and not _is_web_address(source):
+    elif source and not is_web_address(source):
         source = str((path.parent / source).resolve())
     fmt = top.get("source_format", _SOURCE_FORMAT) or ""
     refresh = top.get("source_refresh_minutes", _REFRESH)

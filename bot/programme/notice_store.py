@@ -10,11 +10,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.queries import get
+from bot.posts.queries import OPEN, get
 from bot.store import state
 from bot.store.models import MeetingRow, PlannedPostRow
-
-OPEN = ("pending", "sending")
 
 
 def _meeting(session: Session, slug: str) -> MeetingRow:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.core.clock import Clock
 from bot.posts.planner import PlannedPost, PostKind
 from bot.posts.queries import add_post, cancel
-from bot.posts.scheduler import PostScheduler
+from bot.posts.scheduler import NONCE_WINDOW, PostScheduler
 from bot.programme import notice_store as store
 from bot.programme.changes import (
     ProgrammeDiff,
@@ -164,6 +164,16 @@ class ChangeNotices:
         at = datetime.fromisoformat(frozen["at"])
         diff = diff_states(load_states(frozen["before"]), states).upcoming(at)
         return Notice(meeting, diff, states, frozen["message_id"], bool(frozen.get("posting")))
+
+    async def may_post(self, post: PlannedPost, notice: Notice) -> bool:
+        """Whether the notice's channel message is to be sent: never tried yet, or tried so
+        recently that Discord still knows its nonce (and drops a copy)."""
+        if notice.message_id is not None:
+            return False
+        claimed = await self.posts.claimed_at(post.key)
+        return not notice.posting or (
+            claimed is not None and self.clock() - claimed <= NONCE_WINDOW
+        )
 
     async def posting(self, post: PlannedPost) -> None:
         """The notice's channel message is about to be sent: a resumed send that finds this

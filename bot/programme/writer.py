@@ -39,13 +39,13 @@ def meeting_toml(meeting: Meeting, *, comment: str = "", folder: Path | None = N
     `folder` is the folder the file is for: a cover image or a source file inside it is written
     relative to it, else absolute. Raises ValueError when the format cannot express `meeting`.
     """
-    zone = isinstance(meeting.timezone, str) and files._is_zone(meeting.timezone)
+    zone = isinstance(meeting.timezone, str) and files.is_zone(meeting.timezone)
     _require(zone, f"timezone: expected an IANA timezone name, got {meeting.timezone!r}")
     tz = ZoneInfo(meeting.timezone)
     _require(meeting.sessions, "sessions: a meeting file needs at least one session, got none")
     day_ok = isinstance(meeting.day, date) and not isinstance(meeting.day, datetime)
     _require(day_ok, f"day: expected a date, got {meeting.day!r}")
-    slug_ok = isinstance(meeting.slug, str) and files._SLUG_RE.fullmatch(meeting.slug)
+    slug_ok = isinstance(meeting.slug, str) and files.SLUG_RE.fullmatch(meeting.slug)
     _require(slug_ok, f"slug: expected lowercase letters, digits and hyphens, got {meeting.slug!r}")
     lines = _comment(comment)
     lines += [f'slug = "{meeting.slug}"', f"title = {_text(meeting.title, 'title', True)}"]
@@ -53,7 +53,7 @@ def meeting_toml(meeting: Meeting, *, comment: str = "", folder: Path | None = N
     lines += [f"venue = {_text(meeting.venue, 'venue')}"]
     lines += [f"capacity = {_count(meeting.capacity, 'capacity')}"]
     if meeting.url:
-        web = files._is_web_address(meeting.url)
+        web = files.is_web_address(meeting.url)
         _require(web, f"url: expected an http:// or https:// address, got {meeting.url!r}")
         lines.append(f"url = {_text(meeting.url, 'url')}")
     if meeting.remote_capacity is not None:
@@ -194,7 +194,7 @@ def _path(value: str, folder: Path | None, where: str) -> str:
 
 def _follow(follow: FollowSettings, folder: Path | None) -> list[str]:
     lines, source = [], follow.source
-    if source and files._is_web_address(_check(source, "source")):
+    if source and files.is_web_address(_check(source, "source")):
         lines.append(f"source = {_text(source, 'source')}")
     elif source:
         url = f"source: expected an https:// address or a file path, got {source!r}"

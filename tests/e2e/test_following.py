@@ -124,6 +124,15 @@ def talk_id(services, title: str) -> int:
     return row.id
 
 
+def notice_statuses(services) -> list[str]:
+    """Where each change notice planned for the meeting stands."""
+    return [
+        r.status
+        for r in services.db.call(timeline, slug=SLUG)
+        if r.post.kind is PostKind.PROGRAMME_CHANGES
+    ]
+
+
 def notices(fake) -> list[str]:
     return [m.content for m in fake.messages("announcements") if "Programme changes" in m.content]
 
@@ -286,12 +295,7 @@ async def test_an_organizer_holds_the_notice_then_posts_it_at_once(
         await (await fake.click(shown, "amphi:changes:hold", user=olga)).message()
         await eventually(lambda: shown.content.startswith("Held:"))
         assert shown.custom_ids() == ["amphi:changes:release", "amphi:changes:now"]
-        statuses = [
-            r.status
-            for r in services.db.call(timeline, slug=SLUG)
-            if r.post.kind is PostKind.PROGRAMME_CHANGES
-        ]
-        assert statuses == ["cancelled"]
+        assert notice_statuses(services) == ["cancelled"]
         # Held, an edit plans nothing either.
         write(meeting_file.parent / "schedule.xml", frab(EDITED[:-1]))
         await (await fake.invoke("meeting refresh", user=olga)).message()
@@ -302,12 +306,7 @@ async def test_an_organizer_holds_the_notice_then_posts_it_at_once(
         await (await fake.click(shown, "amphi:changes:release", user=olga)).message()
         await eventually(lambda: shown.content.startswith("It will be posted"))
         assert shown.custom_ids() == ["amphi:changes:hold", "amphi:changes:now"]
-        planned = [
-            r.status
-            for r in services.db.call(timeline, slug=SLUG)
-            if r.post.kind is PostKind.PROGRAMME_CHANGES
-        ]
-        assert planned == ["cancelled", "pending"]
+        assert notice_statuses(services) == ["cancelled", "pending"]
         await (await fake.click(shown, "amphi:changes:hold", user=olga)).message()
         await eventually(lambda: shown.content.startswith("Held:"))
         mallory = fake.add_member("mallory")
