@@ -8,6 +8,7 @@ RUN python -m venv /venv \
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
+COPY fake_discord ./fake_discord
 RUN /venv/bin/pip install --no-cache-dir --no-deps . && rm -rf /venv/lib/python3.11/site-packages/pip*
 
 FROM python:3.11-slim

@@ -15,9 +15,9 @@ from pathlib import Path
 from bench.stats import LoopTicker, summary_ms
 from bot.announcements.model import Audience
 from bot.core.clock import utc_now
-from bot.fake_discord import fake_discord
-from bot.posts.broadcast import throttle_floor
+from bot.dms.service import throttle_floor
 from bot.registration.model import Mode
+from fake_discord import fake_discord
 from tests.support.harness import (
     BEFORE_MEETING,
     FakeClock,

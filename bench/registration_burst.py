@@ -5,7 +5,7 @@ floors (`bench.floor_bot`: a discord.py bot that only answers /ping, and the pla
 defers, registers in SQLite, answers with a follow-up and gives the role), then Amphi on SQLite
 and PostgreSQL. Every row runs twice: with the fake's own round trip (about 1 ms), and with a
 Discord-like one added to every REST call and gateway event (`DISCORD_LIKE`: see
-bot/fake_discord/latency.py for its sources). Discord's global limit of 50 requests a
+fake_discord/latency.py for its sources). Discord's global limit of 50 requests a
 second holds for everything but interactions, as it does on Discord: the roles' floor is 600
 calls ÷ 50/s. From each interaction's dispatch, measured by the fake: the bot's first response
 ("ack"; Amphi's may be its answer) and its answer; also the time until the last answer, until
@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.probe import read_stalls
 from bench.stats import LoopTicker, summary_ms
-from bot.fake_discord import DISCORD_LIKE, Latency, fake_discord
+from fake_discord import DISCORD_LIKE, Latency, fake_discord
 from tests.support.harness import eventually
 from tests.support.paths import ROOT, SHIPPED_MEETING
 from tests.support.postgres import postgres_reason

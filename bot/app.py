@@ -11,53 +11,69 @@ from cogs.announcements import AnnouncementCog
 from cogs.changes import ChangesCog
 from cogs.dm import DirectMessages
 from cogs.events import EventsCog
-from cogs.posts import ReminderCog
+from cogs.posts import PostsCog
 from cogs.programme import ProgrammeCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
 
 
 def create_bot(services: Services, **client_options) -> AmphiBot:
-    """The bot with its cogs, each handed the services it needs."""
+    """The bot with its cogs, each handed by name the services it needs."""
     bot = AmphiBot(services, **client_options)
+    settings = services.settings
     dms = DirectMessages(bot, services.dm_channels)
-    events = EventsCog(bot, services.settings, services.events, services.posts)
+    events = EventsCog(bot, settings=settings, service=services.events, posts=services.posts)
+    changes = ChangesCog(
+        bot,
+        settings=settings,
+        follower=services.follower,
+        notices=services.notices,
+        posts=services.posts,
+        registration=services.registration,
+        broadcaster=services.broadcaster,
+        dms=dms,
+    )
     # An edited programme reaches the Events tab at once, not at the next periodic pass.
     services.follower.subscribe(events.sync)
     bot.initial_cogs = [
-        ProgrammeCog(services.settings, services.programme, services.events, services.follower),
-        RegistrationCog(bot, services.settings, services.registration, services.commands, dms),
-        ReminderCog(
-            bot,
-            services.settings,
-            services.programme,
-            services.registration,
-            services.posts,
-            services.broadcaster,
-            dms,
-            services.events,
+        ProgrammeCog(
+            settings=settings,
+            programme=services.programme,
+            events=services.events,
+            follower=services.follower,
+            show_changes=changes.show_preview,
         ),
-        AnnouncementCog(bot, services.settings, services.announcements, services.broadcaster, dms),
+        RegistrationCog(
+            bot, settings=settings, service=services.registration, journal=services.kept, dms=dms
+        ),
+        PostsCog(
+            bot,
+            settings=settings,
+            programme=services.programme,
+            registration=services.registration,
+            posts=services.posts,
+            broadcaster=services.broadcaster,
+            dms=dms,
+            events=services.events,
+        ),
+        AnnouncementCog(
+            bot,
+            settings=settings,
+            service=services.announcements,
+            broadcaster=services.broadcaster,
+            dms=dms,
+        ),
         QuestionsCog(
             bot,
-            services.settings,
-            services.questions,
-            services.commands,
-            services.broadcaster,
-            dms,
-            services.posts,
+            settings=settings,
+            service=services.questions,
+            journal=services.kept,
+            broadcaster=services.broadcaster,
+            dms=dms,
+            posts=services.posts,
         ),
         events,
-        ChangesCog(
-            bot,
-            services.settings,
-            services.follower,
-            services.notices,
-            services.posts,
-            services.registration,
-            services.broadcaster,
-            dms,
-        ),
+        changes,
     ]
     return bot
 

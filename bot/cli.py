@@ -15,7 +15,7 @@ from discord.utils import MISSING
 from bot.core.config import ConfigError, Settings, load_settings, read_environment
 from bot.core.logs import JsonLines, keep_secrets_out
 from bot.programme.files import MeetingFileError, check_meetings
-from bot.programme.import_cli import add_import_parser
+from bot.schedule_import.cli import add_import_parser
 
 EXIT_USAGE = 2
 
@@ -178,7 +178,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from bot.posts.planner import plan_posts
+    from bot.posts.model import plan_posts
     from bot.posts.render import plan_lines
     from bot.programme.files import load_meetings
 

@@ -118,7 +118,7 @@ class AmphiBot(commands.Bot):
         )
         self.services = services
         # How long a command may wait for its effect to answer in its first response
-        # (`cogs.promises`); 0: always "thinking…" first.
+        # (`cogs.kept`); 0: always "thinking…" first.
         self.answer_wait = ANSWER_WAIT
         self.pace = Pace()  # every call but interactions' shares Discord's global limit
         self._pace_requests()
@@ -167,7 +167,7 @@ class AmphiBot(commands.Bot):
     async def _keep_promises(self) -> None:
         # Commands acknowledged by the last run and not answered are finished first thing.
         await self.wait_until_ready()
-        await self.services.commands.keep_finishing()
+        await self.services.kept.keep_finishing()
 
     async def _keep_health(self, path: Path) -> None:
         """Touch `path` while connected: `amphi health` reads its age for a container's check."""
@@ -202,7 +202,7 @@ class AmphiBot(commands.Bot):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         await self.services.posts.stop()
-        await self.services.commands.flush()
+        await self.services.kept.flush()
         await super().close()
 
     async def command_payload(self) -> list[dict[str, Any]]:
@@ -268,7 +268,7 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     tr = reader(interaction)
     # A kept command that failed (not refused) is finished by the next sweep, not lost.
     client = interaction.client
-    kept = isinstance(client, AmphiBot) and client.services.commands.holds(interaction.id)
+    kept = isinstance(client, AmphiBot) and client.services.kept.holds(interaction.id)
     if isinstance(cause, AmphiError):
         text = cause.user_message(tr)
     elif is_unavailable(cause) and kept:
@@ -316,6 +316,6 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
         log.exception("Could not tell user %s about an error", interaction.user.id)
     if isinstance(interaction.client, AmphiBot):
         # A kept command refused and told is done; one that failed otherwise is finished later.
-        interaction.client.services.commands.after_error(
+        interaction.client.services.kept.after_error(
             interaction.id, told=told and isinstance(cause, AmphiError)
         )

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.announcements.service import AnnouncementService
-from bot.commands.service import CommandJournal
+from bot.changes.following import ProgrammeFollower
+from bot.changes.service import ChangeNotices
 from bot.core.clock import Clock, utc_now
 from bot.core.config import Settings
+from bot.dms.service import Broadcaster, DmChannels
 from bot.events.service import EventService
-from bot.posts.broadcast import Broadcaster, DmChannels
-from bot.posts.scheduler import PostScheduler
-from bot.programme.following import ProgrammeFollower
-from bot.programme.notices import ChangeNotices
+from bot.kept.service import KeptCommands
+from bot.posts.service import PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.questions.service import QuestionService
 from bot.registration.service import RegistrationService
@@ -36,7 +36,7 @@ class Services:
     posts: PostScheduler
     broadcaster: Broadcaster
     dm_channels: DmChannels
-    commands: CommandJournal
+    kept: KeptCommands
     announcements: AnnouncementService
     questions: QuestionService
     events: EventService
@@ -71,9 +71,8 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
             await posts.replan()
         await notices.reconcile()
 
-    follower = ProgrammeFollower(
-        programme, settings.meetings_path, clock, on_change=programme_changed
-    )
+    follower = ProgrammeFollower(programme, settings.meetings_path, clock)
+    follower.subscribe(programme_changed)
     return Services(
         settings=settings,
         db=db,
@@ -83,7 +82,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         posts=posts,
         broadcaster=Broadcaster(db, clock, rate=settings.dm_rate),
         dm_channels=DmChannels(db),
-        commands=CommandJournal(db, clock),
+        kept=KeptCommands(db, clock),
         announcements=AnnouncementService(db, clock, programme, registration, posts),
         questions=QuestionService(db, programme, clock),
         events=EventService(db, programme, clock),

@@ -25,10 +25,10 @@ from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
-from bot.posts.broadcast import Broadcaster
-from bot.posts.model import DeliveryReport
-from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.scheduler import NONCE_WINDOW
+from bot.dms.model import DeliveryReport
+from bot.dms.service import Broadcaster
+from bot.posts.model import PlannedPost, PostKind
+from bot.posts.service import NONCE_WINDOW
 from cogs.common import ensure_standing, find_channel, find_role, only, privileged_group, require
 from cogs.dm import DirectMessages
 
@@ -92,6 +92,7 @@ class AnnouncementCog(commands.Cog):
     def __init__(
         self,
         bot: AmphiBot,
+        *,
         settings: Settings,
         service: AnnouncementService,
         broadcaster: Broadcaster,

@@ -13,16 +13,16 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.changes.following import ProgrammeFollower
+from bot.changes.render import render_notice, render_preview
+from bot.changes.service import ChangeNotices, Notice, NoticePreview
 from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
-from bot.posts.broadcast import Broadcaster
-from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.scheduler import PostScheduler
-from bot.programme.following import ProgrammeFollower
-from bot.programme.notice import render_notice, render_preview
-from bot.programme.notices import ChangeNotices, Notice, NoticePreview
+from bot.dms.service import Broadcaster
+from bot.posts.model import PlannedPost, PostKind
+from bot.posts.service import PostScheduler
 from bot.registration.service import RegistrationService
 from cogs.common import ensure_standing, find_channel
 from cogs.dm import DirectMessages
@@ -87,6 +87,7 @@ class ChangesCog(commands.Cog):
     def __init__(
         self,
         bot: AmphiBot,
+        *,
         settings: Settings,
         follower: ProgrammeFollower,
         notices: ChangeNotices,

@@ -8,8 +8,8 @@ from typing import Any
 
 import discord
 
-from bot.posts.broadcast import DmChannels
-from bot.posts.model import DmClosed, DmThrottled
+from bot.dms.model import DmClosed, DmThrottled
+from bot.dms.service import DmChannels
 
 CLOSED_DMS = 50007
 OPENING_DMS_TOO_FAST = 40003

@@ -20,8 +20,8 @@ from bot.core.markup import escape
 from bot.core.permissions import Standing
 from bot.events.model import EntityType, EventStatus, ListedEvent, Place
 from bot.events.service import EventService, SyncReport
-from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.scheduler import PostScheduler
+from bot.posts.model import PlannedPost, PostKind
+from bot.posts.service import PostScheduler
 from bot.programme.model import Meeting
 from cogs.common import only, privileged_group
 
@@ -105,7 +105,7 @@ class EventsCog(commands.Cog):
     )
 
     def __init__(
-        self, bot: AmphiBot, settings: Settings, service: EventService, posts: PostScheduler
+        self, bot: AmphiBot, *, settings: Settings, service: EventService, posts: PostScheduler
     ) -> None:
         self.bot = bot
         self.settings = settings

@@ -11,16 +11,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.changes.render import render_correction
 from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
 from bot.core.permissions import Standing
+from bot.dms.service import Broadcaster
 from bot.events.service import EventService
-from bot.posts.broadcast import Broadcaster
-from bot.posts.planner import PlannedPost, PostKind, session_at, session_index
+from bot.posts.model import PlannedPost, PostKind, session_at, session_index
 from bot.posts.render import link_answer, link_dm, render_timeline, session_reminder, talk_start
-from bot.posts.scheduler import PostScheduler
-from bot.programme.notice import render_correction
+from bot.posts.service import PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, find_channel, find_role, require, send_cards
@@ -49,7 +49,7 @@ class VideoLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"amph
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            await amphi(interaction).cog(ReminderCog).on_video_link(interaction)
+            await amphi(interaction).cog(PostsCog).on_video_link(interaction)
         except Exception as error:
             await report_error(interaction, error)
 
@@ -61,12 +61,13 @@ def video_link_view(tr: Translator) -> discord.ui.View:
     return view
 
 
-class ReminderCog(commands.Cog):
+class PostsCog(commands.Cog):
     """Delivers the programme's planned posts and shows their timeline."""
 
     def __init__(
         self,
         bot: AmphiBot,
+        *,
         settings: Settings,
         programme: ProgrammeService,
         registration: RegistrationService,

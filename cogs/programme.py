@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import amphi, reader
+from bot.changes.following import ProgrammeFollower
+from bot.changes.render import render_refresh
+from bot.client import reader
 from bot.core.config import Settings
 from bot.core.markup import escape, timestamp, truncate
 from bot.core.permissions import Standing
 from bot.events.service import EventService
-from bot.programme.changes import ProgrammeDiff
-from bot.programme.following import ProgrammeFollower
+from bot.programme.diff import ProgrammeDiff
 from bot.programme.ics import build_calendar, calendar_filename
 from bot.programme.model import Meeting, fold
-from bot.programme.notice import render_refresh
 from bot.programme.render import render_now, render_programme, render_talk
 from bot.programme.service import ProgrammeService
 from cogs.common import (
@@ -51,15 +52,18 @@ class ProgrammeCog(commands.Cog):
 
     def __init__(
         self,
+        *,
         settings: Settings,
         programme: ProgrammeService,
         events: EventService,
         follower: ProgrammeFollower,
+        show_changes: Callable[[discord.Interaction], Awaitable[None]],
     ) -> None:
         self.settings = settings
         self.programme = programme
         self.events = events
         self.follower = follower
+        self.show_changes = show_changes  # the changes cog's preview, whose buttons it handles
 
     async def _event_links(self, meeting: Meeting) -> dict[int, str]:
         return await self.events.session_links(meeting, self.settings.guild_id or 0)
@@ -129,10 +133,8 @@ class ProgrammeCog(commands.Cog):
 
     @meeting.command(name="changes", description="Preview, hold or post the change notice")
     @only(Standing.ORGANIZER)
-    async def show_changes(self, interaction: discord.Interaction):
-        from cogs.changes import ChangesCog
-
-        await amphi(interaction).cog(ChangesCog).show_preview(interaction)
+    async def changes_preview(self, interaction: discord.Interaction):
+        await self.show_changes(interaction)
 
     @switch_meeting.autocomplete("meeting")
     async def _meeting_autocomplete(self, interaction: discord.Interaction, current: str):

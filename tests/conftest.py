@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.fake_discord import fake_discord
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from fake_discord import fake_discord
 from tests.support.discord_api import invalid_requests
 from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test_settings
 from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_reason

@@ -1,7 +1,9 @@
-"""The import rules that keep Amphi's layers apart, read from the source with the ast module.
+"""The rules that keep Amphi's layers apart, read from the source with the ast module.
 
 Data flows one way: Discord → cog → service → model and queries → store; renderers turn the
-domain into markup. Each rule names the files it holds for, and a failure lists every breach.
+domain into markup. Every module of a feature package (`bot/<feature>/`) has a role, taken from
+its file name (model, queries, service, render) or from ROLES; the rules hold for roles, so a
+module cannot escape them by its name. A failure lists every breach.
 """
 
 from __future__ import annotations
@@ -15,13 +17,60 @@ import pytest
 
 from tests.support.paths import ROOT
 
-FEATURES = ("programme", "registration", "questions", "posts", "announcements", "commands")
-FEATURES += ("events",)
-#: The modules that talk to the database: the store's own, and each feature's queries.
-STORE_LAYER = ("bot.store", *(f"bot.{f}.queries" for f in FEATURES), "bot.registration.seating")
-STORE_LAYER += ("bot.posts.deliveries", "bot.questions.talks")
-#: The modules that run transactions.
-SERVICES = (*(f"bot.{f}.service" for f in FEATURES), "bot.posts.scheduler", "bot.posts.broadcast")
+#: Packages of bot/ that are not features: infrastructure and the programs around the bot.
+NOT_FEATURES = {"core", "store", "doctor", "rehearsal", "schedule_import", "locales"}
+
+#: The four roles: what a module is for decides what it may import.
+MODEL, QUERIES, SERVICE, RENDER = "model", "queries", "service", "render"
+
+#: Modules whose file name is not their role.
+ROLES = {
+    "bot.programme.diff": MODEL,  # what changed between two versions of a programme
+    "bot.programme.files": MODEL,  # the meeting files read into the model
+    "bot.programme.toml_reader": MODEL,
+    "bot.programme.ics": RENDER,
+    "bot.changes.following": SERVICE,  # files and exports reloaded into the programme
+    "bot.registration.desk": SERVICE,  # seat changes batched into transactions
+    "bot.registration.seating": QUERIES,  # the locked transaction of a batch
+    "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread
+}
+
+#: Service methods that make more than one store round trip, and why that is right.
+SEVERAL_ROUND_TRIPS = {
+    "bot.announcements.service.AnnouncementService.confirm": "",
+    "bot.announcements.service.AnnouncementService.cancel": "",
+    "bot.changes.service.ChangeNotices.reconcile": "",
+    "bot.changes.service.ChangeNotices.preview": "",
+    "bot.changes.service.ChangeNotices.hold": "",
+    "bot.changes.service.ChangeNotices.release": "",
+    "bot.changes.service.ChangeNotices.begin": "",
+    "bot.changes.service.ChangeNotices.posting": "",
+    "bot.changes.service.ChangeNotices.posted": "",
+    "bot.changes.service.ChangeNotices.told": "",
+    "bot.dms.service.Broadcaster.run": "each DM is claimed before it is sent, alone",
+    "bot.events.service.EventService.sync": "each creation is claimed before Discord is asked",
+    "bot.kept.service.KeptCommands.keep": "",
+    "bot.kept.service.KeptCommands.finish_unfinished": "",
+    "bot.kept.service.KeptCommands.keep_finishing": "a loop over the sweeps",
+    "bot.posts.service.PostScheduler.start": "the pass at start, over every meeting",
+    "bot.posts.service.PostScheduler.replan": "the pass after an edit, over every meeting",
+    "bot.posts.service.PostScheduler.track": "",
+    "bot.posts.service.PostScheduler.fire": "",
+    "bot.programme.service.ProgrammeService.active_meeting": "",
+    "bot.programme.service.ProgrammeService.choose": "",
+    "bot.programme.service.ProgrammeService.now_and_next": "",
+    "bot.programme.service.ProgrammeService.suggest_talks": "",
+    "bot.programme.service.ProgrammeService.find_talk": "",
+    "bot.questions.service.QuestionService.ask": "",
+    "bot.questions.service.QuestionService.approved": "",
+    "bot.questions.service.QuestionService.approved_of": "",
+    "bot.questions.service.QuestionService.unanswered": "",
+    "bot.questions.service.QuestionService.next_question": "",
+    "bot.questions.service.QuestionService.window": "",
+    "bot.questions.service.QuestionService.set_state": "",
+    "bot.questions.service.QuestionService.link_speaker": "",
+    "bot.registration.desk.RegistrationDesk.submit": "",
+}
 
 
 @dataclass(frozen=True)
@@ -93,15 +142,62 @@ def breaches(imports: list[Import], forbidden: tuple[str, ...]) -> list[str]:
     return [str(i) for i in imports if any(i.reaches(prefix) for prefix in forbidden)]
 
 
+def in_package(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def features() -> list[str]:
+    return sorted(
+        path.name
+        for path in (ROOT / "bot").iterdir()
+        if (path / "__init__.py").exists() and path.name not in NOT_FEATURES
+    )
+
+
+def feature_modules() -> dict[str, Path]:
+    """Every module of every feature package, by dotted name (packages' __init__ aside)."""
+    return {
+        module_name(path): path
+        for feature in features()
+        for path in sorted((ROOT / "bot" / feature).glob("*.py"))
+        if path.name != "__init__.py"
+    }
+
+
+def role_of(module: str) -> str | None:
+    name = module.rpartition(".")[2]
+    return ROLES.get(module, name if name in (MODEL, QUERIES, SERVICE, RENDER) else None)
+
+
+def modules_with(role: str) -> tuple[str, ...]:
+    return tuple(m for m in feature_modules() if role_of(m) == role)
+
+
+def imports_of_role(role: str) -> list[Import]:
+    modules = set(modules_with(role))
+    return [i for i in all_imports("bot") if i.module in modules]
+
+
+#: What talks to the database: the store itself and every queries module.
+def store_layer() -> tuple[str, ...]:
+    return ("bot.store", *modules_with(QUERIES))
+
+
 def test_the_rules_see_every_module() -> None:
     """Guards the walk itself: the rules below would pass vacuously on an empty tree."""
-    modules = {module_name(p) for p in source_files("bot", "cogs")}
-    for feature in FEATURES:
-        assert f"bot.{feature}.service" in modules or feature == "posts"
-        assert f"bot.{feature}.render" in modules or feature in ("commands", "events")
-    assert {"bot.app", "bot.client", "bot.cli", "cogs.common"} <= modules
-    found = all_imports("cogs")
-    assert any(i.reaches("discord") for i in found)
+    assert {"programme", "registration", "questions", "posts", "changes", "kept"} <= set(features())
+    for role in (MODEL, QUERIES, SERVICE, RENDER):
+        assert len(modules_with(role)) >= 5, role
+    assert {"bot.app", "bot.client", "bot.cli", "cogs.common"} <= {
+        module_name(p) for p in source_files("bot", "cogs")
+    }
+    assert any(i.reaches("discord") for i in all_imports("cogs"))
+
+
+def test_every_module_of_a_feature_has_a_role() -> None:
+    """A feature's file is a model, queries, a service or a renderer, by name or in ROLES."""
+    assert [m for m in feature_modules() if role_of(m) is None] == []
+    assert [m for m in ROLES if m not in feature_modules()] == []  # no stale entry
 
 
 def test_nothing_in_bot_imports_the_cogs_but_the_composition_root() -> None:
@@ -110,78 +206,82 @@ def test_nothing_in_bot_imports_the_cogs_but_the_composition_root() -> None:
 
 
 def test_no_import_is_hidden_behind_type_checking() -> None:
-    """A TYPE_CHECKING import between Amphi's modules hides a dependency that runs backwards.
-
-    The Discord double is one server whose routes and gateway refer back to it: its own.
-    """
-    imports = [i for i in all_imports("bot", "cogs") if not in_package(i, "bot.fake_discord")]
-    assert [str(i) for i in imports if i.type_checking] == []
-
-
-def in_package(found: Import, package: str) -> bool:
-    return found.module == package or found.module.startswith(package + ".")
+    """A TYPE_CHECKING import between Amphi's modules hides a dependency that runs backwards."""
+    assert [str(i) for i in all_imports("bot", "cogs") if i.type_checking] == []
 
 
 def test_only_the_client_the_command_line_and_the_cogs_import_discord() -> None:
-    """And the rehearsal, which points discord.py at the double that ships with Amphi, and the
-    doctor, which reads the server through discord.py's HTTP client."""
-    allowed = {"bot.client", "bot.cli", "bot.fake_discord.fixtures", "bot.fake_discord.patch"}
-    allowed.add("bot.doctor.live")
-    allowed.add("bot.fake_discord.sitecustomize.sitecustomize")  # a subprocess's patch
+    """And the rehearsal, which points discord.py at the Discord double, and the doctor, which
+    reads the server through discord.py's HTTP client."""
+    allowed = {"bot.client", "bot.cli", "bot.doctor.live"}
     imports = [
         i
         for i in all_imports("bot")
-        if i.module not in allowed and not in_package(i, "bot.rehearsal")
+        if i.module not in allowed and not in_package(i.module, "bot.rehearsal")
     ]
     assert breaches(imports, ("discord",)) == []
 
 
-def test_the_discord_double_is_amphi_free() -> None:
-    """The double plays Discord: it knows nothing of Amphi, so what passes against it is
-    what Discord's own behaviour allows, not what Amphi's code expects."""
-    imports = [i for i in all_imports("bot") if in_package(i, "bot.fake_discord")]
-    assert any(i.reaches("aiohttp") for i in imports)
-    amphi = [i for i in imports if i.target.startswith(("bot", "cogs"))]
-    assert [str(i) for i in amphi if not i.reaches("bot.fake_discord")] == []
+def test_the_discord_double_is_amphi_free_and_only_the_rehearsal_uses_it() -> None:
+    """The double plays Discord: it knows nothing of Amphi, so what passes against it is what
+    Discord's own behaviour allows, not what Amphi's code expects. Of the product, only the
+    rehearsal runs the bot against it."""
+    double = all_imports("fake_discord")
+    assert any(i.reaches("aiohttp") for i in double)
+    assert breaches(double, ("bot", "cogs", "tests")) == []
+    product = [i for i in all_imports("bot", "cogs") if not in_package(i.module, "bot.rehearsal")]
+    assert breaches(product, ("fake_discord",)) == []
 
 
-@pytest.mark.parametrize("feature", FEATURES)
-def test_a_features_model_and_service_never_import_a_renderer(feature: str) -> None:
+def test_models_are_pure() -> None:
+    """The rules (seat or waitlist, the Q&A window, the plan of posts) touch no store, call no
+    service, render nothing and know nothing of Discord."""
+    forbidden = (
+        *store_layer(),
+        *modules_with(SERVICE),
+        *modules_with(RENDER),
+        "sqlalchemy",
+        "sqlmodel",
+        "discord",
+    )
+    assert breaches(imports_of_role(MODEL), forbidden) == []
+
+
+def test_services_never_import_a_renderer_or_discord() -> None:
     """Markup in a refusal comes from core.markup; rendering is the renderers' alone."""
-    imports = [
-        i
-        for i in all_imports("bot")
-        if i.module.startswith(f"bot.{feature}.")
-        and i.module.rsplit(".", 1)[1] in {"model", "service", "planner", "scheduler"}
-    ]
-    renderers = tuple(f"bot.{f}.render" for f in FEATURES)
-    assert breaches(imports, renderers) == []
+    forbidden = (*modules_with(RENDER), "discord")
+    assert breaches(imports_of_role(SERVICE), forbidden) == []
 
 
-@pytest.mark.parametrize("feature", FEATURES)
-def test_a_features_model_is_pure(feature: str) -> None:
-    """The rules (seat or waitlist, the Q&A window, the plan of posts) touch no store."""
-    models = {f"bot.{feature}.model", f"bot.{feature}.planner"}
-    imports = [i for i in all_imports("bot") if i.module in models]
-    assert breaches(imports, (*STORE_LAYER, *SERVICES, "sqlalchemy", "sqlmodel")) == []
+def test_renderers_never_reach_the_store_or_a_service() -> None:
+    forbidden = (*store_layer(), *modules_with(SERVICE), "sqlalchemy", "sqlmodel", "discord")
+    assert breaches(imports_of_role(RENDER), forbidden) == []
+
+
+def test_queries_never_call_a_service_or_render() -> None:
+    forbidden = (*modules_with(SERVICE), *modules_with(RENDER), "discord")
+    assert breaches(imports_of_role(QUERIES), forbidden) == []
 
 
 def test_cogs_never_reach_the_store() -> None:
     """Cogs call services, models and renderers; the database is the services' business."""
-    assert breaches(all_imports("cogs"), (*STORE_LAYER, "sqlalchemy", "sqlmodel")) == []
+    assert breaches(all_imports("cogs"), (*store_layer(), "sqlalchemy", "sqlmodel")) == []
 
 
-def test_renderers_never_reach_the_store_or_a_service() -> None:
-    imports = [i for i in all_imports("bot") if i.module.endswith(".render")]
-    assert breaches(imports, (*STORE_LAYER, *SERVICES)) == []
+def test_core_knows_no_store_technology() -> None:
+    """core is what every layer shares: settings, refusals, clocks, markup."""
+    core = [i for i in all_imports("bot") if in_package(i.module, "bot.core")]
+    assert breaches(core, ("bot.store", "sqlalchemy", "sqlmodel", "alembic", "discord")) == []
 
 
-def _queries_modules() -> list[Path]:
-    return [
-        ROOT / "bot" / feature / "queries.py"
-        for feature in FEATURES
-        if (ROOT / "bot" / feature / "queries.py").exists()
-    ] + [ROOT / "bot" / "posts" / "deliveries.py", ROOT / "bot" / "questions" / "talks.py"]
+def test_the_schedule_import_is_pure_and_reads_only_the_programmes_models() -> None:
+    """Exports into meeting files: no store, no service, no Discord, so `amphi import` and the
+    following share it without side effects."""
+    imports = [i for i in all_imports("bot") if in_package(i.module, "bot.schedule_import")]
+    amphi = [i for i in imports if i.target.startswith(("bot", "cogs"))]
+    allowed = ("bot.schedule_import", "bot.core", "bot.programme.files")
+    allowed += tuple(m for m in modules_with(MODEL) if in_package(m, "bot.programme"))
+    assert [str(i) for i in amphi if not any(i.reaches(a) for a in allowed)] == []
 
 
 def test_store_queries_are_synchronous_functions_of_a_session_and_keywords() -> None:
@@ -190,31 +290,93 @@ def test_store_queries_are_synchronous_functions_of_a_session_and_keywords() -> 
     The other public functions there map a row to the domain and take no session.
     """
     wrong = []
-    for path in _queries_modules():
-        for node in ast.parse(path.read_text()).body:
+    paths = feature_modules()
+    for module in modules_with(QUERIES):
+        for node in ast.parse(paths[module].read_text()).body:
             if isinstance(node, ast.AsyncFunctionDef):
-                wrong.append(f"{path.name}:{node.name} is async")
+                wrong.append(f"{module}:{node.name} is async")
             if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
                 continue
             positional = [a.arg for a in node.args.posonlyargs + node.args.args]
             if "session" in positional and positional != ["session"]:
-                wrong.append(f"{path.name}:{node.name}({', '.join(positional)}, …)")
-    assert len(_queries_modules()) == len(FEATURES) + 2  # and the deliveries, a talk's Q&A
+                wrong.append(f"{module}:{node.name}({', '.join(positional)}, …)")
     assert wrong == []
+
+
+def _is_round_trip(call: ast.Call) -> bool:
+    """`….db.run(…)`, `….db.call(…)` or `….db.dry_run(…)`: one transaction in the store."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("run", "call", "dry_run")
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "db"
+    )
+
+
+def round_trips(cls: ast.ClassDef) -> dict[str, int]:
+    """How many store round trips each public async method of `cls` can make, counting the
+    methods of its own it calls; a round trip inside a loop counts as two."""
+    methods = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)}
+    counted: dict[str, int] = {}
+
+    def count(name: str, seen: tuple[str, ...]) -> int:
+        if name in counted or name in seen:
+            return counted.get(name, 0)
+        total = 0
+        for node in ast.walk(methods[name]):
+            if isinstance(node, ast.Call) and _is_round_trip(node):
+                total += 1
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "self"
+                and node.func.attr in methods
+            ):
+                total += count(node.func.attr, (*seen, name))
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.While) and any(
+                isinstance(n, ast.Call) and _is_round_trip(n) for n in ast.walk(node)
+            ):
+                total += 1
+        counted[name] = total
+        return total
+
+    return {
+        name: count(name, ())
+        for name, node in methods.items()
+        if not name.startswith("_") and isinstance(node, ast.AsyncFunctionDef)
+    }
+
+
+def test_a_user_action_is_one_store_round_trip() -> None:
+    """Each public service method makes at most one transaction, but for the passes and
+    broadcasts named in SEVERAL_ROUND_TRIPS (a stale entry fails too)."""
+    paths = feature_modules()
+    several = {}
+    for module in modules_with(SERVICE):
+        for node in ast.parse(paths[module].read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                for method, count in round_trips(node).items():
+                    if count > 1:
+                        several[f"{module}.{node.name}.{method}"] = count
+    assert sorted(several) == sorted(SEVERAL_ROUND_TRIPS), several
 
 
 def test_the_test_support_never_imports_the_tests() -> None:
     """Fixtures (conftest) and helpers (support) import in one direction only."""
     imports = all_imports("tests/support")
-    assert any(i.reaches("bot.fake_discord") for i in imports)
+    assert any(i.reaches("fake_discord") for i in imports)
     assert breaches(imports, ("tests.conftest", "tests.unit", "tests.e2e")) == []
 
 
 def test_the_client_and_the_command_line_reach_feature_rows_only_through_services() -> None:
     """They may open the store (migrations, the bot's own state), never a feature's tables."""
     imports = [i for i in all_imports("bot") if i.module in {"bot.client", "bot.cli"}]
-    feature_rows = (
-        *(prefix for prefix in STORE_LAYER if prefix != "bot.store"),
-        "bot.store.models",
-    )
-    assert breaches(imports, feature_rows) == []
+    assert breaches(imports, (*modules_with(QUERIES), "bot.store.models")) == []
+
+
+@pytest.mark.parametrize("role", [MODEL, QUERIES, SERVICE, RENDER])
+def test_each_role_is_held(role: str) -> None:
+    """Guards the role table: every role has modules in several features."""
+    assert len({m.split(".")[1] for m in modules_with(role)}) >= 3

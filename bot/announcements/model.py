@@ -11,7 +11,7 @@ from enum import StrEnum
 from bot.core.config import Ref, Settings
 from bot.core.errors import N_, AmphiError
 from bot.core.markup import timestamp
-from bot.posts.planner import PostKind, post_key
+from bot.posts.model import PostKind, post_key
 from bot.programme.model import Meeting
 from bot.registration.model import Mode, Registration
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.posts import queries as posts
-from bot.posts.planner import PlannedPost, PostKind
+from bot.posts.model import PlannedPost, PostKind
 from bot.programme.queries import meeting_id as meeting_id_of
 from bot.store.db import rows_changed
 from bot.store.models import AnnouncementRow, MeetingRow, PlannedPostRow

@@ -6,7 +6,7 @@ from bot.announcements.model import Announcement, Audience
 from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import timestamp, truncate
-from bot.posts.model import DeliveryReport
+from bot.dms.model import DeliveryReport
 
 AUDIENCE_LABELS = {
     Audience.NONE: N_("nobody"),

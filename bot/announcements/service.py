@@ -17,8 +17,8 @@ from bot.announcements.model import (
     parse_when,
 )
 from bot.core.clock import Clock
-from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.scheduler import PostScheduler
+from bot.posts.model import PlannedPost, PostKind
+from bot.posts.service import PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.registration.model import Registration
 from bot.registration.service import RegistrationService

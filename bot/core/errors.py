@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from bot.core.i18n import Translator
 from bot.core.markup import escape
 
@@ -81,8 +79,11 @@ class NotAllowed(AmphiError):
             )
 
 
+class StoreUnavailable(Exception):
+    """The database could not be reached, or was busy past its timeout: the transaction rolled
+    back, and trying again later may succeed. The store raises it, from the driver's error."""
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` means the database could not be reached (its transaction rolled back)."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    return isinstance(error, StoreUnavailable)

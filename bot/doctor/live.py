@@ -128,8 +128,8 @@ def local_findings(settings: Settings) -> list[Finding]:
 
 def source_finding(meeting: Meeting) -> Finding:
     """The schedule export a meeting follows: reachable, readable, with talks."""
-    from bot.programme.importing import import_schedule
-    from bot.programme.sources import SourceError, fetch_source
+    from bot.schedule_import.merge import import_schedule
+    from bot.schedule_import.sources import SourceError, fetch_source
 
     source = meeting.follow.source
     check = f"source of {meeting.slug}"

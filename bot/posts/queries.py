@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.posts.planner import PlannedPost, PostKind, PostRecord
+from bot.posts.model import PlannedPost, PostKind, PostRecord
 from bot.programme.queries import meeting_id as meeting_id_of
 from bot.store.db import rows_changed
 from bot.store.models import MeetingRow, PlannedPostRow

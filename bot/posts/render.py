@@ -8,7 +8,7 @@ from bot.core.errors import N_
 from bot.core.i18n import Translator
 from bot.core.markup import TITLE_LIMIT, Card, escape, split_card, timestamp, truncate
 from bot.events.model import event_title
-from bot.posts.planner import PlannedPost, PostKind, PostRecord, session_at
+from bot.posts.model import PlannedPost, PostKind, PostRecord, session_at
 from bot.programme.model import Meeting, Session, Talk
 from bot.programme.render import day_label, event_line, local_time, speakers_line, talk_line
 from bot.registration.model import Registration

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from bot.commands import queries as commands
-from bot.commands.model import Command
 from bot.core.clock import Clock
 from bot.core.errors import AmphiError, UnknownTalk
-from bot.posts import deliveries
+from bot.dms import queries as deliveries
+from bot.kept import queries as commands
+from bot.kept.model import KeptCommand
 from bot.programme.model import Meeting, Person, Talk
 from bot.programme.service import ProgrammeService
 from bot.questions import queries as store
@@ -120,7 +120,7 @@ class QuestionService:
         talk: Talk,
         anonymous: bool = False,
         locale: str = "",
-        command: Command | None = None,
+        command: KeptCommand | None = None,
         at: datetime | None = None,
     ) -> Question:
         """Queue a question for the moderators; refusals say what to do instead.
@@ -257,7 +257,7 @@ class QuestionService:
         return found, questions
 
     async def next_question(
-        self, *, meeting: Meeting, talk: Talk, command: Command | None = None
+        self, *, meeting: Meeting, talk: Talk, command: KeptCommand | None = None
     ) -> NextQuestion:
         """The most-voted unanswered question, marked taken, for the chair.
 

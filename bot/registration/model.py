@@ -20,7 +20,7 @@ DISPLAY_NAME_LIMIT = 100
 CHANGE_LIMIT_COUNT = 5
 CHANGE_LIMIT_WINDOW = timedelta(minutes=10)
 
-#: The kinds of the kept commands that change a registration (see `bot.commands`).
+#: The kinds of the kept commands that change a registration (see `bot.kept`).
 REGISTER, UNREGISTER = "register", "unregister"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from bot.commands.model import CommandState
+from bot.kept.model import KeptState
 from bot.programme.model import Meeting
 from bot.programme.queries import meeting_id as meeting_id_of
 from bot.registration.model import (
@@ -63,7 +63,7 @@ def recent_changes(
 ) -> dict[int, list[datetime]]:
     """When each of `user_ids` changed their registration for `meeting` after `since`.
 
-    Read from the kept commands (`bot.commands`), the store's record of every `/register` and
+    Read from the kept commands (`bot.kept`), the store's record of every `/register` and
     `/unregister`: each applied one that changed something counts, dated when it was received;
     a refusal, a `/register` that changed nothing and a command not applied yet do not. One
     statement for all of `user_ids`; meeting and outcome are read from the few rows it returns.
@@ -71,7 +71,7 @@ def recent_changes(
     found: dict[int, list[datetime]] = {user_id: [] for user_id in user_ids}
     if not found:
         return found
-    done = (CommandState.APPLIED.value, CommandState.ANSWERED.value)
+    done = (KeptState.APPLIED.value, KeptState.ANSWERED.value)
     rows = session.exec(
         select(CommandRow.user_id, CommandRow.options, CommandRow.result, CommandRow.received_at)
         .where(col(CommandRow.user_id).in_(list(found)))

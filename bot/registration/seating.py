@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.commands import queries as commands
 from bot.core.errors import AmphiError
+from bot.kept import queries as commands
 from bot.programme.model import Meeting
 from bot.registration.model import (
     CHANGE_LIMIT_WINDOW,

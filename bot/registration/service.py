@@ -12,10 +12,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from bot.commands import queries as commands
-from bot.commands.model import Command, refusal_result
 from bot.core.clock import Clock
 from bot.core.errors import AmphiError
+from bot.kept import queries as commands
+from bot.kept.model import KeptCommand, refusal_result
 from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
 from bot.registration import queries as store
@@ -56,7 +56,7 @@ class RegistrationService:
         *,
         meeting: Meeting | None,
         user_id: int | None = None,
-        command: Command | None = None,
+        command: KeptCommand | None = None,
         result: Callable[[Any], dict[str, Any]] = lambda _outcome: {},
     ) -> Any:
         """Run `job` at the desk for `meeting` (the active one by default); with `command`, the
@@ -75,7 +75,7 @@ class RegistrationService:
         affiliation: str | None = None,
         dm: bool | None = None,
         locale: str = "",
-        command: Command | None = None,
+        command: KeptCommand | None = None,
         meeting: Meeting | None = None,
     ) -> RegistrationOutcome:
         """Register, or change the details of a registration.
@@ -100,7 +100,7 @@ class RegistrationService:
         )
 
     async def unregister(
-        self, *, user_id: int, command: Command | None = None, meeting: Meeting | None = None
+        self, *, user_id: int, command: KeptCommand | None = None, meeting: Meeting | None = None
     ) -> Cancellation:
         """Cancel a registration (its details are deleted); the first in line gets the seat.
 
@@ -131,7 +131,7 @@ class RegistrationService:
         *,
         is_open: bool,
         by: int,
-        command: Command | None = None,
+        command: KeptCommand | None = None,
         meeting: Meeting | None = None,
     ) -> CapacityFigures:
         """Open or close registration by an organizer's decision."""
@@ -144,7 +144,7 @@ class RegistrationService:
         *,
         seats: int,
         by: int,
-        command: Command | None = None,
+        command: KeptCommand | None = None,
         meeting: Meeting | None = None,
     ) -> tuple[CapacityFigures, tuple[Registration, ...]]:
         """Change the room's capacity; raising it promotes from the waitlist at once."""
@@ -196,7 +196,7 @@ class RegistrationService:
         )
 
 
-def kept(job: Job, command: Command, result: Callable[[Any], dict[str, Any]]) -> Job:
+def kept(job: Job, command: KeptCommand, result: Callable[[Any], dict[str, Any]]) -> Job:
     """`job`, which also marks `command` applied in its transaction, with what to answer."""
 
     def run(seating: Seating) -> Any:

@@ -8,9 +8,9 @@ import random
 from dataclasses import dataclass, field
 from itertools import product
 
-from bot.fake_discord.server import FakeDiscord
-from bot.fake_discord.state import FakeMember
 from bot.programme.model import Meeting, Talk
+from fake_discord.server import FakeDiscord
+from fake_discord.state import FakeMember
 
 FIRST_NAMES = (
     "Léa",

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.clock import Clock, wall_seconds
-from bot.fake_discord.interactions import InteractionResult
-from bot.fake_discord.messages import FakeMessage
-from bot.fake_discord.server import FakeDiscord
-from bot.fake_discord.state import FakeMember
 from bot.programme.model import Meeting, Talk
 from bot.registration.model import Mode, Status
 from bot.registration.service import RegistrationService
 from bot.rehearsal.cast import Attendee, Cast, default_attendees
 from bot.rehearsal.transcript import Transcript
+from fake_discord.interactions import InteractionResult
+from fake_discord.messages import FakeMessage
+from fake_discord.server import FakeDiscord
+from fake_discord.state import FakeMember
 
 log = logging.getLogger(__name__)
 

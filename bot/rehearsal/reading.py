@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.fake_discord.messages import FakeMessage, walk_components
-from bot.fake_discord.state import THREAD_TYPES, GuildState
+from fake_discord.messages import FakeMessage, walk_components
+from fake_discord.state import THREAD_TYPES, GuildState
 
 USER = re.compile(r"<@!?(\d+)>")
 ROLE = re.compile(r"<@&(\d+)>")

@@ -21,8 +21,7 @@ from bot.app import create_bot
 from bot.core.clock import FastClock, wall_seconds
 from bot.core.config import load_settings
 from bot.core.i18n import LANGUAGES
-from bot.fake_discord import FakeDiscord, running_bot
-from bot.posts.planner import plan_posts
+from bot.posts.model import plan_posts
 from bot.programme.files import load_meetings
 from bot.programme.model import Meeting
 from bot.rehearsal.cast import cast, default_attendees
@@ -30,6 +29,7 @@ from bot.rehearsal.day import Day
 from bot.rehearsal.summary import Summary, summarize
 from bot.rehearsal.transcript import Entry, Transcript
 from bot.services import prepare
+from fake_discord import FakeDiscord, running_bot
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.fake_discord.server import FakeDiscord
-from bot.posts.planner import PostKind
+from bot.posts.model import PostKind
 from bot.programme.model import Meeting
 from bot.registration.model import CapacityFigures
 from bot.rehearsal.reading import pings
 from bot.services import Services
+from fake_discord.server import FakeDiscord
 
 SENT = ("sent", "late")
 NUMBER = re.compile(r"\d{5,}")

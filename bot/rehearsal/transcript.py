@@ -14,8 +14,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
-from bot.fake_discord.messages import FakeMessage
-from bot.fake_discord.server import FakeDiscord
 from bot.rehearsal.reading import (
     buttons_of,
     channel_label,
@@ -24,6 +22,8 @@ from bot.rehearsal.reading import (
     resolve,
     text_of,
 )
+from fake_discord.messages import FakeMessage
+from fake_discord.server import FakeDiscord
 
 POST, DM_KIND, REPLY, NOTE = "post", "dm", "reply", "note"
 #: A DM broadcast idle this long (wall-clock seconds) has its count reported.

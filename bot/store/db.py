@@ -10,20 +10,37 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Engine, Insert, Result, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel
+
+from bot.core.errors import StoreUnavailable
 
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+@contextmanager
+def _unavailable_as_such() -> Iterator[None]:
+    """The driver's "could not reach the database" (or "busy past the timeout") raised as the
+    store's own StoreUnavailable, so callers need not know SQLAlchemy's exceptions."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailable(str(error).splitlines()[0]) from error
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        raise StoreUnavailable(str(error).splitlines()[0]) from error
 
 
 def normalize_url(url: str) -> str:
@@ -116,7 +133,7 @@ class Database:
         return self._rolled_back(fn, *args, **kwargs)
 
     def _rolled_back(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        with Session(self._writer) as session:
+        with _unavailable_as_such(), Session(self._writer) as session:
             session.begin()
             try:
                 return fn(session, *args, **kwargs)
@@ -125,7 +142,11 @@ class Database:
 
     @staticmethod
     def _transaction(bind: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        with Session(bind, expire_on_commit=False) as session, session.begin():
+        with (
+            _unavailable_as_such(),
+            Session(bind, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             return fn(session, *args, **kwargs)
 
     async def run(

@@ -16,14 +16,14 @@ import discord
 from discord import app_commands
 
 from bot.client import AmphiBot, reader
-from bot.commands.model import Command
-from bot.commands.service import CommandJournal
 from bot.core.config import Settings
 from bot.core.errors import AmphiError
 from bot.core.permissions import Standing
-from bot.posts.broadcast import Broadcaster
-from bot.posts.planner import PlannedPost, PostKind
-from bot.posts.scheduler import PostScheduler
+from bot.dms.service import Broadcaster
+from bot.kept.model import KeptCommand
+from bot.kept.service import KeptCommands
+from bot.posts.model import PlannedPost, PostKind
+from bot.posts.service import PostScheduler
 from bot.questions.model import (
     AlreadyDecided,
     NextQuestion,
@@ -55,10 +55,10 @@ from cogs.common import (
     talk_choices,
 )
 from cogs.dm import DirectMessages
-from cogs.promises import Promises, Reply
+from cogs.kept import KeptReplies, Reply
 from cogs.questions.buttons import DYNAMIC_ITEMS, QuestionActions, moderation_view, more_view
 from cogs.questions.dms import DigestReport, QuestionDms
-from cogs.questions.kept import ASK, QA_NEXT, QuestionFinisher
+from cogs.questions.kept import ASK, QA_NEXT, KeptQuestions
 from cogs.questions.relay import QuestionRelay
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,10 @@ class QuestionsCog(QuestionActions):
     def __init__(
         self,
         bot: AmphiBot,
+        *,
         settings: Settings,
         service: QuestionService,
-        journal: CommandJournal,
+        journal: KeptCommands,
         broadcaster: Broadcaster,
         dms: DirectMessages,
         posts: PostScheduler | None = None,
@@ -94,7 +95,7 @@ class QuestionsCog(QuestionActions):
         self.settings = settings
         self.service = service
         self.journal = journal
-        self.promises = Promises(bot, journal, lambda: self.service.clock())
+        self.promises = KeptReplies(bot, journal, lambda: self.service.clock())
         self.posts = posts
         self.relay = QuestionRelay(bot, settings, service)
         self.dms = QuestionDms(bot, service, broadcaster, dms)
@@ -106,7 +107,7 @@ class QuestionsCog(QuestionActions):
         if self.posts is not None:
             self.posts.handle(PostKind.QA_THREAD, self._open_thread_post)
             self.posts.handle(PostKind.QA_DIGEST, self._digest_post)
-        for kind, finish in QuestionFinisher(self.bot, self.service, self.relay).kinds().items():
+        for kind, finish in KeptQuestions(self.bot, self.service, self.relay).kinds().items():
             self.journal.finish_with(kind, finish)
         self._catching_up = asyncio.create_task(self._keep_catching_up(), name="amphi-questions")
 
@@ -176,7 +177,7 @@ class QuestionsCog(QuestionActions):
             "display_name": interaction.user.display_name,
         }
 
-        async def effect(command: Command) -> Question:
+        async def effect(command: KeptCommand) -> Question:
             return await self.service.ask(
                 user_id=interaction.user.id,
                 display_name=interaction.user.display_name,
@@ -238,7 +239,7 @@ class QuestionsCog(QuestionActions):
         meeting, found = await self.service.talk(talk)
         taken: NextQuestion | None = None
 
-        async def effect(command: Command) -> NextQuestion:
+        async def effect(command: KeptCommand) -> NextQuestion:
             nonlocal taken
             taken = await self.service.next_question(meeting=meeting, talk=found, command=command)
             return taken

@@ -12,7 +12,7 @@ import discord
 
 from bot.client import AmphiBot
 from bot.core.i18n import Translator, translator_for
-from bot.posts.broadcast import Broadcaster
+from bot.dms.service import Broadcaster
 from bot.questions.model import Question
 from bot.questions.render import approved_dm, digest, speaker_dm
 from bot.questions.service import QuestionService, dm_key

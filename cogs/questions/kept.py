@@ -1,4 +1,4 @@
-"""Question commands an earlier run acknowledged and did not answer (see `bot.commands`):
+"""Question commands an earlier run acknowledged and did not answer (see `bot.kept`):
 `/ask` is applied once, its card posted once, and answered; `/qa next` gives the chair the
 question it took, or puts the question back when the chair can no longer be told."""
 
@@ -8,14 +8,14 @@ import logging
 from datetime import datetime
 
 from bot.client import AmphiBot
-from bot.commands.model import Command, CommandState, refusal_of
-from bot.commands.service import Finisher
 from bot.core.errors import AmphiError
 from bot.core.i18n import Translator, translator_for
+from bot.kept.model import KeptCommand, KeptState, refusal_of
+from bot.kept.service import Finish
 from bot.questions.model import NextQuestion, Question
 from bot.questions.render import ask_ack, next_question_text
 from bot.questions.service import QuestionService
-from cogs.promises import answer_kept, was_acknowledged
+from cogs.kept import answer_kept, was_acknowledged
 from cogs.questions.relay import QuestionRelay
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 ASK, QA_NEXT = "ask", "qa-next"
 
 
-class QuestionFinisher:
+class KeptQuestions:
     """Finishes each kind of kept question command."""
 
     def __init__(self, bot: AmphiBot, service: QuestionService, relay: QuestionRelay) -> None:
@@ -32,18 +32,18 @@ class QuestionFinisher:
         self.service = service
         self.relay = relay
 
-    def kinds(self) -> dict[str, Finisher]:
+    def kinds(self) -> dict[str, Finish]:
         """Each kind with the method that finishes it."""
         return {ASK: self.ask, QA_NEXT: self.qa_next}
 
-    async def ask(self, command: Command) -> None:
+    async def ask(self, command: KeptCommand) -> None:
         """An `/ask`: the question stored once, its card posted once, the asker answered."""
         tr = self._reader(command)
         options = command.options
-        if command.state is CommandState.RECEIVED and not await self._promised(command):
+        if command.state is KeptState.RECEIVED and not await self._promised(command):
             return  # the member saw it fail: asking again must not make two questions
         try:
-            if command.state is CommandState.RECEIVED:
+            if command.state is KeptState.RECEIVED:
                 meeting, talk = await self.service.talk_in(options["meeting"], options["talk"])
                 question = await self.service.ask(
                     user_id=command.user_id,
@@ -68,7 +68,7 @@ class QuestionFinisher:
             return
         await self._answer(command, ask_ack(question, tr))
 
-    async def qa_next(self, command: Command) -> None:
+    async def qa_next(self, command: KeptCommand) -> None:
         """A `/qa next`: the chair gets the question taken for them, or it goes back."""
         tr = self._reader(command)
         options = command.options
@@ -77,13 +77,13 @@ class QuestionFinisher:
             return
         taken: Question | None = None
         taken_at: datetime | None = None
-        if command.state is not CommandState.RECEIVED and command.result.get("question"):
+        if command.state is not KeptState.RECEIVED and command.result.get("question"):
             taken = await self.service.get(question_id=int(command.result["question"]))
             taken_at = _instant(command.result.get("taken_at"))
         told = False
         try:
             meeting, talk = await self.service.talk_in(options["meeting"], options["talk"])
-            if command.state is CommandState.RECEIVED:
+            if command.state is KeptState.RECEIVED:
                 result = await self.service.next_question(
                     meeting=meeting, talk=talk, command=command
                 )
@@ -104,16 +104,16 @@ class QuestionFinisher:
         else:  # the chair never saw it: the next /qa next offers it again
             await self.service.give_back(taken, taken_at=taken_at)
 
-    async def _promised(self, command: Command) -> bool:
+    async def _promised(self, command: KeptCommand) -> bool:
         """Whether the member was told "thinking…" (past the token's life: assume so)."""
         if not command.can_be_answered(self.service.clock()):
             return True
         return await was_acknowledged(self.bot, command)
 
-    def _reader(self, command: Command) -> Translator:
+    def _reader(self, command: KeptCommand) -> Translator:
         return translator_for(command.locale, command.guild_locale or None)
 
-    async def _answer(self, command: Command, text: str) -> bool:
+    async def _answer(self, command: KeptCommand, text: str) -> bool:
         """Whether the member was told (their token still valid, the response there)."""
         if not command.can_be_answered(self.service.clock()):
             return False

@@ -19,7 +19,7 @@ import discord
 from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
-from bot.posts.planner import nonce_for
+from bot.posts.model import nonce_for
 from bot.questions.model import Question, QuestionNotPosted, QuestionStatus, QuestionsUnavailable
 from bot.questions.render import (
     approve_label,

@@ -17,14 +17,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import AmphiBot, amphi, reader
-from bot.commands.model import Command
-from bot.commands.service import CommandJournal
 from bot.core.config import Settings
 from bot.core.errors import N_
 from bot.core.i18n import Translator, translator_for
 from bot.core.markup import escape
 from bot.core.permissions import Standing
-from bot.posts.model import DmClosed
+from bot.dms.model import DmClosed
+from bot.kept.model import KeptCommand
+from bot.kept.service import KeptCommands
 from bot.programme.model import Meeting
 from bot.registration.model import (
     Cancellation,
@@ -45,13 +45,13 @@ from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, member_standing, only, privileged_group
 from cogs.dm import DirectMessages
 from cogs.events import EventsCog
-from cogs.promises import Promises, Reply
+from cogs.kept import KeptReplies, Reply
 from cogs.registration.kept import (
     CAPACITY,
     OPEN_OR_CLOSE,
     REGISTER,
     UNREGISTER,
-    RegistrationFinisher,
+    KeptRegistrations,
 )
 from cogs.registration.panel import CapacityPanel
 from cogs.registration.roles import AttendanceRoles
@@ -76,16 +76,17 @@ class RegistrationCog(commands.Cog):
     def __init__(
         self,
         bot: AmphiBot,
+        *,
         settings: Settings,
         service: RegistrationService,
-        journal: CommandJournal,
+        journal: KeptCommands,
         dms: DirectMessages,
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
         self.journal = journal
-        self.promises = Promises(bot, journal, lambda: self.service.clock())
+        self.promises = KeptReplies(bot, journal, lambda: self.service.clock())
         self.dms = dms
         self.panel = CapacityPanel(bot, service)
         self.roles = AttendanceRoles(bot, settings, service, dms)
@@ -93,7 +94,7 @@ class RegistrationCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.panel.start()
-        finisher = RegistrationFinisher(
+        finisher = KeptRegistrations(
             self.bot, self.service, self.roles, self.panel, send_link=self.send_link
         )
         for kind, finish in finisher.kinds().items():
@@ -139,7 +140,7 @@ class RegistrationCog(commands.Cog):
             "dm": dm,
         }
 
-        async def effect(command: Command) -> RegistrationOutcome:
+        async def effect(command: KeptCommand) -> RegistrationOutcome:
             outcome = await self.service.register(
                 user_id=interaction.user.id,
                 display_name=interaction.user.display_name,
@@ -189,7 +190,7 @@ class RegistrationCog(commands.Cog):
     async def unregister(self, interaction: discord.Interaction):
         meeting = await self.service.programme.active_meeting()
 
-        async def effect(command: Command) -> Cancellation:
+        async def effect(command: KeptCommand) -> Cancellation:
             cancellation = await self.service.unregister(
                 user_id=interaction.user.id, command=command, meeting=meeting
             )
@@ -248,7 +249,7 @@ class RegistrationCog(commands.Cog):
     ):
         meeting = await self.service.programme.active_meeting()
 
-        async def effect(command: Command) -> tuple[CapacityFigures, tuple[Registration, ...]]:
+        async def effect(command: KeptCommand) -> tuple[CapacityFigures, tuple[Registration, ...]]:
             return await self.service.set_capacity(
                 seats=seats, by=interaction.user.id, command=command, meeting=meeting
             )
@@ -312,7 +313,7 @@ class RegistrationCog(commands.Cog):
     async def _set_open(self, interaction: discord.Interaction, *, is_open: bool) -> None:
         meeting = await self.service.programme.active_meeting()
 
-        async def effect(command: Command) -> CapacityFigures:
+        async def effect(command: KeptCommand) -> CapacityFigures:
             return await self.service.set_state(
                 is_open=is_open, by=interaction.user.id, command=command, meeting=meeting
             )

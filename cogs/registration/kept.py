@@ -1,5 +1,5 @@
 """Registration commands an earlier run acknowledged and did not answer: each is applied once
-(if it was not) and answered from the store (see `bot.commands`)."""
+(if it was not) and answered from the store (see `bot.kept`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable, Iterable
 import discord
 
 from bot.client import AmphiBot
-from bot.commands.model import Command, CommandState, refusal_of
-from bot.commands.service import Finisher
 from bot.core.errors import N_, AmphiError
 from bot.core.i18n import Translator, translator_for
+from bot.kept.model import KeptCommand, KeptState, refusal_of
+from bot.kept.service import Finish
 from bot.programme.model import Meeting
 from bot.registration.model import REGISTER, UNREGISTER, Mode, Registration, wants_link_now
 from bot.registration.render import (
@@ -22,7 +22,7 @@ from bot.registration.render import (
 )
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed
-from cogs.promises import answer_kept
+from cogs.kept import answer_kept
 from cogs.registration.panel import CapacityPanel
 from cogs.registration.roles import AttendanceRoles
 
@@ -34,7 +34,7 @@ SendLink = Callable[[int, Translator, Meeting], Awaitable[None]]
 OPEN_OR_CLOSE, CAPACITY = "registrations-state", "registrations-capacity"
 
 
-class RegistrationFinisher:
+class KeptRegistrations:
     """Finishes each kind of kept registration command."""
 
     def __init__(
@@ -52,7 +52,7 @@ class RegistrationFinisher:
         self.panel = panel
         self.send_link = send_link
 
-    def kinds(self) -> dict[str, Finisher]:
+    def kinds(self) -> dict[str, Finish]:
         """Each kind with the method that finishes it."""
         return {
             REGISTER: self.register,
@@ -61,12 +61,12 @@ class RegistrationFinisher:
             CAPACITY: self.capacity,
         }
 
-    async def register(self, command: Command) -> None:
+    async def register(self, command: KeptCommand) -> None:
         """A `/register`: applied once, answered with how the member stands now."""
         meeting, tr = await self._context(command)
         promoted: tuple[Registration, ...] = ()
         link = False
-        if command.state is CommandState.RECEIVED:
+        if command.state is KeptState.RECEIVED:
             options = command.options
             try:
                 outcome = await self.service.register(
@@ -98,12 +98,12 @@ class RegistrationFinisher:
         if link:
             await self.send_link(command.user_id, tr, meeting)
 
-    async def unregister(self, command: Command) -> None:
+    async def unregister(self, command: KeptCommand) -> None:
         """An `/unregister`: applied once, answered."""
         meeting, tr = await self._context(command)
         promoted: tuple[Registration, ...] = ()
         text = render_cancellation(tr)
-        if command.state is CommandState.RECEIVED:
+        if command.state is KeptState.RECEIVED:
             try:
                 cancellation = await self.service.unregister(
                     user_id=command.user_id, command=command, meeting=meeting
@@ -119,22 +119,22 @@ class RegistrationFinisher:
         await self._answer(command, text)
         await self._seats_changed(command.user_id, promoted)
 
-    async def open_or_close(self, command: Command) -> None:
+    async def open_or_close(self, command: KeptCommand) -> None:
         """`/registrations open` or `close`: applied once, answered with the figures now."""
         meeting, tr = await self._context(command)
         is_open = bool(command.options["open"])
-        if command.state is CommandState.RECEIVED:
+        if command.state is KeptState.RECEIVED:
             await self.service.set_state(
                 is_open=is_open, by=command.user_id, command=command, meeting=meeting
             )
         done = N_("Registration is open.") if is_open else N_("Registration is closed.")
         await self._answer_figures(command, meeting, tr, done)
 
-    async def capacity(self, command: Command) -> None:
+    async def capacity(self, command: KeptCommand) -> None:
         """`/registrations capacity`: applied once, answered with the figures now."""
         meeting, tr = await self._context(command)
         promoted: tuple[Registration, ...] = ()
-        if command.state is CommandState.RECEIVED:
+        if command.state is KeptState.RECEIVED:
             _figures, promoted = await self.service.set_capacity(
                 seats=int(command.options["seats"]),
                 by=command.user_id,
@@ -147,18 +147,18 @@ class RegistrationFinisher:
         await self.roles.seat_promoted(promoted)
 
     # ----- shared steps ------------------------------------------------------------------
-    async def _context(self, command: Command) -> tuple[Meeting, Translator]:
+    async def _context(self, command: KeptCommand) -> tuple[Meeting, Translator]:
         meeting = await self.service.programme.meeting(command.options["meeting"])
         return meeting, translator_for(command.locale, command.guild_locale or None)
 
     async def _answer(
-        self, command: Command, text: str, embed: discord.Embed | None = None
+        self, command: KeptCommand, text: str, embed: discord.Embed | None = None
     ) -> None:
         if command.can_be_answered(self.service.clock()):
             await answer_kept(self.bot, command, text, embed)
 
     async def _answer_figures(
-        self, command: Command, meeting: Meeting, tr: Translator, done: str
+        self, command: KeptCommand, meeting: Meeting, tr: Translator, done: str
     ) -> None:
         figures = await self.service.figures(meeting)
         card = render_capacity(figures, tr, for_organizer=True)

@@ -12,7 +12,7 @@ import discord
 from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import translator_for
-from bot.posts.model import DmClosed, DmThrottled
+from bot.dms.model import DmClosed, DmThrottled
 from bot.registration.model import Mode, Registration
 from bot.registration.render import promotion_notice
 from bot.registration.service import RegistrationService

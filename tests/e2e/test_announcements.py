@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.posts.planner import PostKind, post_key
+from bot.posts.model import PostKind, post_key
 from tests.support.harness import eventually, running_amphi, settled_status, test_settings
 
 SLUG = "theorie-du-deep-learning-2021"
@@ -188,7 +188,7 @@ async def test_send_pressed_after_the_time_has_passed_is_refused(amphi, fake, cl
 
 
 async def test_a_failed_post_is_reported_to_the_organizer(amphi, fake, monkeypatch) -> None:
-    monkeypatch.setattr("bot.posts.scheduler.RETRY_DELAYS", (0, 0))
+    monkeypatch.setattr("bot.posts.service.RETRY_DELAYS", (0, 0))
     olga = organizer(fake)
     _r, shown = await preview(fake, olga, message="Blocked")
     fake.fail_next("POST", r"/channels/\d+/messages", 403, {"code": 50013}, count=3)

@@ -29,7 +29,7 @@ from bot.doctor.checks import (
     Finding,
 )
 from bot.doctor.live import examine
-from bot.fake_discord import FakeDiscord
+from fake_discord import FakeDiscord
 from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test_settings
 from tests.support.paths import ROOT
 

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.posts.planner import PostKind, post_key
+from bot.posts.model import PostKind, post_key
 from cogs.events import EventsCog
 from tests.support.harness import eventually, running_amphi, test_settings
 from tests.support.paths import SHIPPED_MEETING

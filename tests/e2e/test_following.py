@@ -13,11 +13,11 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlmodel import select
 
-from bot.posts.planner import PostKind
+from bot.posts.model import PostKind
 from bot.posts.queries import timeline
 from bot.programme.files import load_meeting_file
-from bot.programme.importing import import_schedule, write_meeting_file
 from bot.registration.model import Mode
+from bot.schedule_import.merge import import_schedule, write_meeting_file
 from bot.store.models import QuestionRow, TalkQaRow, TalkRow
 from tests.support.harness import eventually, register, running_amphi, test_settings
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.posts.planner import PostKind, post_key
+from bot.posts.model import PostKind, post_key
 from bot.store.models import QuestionRow
 from tests.support.harness import eventually, running_amphi, test_settings
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands.model import CommandState
+from bot.kept.model import KeptState
 from tests.support.harness import defer_always, eventually, running_amphi, test_settings
 from tests.support.paths import SHIPPED_MEETING
 
@@ -262,7 +262,7 @@ async def test_a_member_over_the_change_limit_reads_why_and_keeps_their_registra
 
 
 async def _answered(services, interaction_id: int) -> bool:
-    return await services.commands.state_of(interaction_id) is CommandState.ANSWERED
+    return await services.kept.state_of(interaction_id) is KeptState.ANSWERED
 
 
 async def test_affiliation_cannot_ping_or_format(amphi, fake) -> None:
@@ -446,7 +446,7 @@ async def test_a_kept_command_the_database_could_not_apply_is_finished_later(amp
     finally:
         desk.db = working
         unreachable.close()
-    assert await services.commands.finish_unfinished() == 1  # the sweep, every 30 s
+    assert await services.kept.finish_unfinished() == 1  # the sweep, every 30 s
     await eventually(lambda: "You are registered" in (result.answer or ""))
     assert await services.registration.lookup(user_id=ivy.id) is not None
     assert not any("Sorry, something went wrong" in m.content for m in fake.all_messages())
@@ -458,7 +458,7 @@ async def test_a_quick_store_answers_in_the_first_response(amphi, fake) -> None:
     result, reply = await register(fake, ada)
     assert result.response_type == 4 and not result.thinking  # no "thinking…" at all
     assert "You are registered" in reply.content and reply is result.original
-    await eventually(lambda: _command_state(services, result.id, CommandState.ANSWERED))
+    await eventually(lambda: _command_state(services, result.id, KeptState.ANSWERED))
 
 
 async def test_a_slow_store_is_written_down_then_thinking_then_answered(amphi, fake) -> None:
@@ -471,15 +471,15 @@ async def test_a_slow_store_is_written_down_then_thinking_then_answered(amphi, f
     await result.response()
     assert result.thinking
     # The promise was written down before the acknowledgement.
-    assert await services.commands.state_of(result.id) is CommandState.RECEIVED
+    assert await services.kept.state_of(result.id) is KeptState.RECEIVED
     go.set()
     reply = await result.message()
     assert "You are registered" in reply.content
-    await eventually(lambda: _command_state(services, result.id, CommandState.ANSWERED))
+    await eventually(lambda: _command_state(services, result.id, KeptState.ANSWERED))
 
 
 async def _command_state(services, interaction_id: int, state) -> bool:
-    return await services.commands.state_of(interaction_id) is state
+    return await services.kept.state_of(interaction_id) is state
 
 
 async def test_every_seat_command_acknowledges_while_the_desk_is_held(amphi, fake) -> None:
@@ -509,21 +509,21 @@ async def test_every_seat_command_acknowledges_while_the_desk_is_held(amphi, fak
 async def test_roles_go_in_the_order_seats_were_taken_whatever_order_the_answers_return(
     amphi, fake, monkeypatch
 ) -> None:
-    import cogs.promises
+    import cogs.kept
 
     _bot, services = amphi
     olga = fake.add_member("olga", roles=["Organizer"])
     await ask(fake, "registrations capacity", {"seats": 4}, user=olga)
     members = [fake.add_member(f"p{i}") for i in range(8)]
     # The network returns the answers last first: the roles must not follow that order.
-    respond = cogs.promises.respond
+    respond = cogs.kept.respond
     arrival = {m.id: i for i, m in enumerate(members)}
 
     async def last_first(interaction, reply) -> None:
         await asyncio.sleep(0.05 * (len(members) - arrival[interaction.user.id]))
         await respond(interaction, reply)
 
-    monkeypatch.setattr(cogs.promises, "respond", last_first)
+    monkeypatch.setattr(cogs.kept, "respond", last_first)
     go = asyncio.Event()
     services.registration.desk.settle = go.wait  # all eight in one transaction, in order
     results = [

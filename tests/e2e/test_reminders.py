@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.posts.planner import PostKind, post_key
+from bot.posts.model import PostKind, post_key
 from tests.support.harness import FakeClock, eventually, running_amphi, test_settings
 
 SLUG = "theorie-du-deep-learning-2021"
@@ -180,7 +180,7 @@ async def test_server_errors_and_rate_limits_still_deliver_once(amphi, fake, clo
 async def test_the_scheduler_starts_even_if_its_first_attempt_fails(
     fake, clock, sqlite_url, monkeypatch, caplog
 ) -> None:
-    from bot.posts.scheduler import PostScheduler
+    from bot.posts.service import PostScheduler
 
     original = PostScheduler.replan
     calls = []

@@ -12,10 +12,10 @@ from bot.app import create_bot
 from bot.client import AmphiBot
 from bot.core.clock import Clock
 from bot.core.config import Settings, load_settings
-from bot.fake_discord import FakeDiscord, start_test_bot, stop_test_bot
 from bot.registration.model import Mode
 from bot.registration.service import RegistrationService
 from bot.services import Services, prepare
+from fake_discord import FakeDiscord, start_test_bot, stop_test_bot
 from tests.support.paths import SHIPPED_MEETING
 
 
@@ -114,4 +114,4 @@ def defer_always(bot) -> None:
 def answer_later(bot, monkeypatch) -> None:
     """Commands of `bot` defer ("thinking…"), and their answer never comes: a run about to die."""
     defer_always(bot)
-    monkeypatch.setattr("cogs.promises.answer", lambda *_a, **_k: asyncio.Event().wait())
+    monkeypatch.setattr("cogs.kept.answer", lambda *_a, **_k: asyncio.Event().wait())

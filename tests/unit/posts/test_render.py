@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.core.i18n import Translator
-from bot.posts.planner import PlannedPost, PostKind, PostRecord, plan_posts
+from bot.posts.model import PlannedPost, PostKind, PostRecord, plan_posts
 from bot.posts.render import (
     describe_post,
     plan_lines,

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commands import queries as commands
-from bot.commands.model import Command, refusal_of
+from bot.kept import queries as commands
+from bot.kept.model import KeptCommand, refusal_of
 from bot.programme.service import ProgrammeService
 from bot.registration.model import (
     CHANGE_LIMIT_COUNT,
@@ -42,11 +42,11 @@ class Member:
         self.service, self.clock, self.user = service, clock, user
         self.last_command = 0
 
-    async def keep(self, kind: str) -> Command:
+    async def keep(self, kind: str) -> KeptCommand:
         """Write a command of `kind` down, received now."""
         meeting = await self.service.programme.active_meeting()
         self.last_command = next(self.interactions)
-        command = Command(
+        command = KeptCommand(
             interaction_id=self.last_command,
             application_id=1,
             token=f"token-{self.last_command}",

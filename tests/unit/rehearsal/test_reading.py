@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.fake_discord.messages import FakeMessage
-from bot.fake_discord.state import FakeMember, GuildState, Snowflakes
 from bot.rehearsal.reading import buttons_of, pings, relative, resolve, text_of
+from fake_discord.messages import FakeMessage
+from fake_discord.state import FakeMember, GuildState, Snowflakes
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2021, 6, 28, 7, 45, tzinfo=UTC)  # 09:45 in Paris

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.fake_discord import FakeDiscord, FakeMessage
 from bot.rehearsal.show import markdown, page
 from bot.rehearsal.transcript import DM_KIND, NOTE, POST, REPLY, Entry, Transcript
+from fake_discord import FakeDiscord, FakeMessage
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(2021, 6, 28, 10, 0, tzinfo=UTC)
