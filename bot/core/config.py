@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -16,6 +18,11 @@ TOKEN_HELP = (
     "Create an application at https://discord.com/developers/applications, open its Bot page, "
     "press 'Reset Token' and copy the token; then put DISCORD_TOKEN=<the token> in the file .env "
     f"at the project's root (copy {ENV_EXAMPLE} to .env and fill it in)."
+)
+
+GUILD_HELP = (
+    "Turn on Developer Mode in Discord (User Settings → Advanced), right-click your "
+    "server and choose 'Copy Server ID', then put DISCORD_GUILD_ID=<the id> in .env."
 )
 
 
@@ -135,121 +142,143 @@ def read_environment(env_file: Path | None = Path(".env")) -> dict[str, str]:
     return values
 
 
+class Refused(Exception):
+    """What a parser says of a value it refuses; `load_settings` names the variable."""
+
+    def __init__(self, problem: str, hint: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+
+
+Parser = Callable[[str], Any]
+
+
+def bot_token(raw: str) -> Secret:
+    """A bot token, kept secret; a value with spaces, or too short, is not one."""
+    if " " in raw or len(raw) < 20:
+        raise Refused("does not look like a bot token", TOKEN_HELP)
+    return Secret(raw)
+
+
+def server_id(raw: str) -> int:
+    """A Discord server's id: digits only (a server's name will not do)."""
+    if not (raw.isascii() and raw.isdigit()):  # int() refuses some of Unicode's digits
+        raise Refused(f"must be a server id (digits), not {raw!r}")
+    return int(raw)
+
+
+def store_url(raw: str) -> str:
+    """A SQLAlchemy URL; a bare file path is the usual slip."""
+    if "://" not in raw:
+        raise Refused(f"must be a SQLAlchemy URL such as sqlite:///data/amphi.sqlite3, not {raw!r}")
+    return raw
+
+
+def log_level(raw: str) -> str:
+    """A level `logging` knows by name, in capitals."""
+    if not isinstance(logging.getLevelName(raw.upper()), int):
+        raise Refused(f"must be DEBUG, INFO, WARNING or ERROR, not {raw!r}")
+    return raw.upper()
+
+
+def json_lines(raw: str) -> bool:
+    """LOG_FORMAT: whether the log is one JSON object a line (`json`) or plain `text`."""
+    if raw.lower() not in ("text", "json"):
+        raise Refused(f"must be text or json, not {raw!r}")
+    return raw.lower() == "json"
+
+
+def secret_web_address(raw: str) -> Secret:
+    """A web address kept secret; the refusal never repeats the value."""
+    if not raw.startswith(("https://", "http://")):
+        raise Refused("must be a web address starting with https://")
+    return Secret(raw)
+
+
+def number(
+    described: str, *, most: float, least: float | None = None, above: float | None = None
+) -> Parser:
+    """A parser of a number up to `most`, and from `least` (or over `above`); the refusal
+    says `must be a number of <described>`."""
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan  # refused below, like any number out of range
+        low_ok = (least is None or value >= least) and (above is None or value > above)
+        if not (low_ok and value <= most):
+            raise Refused(f"must be a number of {described}, not {raw!r}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One line of the configuration table: an environment variable, the Settings field it
+    fills, how its text is read, and the text taken when it is unset or blank (none: the
+    field is None)."""
+
+    variable: str
+    field: str
+    parse: Parser
+    default: str = ""
+    #: For `amphi run`, which cannot start without it: how to get it.
+    needed_to_run: str = ""
+
+
+# Read in this order: with several settings wrong, the first one here is the one named.
+SETTINGS = (
+    Setting("DISCORD_TOKEN", "discord_token", bot_token, needed_to_run=TOKEN_HELP),
+    Setting("DISCORD_GUILD_ID", "guild_id", server_id, needed_to_run=GUILD_HELP),
+    Setting("DATABASE_URL", "database_url", store_url, "sqlite:///data/amphi.sqlite3"),
+    Setting("LOG_LEVEL", "log_level", log_level, "INFO"),
+    Setting("LOG_FORMAT", "log_json", json_lines, "text"),
+    Setting("ANNOUNCEMENTS_CHANNEL", "announcements_channel", Ref, "announcements"),
+    Setting("QA_CHANNEL", "qa_channel", Ref, "questions"),
+    Setting("MODERATION_CHANNEL", "moderation_channel", Ref, "moderation"),
+    Setting("ORGANIZER_ROLE", "organizer_role", Ref, "Organizer"),
+    Setting("MODERATOR_ROLE", "moderator_role", Ref, "Moderator"),
+    Setting("IN_PERSON_ROLE", "in_person_role", Ref, "In person"),
+    Setting("REMOTE_ROLE", "remote_role", Ref, "Remote"),
+    Setting("REMOTE_LINK", "remote_link", secret_web_address),
+    Setting("DM_RATE", "dm_rate", number("DMs a second from 0.1 to 40", above=0, most=40), "20"),
+    Setting(
+        "AMPHI_WATCH_SECONDS",
+        "watch_seconds",
+        number("seconds from 0.1 to 3600", least=0.1, most=3600),
+        "15",
+    ),
+    Setting(
+        "CHANGE_NOTICE_DELAY",
+        "notice_delay_seconds",
+        number("seconds from 0 to 3600", least=0, most=3600),
+        "180",
+    ),
+    Setting("STAGE_CHANNEL", "stage_channel", Ref),
+    Setting("VOICE_CHANNEL", "voice_channel", Ref),
+    Setting("AMPHI_MEETINGS", "meetings_path", Path, "data/meetings"),
+    Setting("AMPHI_HEALTH_FILE", "health_file", Path),
+)
+
+
 def load_settings(env: Mapping[str, str], *, require_discord: bool = False) -> Settings:
     """Validate the settings; `require_discord` is for `amphi run`, which needs token and guild."""
-
-    def get(name: str) -> str:
-        return env.get(name, "").strip()
-
-    token = get("DISCORD_TOKEN")
-    if require_discord and not token:
-        raise ConfigError("DISCORD_TOKEN", "is not set", TOKEN_HELP)
-    if token and (" " in token or len(token) < 20):
-        raise ConfigError("DISCORD_TOKEN", "does not look like a bot token", TOKEN_HELP)
-
-    guild_raw = get("DISCORD_GUILD_ID")
-    if require_discord and not guild_raw:
-        raise ConfigError(
-            "DISCORD_GUILD_ID",
-            "is not set",
-            "Turn on Developer Mode in Discord (User Settings → Advanced), right-click your "
-            "server and choose 'Copy Server ID', then put DISCORD_GUILD_ID=<the id> in .env.",
-        )
-    if guild_raw and not guild_raw.isdigit():
-        raise ConfigError("DISCORD_GUILD_ID", f"must be a server id (digits), not {guild_raw!r}")
-
-    database_url = get("DATABASE_URL") or Settings.database_url
-    if "://" not in database_url:
-        raise ConfigError(
-            "DATABASE_URL",
-            f"must be a SQLAlchemy URL such as sqlite:///data/amphi.sqlite3, not {database_url!r}",
-        )
-
-    log_level = (get("LOG_LEVEL") or "INFO").upper()
-    if not isinstance(logging.getLevelName(log_level), int):
-        raise ConfigError(
-            "LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, not {get('LOG_LEVEL')!r}"
-        )
-
-    log_format = (get("LOG_FORMAT") or "text").lower()
-    if log_format not in ("text", "json"):
-        raise ConfigError("LOG_FORMAT", f"must be text or json, not {get('LOG_FORMAT')!r}")
-
-    refs = {}
-    for name, default in [
-        ("ANNOUNCEMENTS_CHANNEL", "announcements"),
-        ("QA_CHANNEL", "questions"),
-        ("MODERATION_CHANNEL", "moderation"),
-        ("ORGANIZER_ROLE", "Organizer"),
-        ("MODERATOR_ROLE", "Moderator"),
-        ("IN_PERSON_ROLE", "In person"),
-        ("REMOTE_ROLE", "Remote"),
-    ]:
-        refs[name] = Ref(get(name) or default)
-
-    remote_link = get("REMOTE_LINK")
-    if remote_link and not remote_link.startswith(("https://", "http://")):
-        raise ConfigError("REMOTE_LINK", "must be a web address starting with https://")
-
-    dm_rate_raw = get("DM_RATE") or "20"
-    try:
-        dm_rate = float(dm_rate_raw)
-    except ValueError:
-        dm_rate = 0.0
-    if not 0 < dm_rate <= 40:
-        raise ConfigError(
-            "DM_RATE", f"must be a number of DMs a second from 0.1 to 40, not {dm_rate_raw!r}"
-        )
-
-    watch_raw = get("AMPHI_WATCH_SECONDS") or "15"
-    try:
-        watch_seconds = float(watch_raw)
-    except ValueError:
-        watch_seconds = 0.0
-    if not 0.1 <= watch_seconds <= 3600:
-        raise ConfigError(
-            "AMPHI_WATCH_SECONDS",
-            f"must be a number of seconds from 0.1 to 3600, not {watch_raw!r}",
-        )
-
-    delay_raw = get("CHANGE_NOTICE_DELAY") or "180"
-    try:
-        notice_delay = float(delay_raw)
-    except ValueError:
-        notice_delay = -1.0
-    if not 0 <= notice_delay <= 3600:
-        raise ConfigError(
-            "CHANGE_NOTICE_DELAY",
-            f"must be a number of seconds from 0 to 3600, not {delay_raw!r}",
-        )
-
-    stage, voice = get("STAGE_CHANNEL"), get("VOICE_CHANNEL")
-    if stage and voice:
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.variable, "").strip() or setting.default
+        if not raw and require_discord and setting.needed_to_run:
+            raise ConfigError(setting.variable, "is not set", setting.needed_to_run)
+        try:
+            values[setting.field] = setting.parse(raw) if raw else None
+        except Refused as refused:
+            raise ConfigError(setting.variable, refused.problem, refused.hint) from None
+    if values["stage_channel"] and values["voice_channel"]:
         raise ConfigError(
             "VOICE_CHANNEL",
             "is set together with STAGE_CHANNEL",
             "The scheduled events happen in one place: keep one of the two.",
         )
-
-    return Settings(
-        discord_token=Secret(token) if token else None,
-        guild_id=int(guild_raw) if guild_raw else None,
-        database_url=database_url,
-        meetings_path=Path(get("AMPHI_MEETINGS") or Settings.meetings_path),
-        announcements_channel=refs["ANNOUNCEMENTS_CHANNEL"],
-        qa_channel=refs["QA_CHANNEL"],
-        moderation_channel=refs["MODERATION_CHANNEL"],
-        organizer_role=refs["ORGANIZER_ROLE"],
-        moderator_role=refs["MODERATOR_ROLE"],
-        in_person_role=refs["IN_PERSON_ROLE"],
-        remote_role=refs["REMOTE_ROLE"],
-        remote_link=Secret(remote_link) if remote_link else None,
-        log_level=log_level,
-        log_json=log_format == "json",
-        health_file=Path(get("AMPHI_HEALTH_FILE")) if get("AMPHI_HEALTH_FILE") else None,
-        dm_rate=dm_rate,
-        watch_seconds=watch_seconds,
-        notice_delay_seconds=notice_delay,
-        stage_channel=Ref(stage) if stage else None,
-        voice_channel=Ref(voice) if voice else None,
-    )
+    return Settings(**values)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from bot.client import missing_resources
-from bot.core.config import ConfigError, Ref, load_settings, read_environment
+from bot.core.config import SETTINGS, ConfigError, Ref, Settings, load_settings, read_environment
 from bot.core.permissions import Standing, standing
 
 TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2.Gabcde.fake-token-for-tests-only"
@@ -110,3 +111,74 @@ def test_log_format_and_the_health_file() -> None:
     with pytest.raises(ConfigError) as error:
         load_settings({**env, "LOG_FORMAT": "xml"})
     assert error.value.variable == "LOG_FORMAT" and "text or json" in str(error.value)
+
+
+def test_the_table_fills_every_field_once_with_the_same_defaults() -> None:
+    assert sorted(s.field for s in SETTINGS) == sorted(f.name for f in fields(Settings))
+    assert len({s.variable for s in SETTINGS}) == len(SETTINGS)
+    assert load_settings({}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DM_RATE", "0.05", 0.05),
+        ("DM_RATE", "40", 40.0),
+        ("AMPHI_WATCH_SECONDS", "0.1", 0.1),
+        ("AMPHI_WATCH_SECONDS", "3600", 3600.0),
+        ("CHANGE_NOTICE_DELAY", "0", 0.0),
+        ("CHANGE_NOTICE_DELAY", " 3600 ", 3600.0),
+    ],
+)
+def test_numbers_at_their_bounds_are_taken(variable: str, value: str, expected: float) -> None:
+    field = next(s.field for s in SETTINGS if s.variable == variable)
+    assert getattr(load_settings({variable: value}), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("DM_RATE", "0", "DMs a second from 0.1 to 40"),
+        ("DM_RATE", "40.5", "DMs a second from 0.1 to 40"),
+        ("DM_RATE", "fast", "DMs a second from 0.1 to 40"),
+        ("AMPHI_WATCH_SECONDS", "0.05", "seconds from 0.1 to 3600"),
+        ("AMPHI_WATCH_SECONDS", "nan", "seconds from 0.1 to 3600"),
+        ("CHANGE_NOTICE_DELAY", "-1", "seconds from 0 to 3600"),
+        ("CHANGE_NOTICE_DELAY", "3601", "seconds from 0 to 3600"),
+        ("CHANGE_NOTICE_DELAY", "3 min", "seconds from 0 to 3600"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_with_the_range(
+    variable: str, value: str, said: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({variable: value})
+    assert error.value.variable == variable
+    assert str(error.value).startswith(f"{variable} must be a number of {said}, not {value!r}.")
+
+
+def test_a_stage_and_a_voice_channel_together_are_refused() -> None:
+    assert load_settings({"STAGE_CHANNEL": "Main stage"}).live_events
+    assert not load_settings({}).live_events
+    with pytest.raises(ConfigError) as error:
+        load_settings({"STAGE_CHANNEL": "Main stage", "VOICE_CHANNEL": "Hall"})
+    assert error.value.variable == "VOICE_CHANNEL"
+    assert "STAGE_CHANNEL" in str(error.value) and "keep one of the two" in str(error.value)
+
+
+def test_a_refused_video_link_is_not_repeated() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"REMOTE_LINK": "zoom.example/j/123?pwd=s3cret"})
+    assert "s3cret" not in str(error.value)
+
+
+def test_a_server_id_in_other_digits_is_refused_not_a_crash() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DISCORD_GUILD_ID": "١٢³"})
+    assert error.value.variable == "DISCORD_GUILD_ID"
+
+
+def test_the_first_wrong_setting_of_the_table_is_the_one_named() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DM_RATE": "x", "LOG_LEVEL": "LOUD", "DATABASE_URL": "here"})
+    assert error.value.variable == "DATABASE_URL"
