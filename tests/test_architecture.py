@@ -37,8 +37,6 @@ ROLES = {
 
 #: Service methods that make more than one store round trip, and why that is right.
 SEVERAL_ROUND_TRIPS = {
-    "bot.announcements.service.AnnouncementService.confirm": "",
-    "bot.announcements.service.AnnouncementService.cancel": "",
     "bot.changes.service.ChangeNotices.reconcile": "",
     "bot.changes.service.ChangeNotices.preview": "",
     "bot.changes.service.ChangeNotices.hold": "",
@@ -56,11 +54,6 @@ SEVERAL_ROUND_TRIPS = {
     "bot.posts.service.PostScheduler.replan": "the pass after an edit, over every meeting",
     "bot.posts.service.PostScheduler.track": "",
     "bot.posts.service.PostScheduler.fire": "",
-    "bot.programme.service.ProgrammeService.active_meeting": "",
-    "bot.programme.service.ProgrammeService.choose": "",
-    "bot.programme.service.ProgrammeService.now_and_next": "",
-    "bot.programme.service.ProgrammeService.suggest_talks": "",
-    "bot.programme.service.ProgrammeService.find_talk": "",
     "bot.questions.service.QuestionService.ask": "",
     "bot.questions.service.QuestionService.approved": "",
     "bot.questions.service.QuestionService.approved_of": "",

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.announcements.model import TimeInThePast, UnknownAnnouncement
 from bot.posts import queries as posts
-from bot.posts.model import PlannedPost, PostKind
+from bot.posts.model import PlannedPost, PostKind, post_key
 from bot.programme.queries import meeting_id as meeting_id_of
 from bot.store.db import rows_changed
 from bot.store.models import AnnouncementRow, MeetingRow, PlannedPostRow
@@ -94,23 +95,41 @@ def scheduled(session: Session, *, slug: str) -> list[AnnouncementRow]:
     return [row for row in rows if str(row.id) in waiting]
 
 
-def confirm(session: Session, *, announcement_id: int, post: PlannedPost) -> bool:
-    """Draft → scheduled, with its planned post, in one transaction; False if not a draft."""
+def confirm(
+    session: Session, *, announcement_id: int, now: datetime
+) -> tuple[AnnouncementRow, str] | None:
+    """Draft → scheduled, with its planned post (due at its time, else now), in one
+    transaction; the announcement and its meeting's slug, or None if it is not a draft.
+
+    An unknown announcement is refused, and so is a time that passed while it was previewed.
+    """
+    found = get(session, announcement_id=announcement_id)
+    if found is None:
+        raise UnknownAnnouncement(announcement_id)
+    row, slug = found
+    if row.due_at is not None and row.due_at <= now:
+        raise TimeInThePast(row.due_at)  # the preview sat too long: say so
     if not change_status(session, announcement_id=announcement_id, old=("draft",), new="scheduled"):
-        return False
+        return None
+    post = PlannedPost.make(slug, PostKind.ANNOUNCEMENT, str(announcement_id), row.due_at or now)
     posts.add_post(session, post=post)
-    return True
+    return row, slug  # the UPDATE brought `row` up to date too (the session synchronizes)
 
 
-def cancel(session: Session, *, announcement_id: int, post_key: str, now: datetime) -> bool:
-    """Cancel a draft, or a scheduled announcement whose post has not started; in one go."""
-    row = session.get(AnnouncementRow, announcement_id)
-    if row is None or row.status not in ("draft", "scheduled"):
-        return False
+def cancel(
+    session: Session, *, announcement_id: int, now: datetime
+) -> tuple[AnnouncementRow, str] | None:
+    """Cancel a draft, or a scheduled announcement whose post has not started, in one go; the
+    announcement and its meeting's slug, or None if there is none such to cancel."""
+    found = get(session, announcement_id=announcement_id)
+    if found is None or found[0].status not in ("draft", "scheduled"):
+        return None
+    row, slug = found
+    key = post_key(slug, PostKind.ANNOUNCEMENT, str(announcement_id))
     if row.status == "scheduled" and not posts.cancel(
-        session, key=post_key, now=now, detail="cancelled by an organizer"
+        session, key=key, now=now, detail="cancelled by an organizer"
     ):
-        return False  # it is being sent, or was
+        return None  # it is being sent, or was
     row.status = "cancelled"
     session.add(row)
-    return True
+    return row, slug

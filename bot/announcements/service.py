@@ -11,13 +11,11 @@ from bot.announcements import queries as store
 from bot.announcements.model import (
     Announcement,
     Audience,
-    TimeInThePast,
     UnknownAnnouncement,
     clean_announcement,
     parse_when,
 )
 from bot.core.clock import Clock
-from bot.posts.model import PlannedPost, PostKind
 from bot.posts.service import PostScheduler
 from bot.programme.service import ProgrammeService
 from bot.registration.model import Registration
@@ -107,36 +105,25 @@ class AnnouncementService:
 
     async def confirm(self, announcement_id: int) -> Announcement | None:
         """Send (or schedule) a draft; None when it was already confirmed or cancelled."""
-        announcement = await self.get(announcement_id)
-        now = self.clock()
-        if announcement.due is not None and announcement.due <= now:
-            raise TimeInThePast(announcement.due)  # the preview sat too long: say so
-        post = PlannedPost.make(
-            announcement.meeting_slug,
-            PostKind.ANNOUNCEMENT,
-            str(announcement.id),
-            announcement.due or now,
+        confirmed = await self.db.run(
+            store.confirm, announcement_id=announcement_id, now=self.clock(), write=True
         )
-        if not await self.db.run(
-            store.confirm, announcement_id=announcement_id, post=post, write=True
-        ):
+        if confirmed is None:
             return None
-        await self.posts.track(post.key)
-        return await self.get(announcement_id)
+        announcement = _view(*confirmed)
+        await self.posts.track(announcement.post_key)
+        return announcement
 
     async def cancel(self, announcement_id: int) -> Announcement:
         """Cancel a draft or a scheduled announcement that has not gone out."""
-        announcement = await self.get(announcement_id)
-        if not await self.db.run(
-            store.cancel,
-            announcement_id=announcement_id,
-            post_key=announcement.post_key,
-            now=self.clock(),
-            write=True,
-        ):
+        cancelled = await self.db.run(
+            store.cancel, announcement_id=announcement_id, now=self.clock(), write=True
+        )
+        if cancelled is None:
             raise UnknownAnnouncement(announcement_id)
+        announcement = _view(*cancelled)
         self.posts.forget(announcement.post_key)
-        return await self.get(announcement_id)
+        return announcement
 
     async def scheduled(self) -> list[Announcement]:
         """Announcements waiting for their time."""

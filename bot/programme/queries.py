@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.core.errors import UnknownMeeting
 from bot.programme.model import (
     DroppedLink,
     EventScope,
@@ -23,6 +24,7 @@ from bot.programme.model import (
     Talk,
 )
 from bot.programme.model import Session as MeetingSession
+from bot.store import state
 from bot.store.models import (
     MeetingRow,
     QuestionRow,
@@ -32,6 +34,9 @@ from bot.store.models import (
     TalkQaRow,
     TalkRow,
 )
+
+#: Where the organizers' choice of meeting is kept ("" for none: the current or next one).
+ACTIVE_MEETING_KEY = "active-meeting"
 
 
 def meeting_id(session: Session, *, slug: str) -> int:
@@ -296,6 +301,21 @@ def load_meetings(session: Session) -> list[Meeting]:
     meetings = []
     for row in session.exec(select(MeetingRow).order_by(col(MeetingRow.day))):
         meetings.append(_rebuild(session, row))
+    return meetings
+
+
+def load_programme(session: Session) -> tuple[list[Meeting], str]:
+    """Every stored meeting, and the organizers' choice among them ("" for none)."""
+    return load_meetings(session), state.get_state(session, key=ACTIVE_MEETING_KEY) or ""
+
+
+def choose_meeting(session: Session, *, slug: str | None) -> list[Meeting]:
+    """Keep `slug` as the organizers' choice (None: none, the current or next one is active);
+    every stored meeting. A slug no stored meeting has is refused."""
+    meetings = load_meetings(session)
+    if slug is not None and slug not in {m.slug for m in meetings}:
+        raise UnknownMeeting(slug)
+    state.set_state(session, key=ACTIVE_MEETING_KEY, value=slug or "")
     return meetings
 
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from bot.core.clock import Clock
-from bot.core.errors import NoMeeting, UnknownMeeting, UnknownTalk
+from bot.core.errors import NoMeeting, UnknownTalk
 from bot.programme import queries as store
 from bot.programme.files import load_meetings as load_meeting_files
 from bot.programme.model import (
@@ -21,10 +21,7 @@ from bot.programme.model import (
     overlap_warnings,
     search_talks,
 )
-from bot.store import state
 from bot.store.db import Database
-
-ACTIVE_MEETING_KEY = "active-meeting"
 
 log = logging.getLogger(__name__)
 
@@ -71,28 +68,39 @@ class ProgrammeService:
 
     async def meetings(self) -> list[Meeting]:
         """Every loaded meeting."""
-        if self._meetings is None:
-            self._meetings = await self.db.run(store.load_meetings)
-        return self._meetings
+        meetings, _ = await self._programme()
+        return meetings
 
     async def active_meeting(self) -> Meeting:
         """The meeting commands act on: the organizers' choice, else the current or next one."""
-        meetings = await self.meetings()
-        if self._chosen is None:
-            self._chosen = await self.db.run(state.get_state, key=ACTIVE_MEETING_KEY) or ""
-        meeting = next((m for m in meetings if m.slug == self._chosen), None)
+        return self._active(*await self._programme())
+
+    async def choose(self, slug: str | None) -> Meeting:
+        """Make `slug` the active meeting; None goes back to the current or next one."""
+        meetings = await self.db.run(store.choose_meeting, slug=slug, write=True)
+        self._chosen = slug or ""
+        if self._meetings is None:
+            self._meetings = meetings
+        return self._active(self._meetings, self._chosen)
+
+    async def _programme(self) -> tuple[list[Meeting], str]:
+        """The meetings and the organizers' choice, read from the store the first time only."""
+        if self._meetings is None or self._chosen is None:
+            meetings, chosen = await self.db.run(store.load_programme)
+            # Keep what an import or a choice made meanwhile: it is newer than this read.
+            if self._meetings is None:
+                self._meetings = meetings
+            if self._chosen is None:
+                self._chosen = chosen
+        return self._meetings, self._chosen
+
+    def _active(self, meetings: list[Meeting], chosen: str) -> Meeting:
+        """The chosen meeting if it is still loaded, else the current or next one."""
+        meeting = next((m for m in meetings if m.slug == chosen), None)
         meeting = meeting or choose_active(meetings, self.clock())
         if meeting is None:
             raise NoMeeting()
         return meeting
-
-    async def choose(self, slug: str | None) -> Meeting:
-        """Make `slug` the active meeting; None goes back to the current or next one."""
-        if slug is not None and slug not in {m.slug for m in await self.meetings()}:
-            raise UnknownMeeting(slug)
-        await self.db.run(state.set_state, key=ACTIVE_MEETING_KEY, value=slug or "", write=True)
-        self._chosen = slug or ""
-        return await self.active_meeting()
 
     async def meeting(self, slug: str) -> Meeting:
         """A loaded meeting by its slug."""
