@@ -1,6 +1,6 @@
-"""Following the programme: the watch over meeting files and followed sources, the change
-notices (in the announcements channel, and by DM to those who opted in), and the buttons under
-an organizer's preview of them."""
+"""Following the programme: the watch over meeting files and followed sources (and what
+`/meeting refresh` did), the change notices (in the announcements channel, and by DM to those
+who opted in), and the buttons under an organizer's preview of them."""
 
 from __future__ import annotations
 
