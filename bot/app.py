@@ -26,6 +26,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     changes = ChangesCog(
         bot,
         settings=settings,
+        programme=services.programme,
         follower=services.follower,
         notices=services.notices,
         posts=services.posts,
@@ -40,7 +41,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             settings=settings,
             programme=services.programme,
             events=services.events,
-            follower=services.follower,
+            refresh=changes.refresh_programme,
             show_changes=changes.show_preview,
         ),
         RegistrationCog(

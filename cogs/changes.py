@@ -1,6 +1,6 @@
-"""Following the programme: the watch over meeting files and followed sources, the change
-notices (in the announcements channel, and by DM to those who opted in), and the buttons under
-an organizer's preview of them."""
+"""Following the programme: the watch over meeting files and followed sources (and what
+`/meeting refresh` did), the change notices (in the announcements channel, and by DM to those
+who opted in), and the buttons under an organizer's preview of them."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import discord
 from discord.ext import commands
 
 from bot.changes.following import ProgrammeFollower
-from bot.changes.render import render_notice, render_preview
-from bot.changes.service import ChangeNotices, Notice, NoticePreview
+from bot.changes.model import Notice, NoticePreview
+from bot.changes.render import render_notice, render_preview, render_refresh
+from bot.changes.service import ChangeNotices
 from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
@@ -23,6 +24,8 @@ from bot.core.permissions import Standing
 from bot.dms.service import Broadcaster
 from bot.posts.model import PlannedPost, PostKind
 from bot.posts.service import PostScheduler
+from bot.programme.diff import ProgrammeDiff
+from bot.programme.service import ProgrammeService
 from bot.registration.service import RegistrationService
 from cogs.common import ensure_standing, find_channel
 from cogs.dm import DirectMessages
@@ -89,6 +92,7 @@ class ChangesCog(commands.Cog):
         bot: AmphiBot,
         *,
         settings: Settings,
+        programme: ProgrammeService,
         follower: ProgrammeFollower,
         notices: ChangeNotices,
         posts: PostScheduler,
@@ -98,6 +102,7 @@ class ChangesCog(commands.Cog):
     ) -> None:
         self.bot = bot
         self.settings = settings
+        self.programme = programme
         self.follower = follower
         self.notices = notices
         self.posts = posts
@@ -144,7 +149,7 @@ class ChangesCog(commands.Cog):
             raise RuntimeError(f"the bot is not in the server {self.settings.guild_id}")
         tr = self._tr()
         message_id = notice.message_id
-        if await self.notices.may_post(post, notice):
+        if self.notices.may_post(notice):
             await self.notices.posting(post)
             message_id = await self._post(guild, notice, post, tr)
             await self.notices.posted(post, message_id)
@@ -182,6 +187,17 @@ class ChangesCog(commands.Cog):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         return message.id
+
+    async def refresh_programme(self, interaction: discord.Interaction) -> None:
+        """`/meeting refresh`: read the active meeting's source and files again, and say what
+        its notice will tell attendees (what is owed them, the same answer as the notice's)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        meeting = await self.programme.active_meeting()
+        refresh = await self.follower.refresh(meeting.slug)
+        preview = await self.notices.preview(meeting.slug)
+        diff = preview.diff if meeting.slug in refresh.edited else ProgrammeDiff()
+        text = render_refresh(meeting, diff, refresh.error, reader(interaction), refresh.warnings)
+        await interaction.followup.send(text, ephemeral=True)
 
     async def show_preview(self, interaction: discord.Interaction) -> None:
         """`/meeting changes`: the notice as it stands, with its buttons."""

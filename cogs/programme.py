@@ -9,14 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.changes.following import ProgrammeFollower
-from bot.changes.render import render_refresh
 from bot.client import reader
 from bot.core.config import Settings
 from bot.core.markup import escape, timestamp, truncate
 from bot.core.permissions import Standing
 from bot.events.service import EventService
-from bot.programme.diff import ProgrammeDiff
 from bot.programme.ics import build_calendar, calendar_filename
 from bot.programme.model import Meeting, fold
 from bot.programme.render import render_now, render_programme, render_talk
@@ -56,14 +53,15 @@ class ProgrammeCog(commands.Cog):
         settings: Settings,
         programme: ProgrammeService,
         events: EventService,
-        follower: ProgrammeFollower,
+        refresh: Callable[[discord.Interaction], Awaitable[None]],
         show_changes: Callable[[discord.Interaction], Awaitable[None]],
     ) -> None:
         self.settings = settings
         self.programme = programme
         self.events = events
-        self.follower = follower
-        self.show_changes = show_changes  # the changes cog's preview, whose buttons it handles
+        # The changes cog's refresh and preview: it follows the sources and handles the buttons.
+        self.refresh = refresh
+        self.show_changes = show_changes
 
     async def _event_links(self, meeting: Meeting) -> dict[int, str]:
         return await self.events.session_links(meeting, self.settings.guild_id or 0)
@@ -124,12 +122,7 @@ class ProgrammeCog(commands.Cog):
     @meeting.command(name="refresh", description="Read the programme again from its source")
     @only(Standing.ORGANIZER)
     async def refresh_programme(self, interaction: discord.Interaction):
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        meeting = await self.programme.active_meeting()
-        refresh = await self.follower.refresh(meeting.slug)
-        diff = refresh.changes.get(meeting.slug) or ProgrammeDiff()
-        text = render_refresh(meeting, diff, refresh.error, reader(interaction), refresh.warnings)
-        await interaction.followup.send(text, ephemeral=True)
+        await self.refresh(interaction)
 
     @meeting.command(name="changes", description="Preview, hold or post the change notice")
     @only(Standing.ORGANIZER)

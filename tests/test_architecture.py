@@ -37,14 +37,6 @@ ROLES = {
 
 #: Service methods that make more than one store round trip, and why that is right.
 SEVERAL_ROUND_TRIPS = {
-    "bot.changes.service.ChangeNotices.reconcile": "",
-    "bot.changes.service.ChangeNotices.preview": "",
-    "bot.changes.service.ChangeNotices.hold": "",
-    "bot.changes.service.ChangeNotices.release": "",
-    "bot.changes.service.ChangeNotices.begin": "",
-    "bot.changes.service.ChangeNotices.posting": "",
-    "bot.changes.service.ChangeNotices.posted": "",
-    "bot.changes.service.ChangeNotices.told": "",
     "bot.dms.service.Broadcaster.run": "each DM is claimed before it is sent, alone",
     "bot.events.service.EventService.sync": "each creation is claimed before Discord is asked",
     "bot.kept.service.KeptCommands.keep": "",
@@ -53,6 +45,7 @@ SEVERAL_ROUND_TRIPS = {
     "bot.posts.service.PostScheduler.start": "the pass at start, over every meeting",
     "bot.posts.service.PostScheduler.replan": "the pass after an edit, over every meeting",
     "bot.posts.service.PostScheduler.track": "",
+    "bot.posts.service.PostScheduler.schedule": "none of its own; a post already due is sent",
     "bot.posts.service.PostScheduler.fire": "",
     "bot.questions.service.QuestionService.ask": "",
     "bot.questions.service.QuestionService.approved": "",

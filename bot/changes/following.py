@@ -12,12 +12,11 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.core.clock import Clock
-from bot.programme.diff import ProgrammeDiff, diff_meetings
 from bot.programme.files import MeetingFileError, load_meeting_file
 from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
@@ -29,16 +28,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Refresh:
-    """What one refresh did: the changes applied per meeting, or why nothing changed."""
+    """What one refresh did: the meetings it edited, or why nothing changed. What changed in
+    them is the change notices' to say (`ChangeNotices.preview`), from what attendees know."""
 
-    changes: dict[str, ProgrammeDiff] = field(default_factory=dict)
+    edited: frozenset[str] = frozenset()  # the slugs of the meetings whose file now differs
     error: str = ""
     warnings: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        """Whether any programme changed."""
-        return any(self.changes.values())
+        """Whether any meeting changed."""
+        return bool(self.edited)
 
 
 class ProgrammeFollower:
@@ -105,7 +105,7 @@ class ProgrammeFollower:
                     log.error("Could not follow %s from %s: %s", slug, meeting.follow.source, error)
                     return Refresh(error=str(error))
             result = await self._reload()
-            return Refresh(result.changes, result.error, warnings)
+            return Refresh(result.edited, result.error, warnings)
 
     async def reload(self) -> Refresh:
         """Load the meeting files again (after an edit on disk)."""
@@ -147,13 +147,14 @@ class ProgrammeFollower:
             self._stamps = stamps
             return Refresh(error=str(error))
         self._stamps = stamps
-        changes = {
-            m.slug: diff_meetings(before[m.slug], m) if m.slug in before else ProgrammeDiff()
+        edited = frozenset(
+            m.slug
             for m in await self.programme.meetings()
-        }
+            if m.slug in before and m != before[m.slug]
+        )
         for listener in self._listeners:
             try:
                 await listener()
             except Exception:
                 log.exception("After a programme change, %r failed", listener)
-        return Refresh(changes)
+        return Refresh(edited)

@@ -95,7 +95,12 @@ class PostScheduler:
     async def track(self, key: str) -> None:
         """Schedule a post stored by someone else (an announcement, planned with its row)."""
         record = await self.db.run(store.get, key=key)
-        if record is not None and self._scheduler is not None:
+        if record is not None:
+            await self.schedule(record)
+
+    async def schedule(self, record: PostRecord) -> None:
+        """Schedule a post stored by someone else, as the transaction that stored it read it."""
+        if self._scheduler is not None:
             await self._schedule([record])
 
     def forget(self, key: str) -> None:

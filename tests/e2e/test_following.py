@@ -166,7 +166,8 @@ async def test_an_edit_at_the_source_reaches_attendees_as_one_notice(
         # A second edit within minutes joins the same notice.
         speakers = (*EDITED[:2], replace(PARALLEL, persons=("Léa Ørsted", "Ana")), EDITED[3])
         write(meeting_file.parent / "schedule.xml", frab(speakers))
-        await (await fake.invoke("meeting refresh", user=olga)).message()
+        again = await (await fake.invoke("meeting refresh", user=olga)).message()
+        assert "5 talks changed" in again.content  # what the notice will tell, both edits
 
         preview = await (await fake.invoke("meeting changes", user=olga)).message()
         assert "It will be posted" in preview.content and "Fourth talk" in preview.content

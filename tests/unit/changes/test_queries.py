@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from bot.changes import queries as store
+from bot.posts import queries as posts
 from bot.programme import queries
 from bot.programme.files import load_meeting_file
 from bot.store.db import Database
@@ -38,3 +40,54 @@ def test_holding_and_what_a_notice_froze(db: Database) -> None:
     assert db.call(store.frozen, key=key) is None
     db.call(store.freeze, key=key, value={"states": "[]", "message_id": 7}, write=True)
     assert db.call(store.frozen, key=key) == {"states": "[]", "message_id": 7}
+
+
+def test_each_step_of_a_notice_is_one_transaction(db: Database) -> None:
+    meeting = load_meeting_file(SHIPPED_MEETING)
+    now = meeting.start - timedelta(days=1)
+    db.call(queries.save_meeting, meeting=meeting, source="test", now=now, write=True)
+    first = meeting.talks[0]
+    edited = replace(
+        meeting,
+        sessions=(
+            replace(
+                meeting.sessions[0],
+                talks=(replace(first, title="Renamed"), *meeting.sessions[0].talks[1:]),
+            ),
+            *meeting.sessions[1:],
+        ),
+    )
+    due = now + timedelta(minutes=3)
+    # At first sight, attendees know the programme as it is: nothing is planned.
+    assert db.call(store.plan_notices, meetings=[meeting], now=now, due=due, write=True) == []
+    [(owed, record)] = db.call(store.plan_notices, meetings=[edited], now=now, due=due, write=True)
+    assert [c.latest.title for c in owed.changes] == ["Renamed"]
+    assert (record.post.target, record.post.due, record.status) == ("n1", due, "pending")
+    # A second edit joins it.
+    assert db.call(store.plan_notices, meetings=[edited], now=now, due=due, write=True) == []
+
+    held = db.call(store.hold, meeting=edited, now=now, write=True)
+    assert held.cancelled == record.post.key and held.planned is None
+    assert held.preview.held and held.preview.due is None and held.preview.diff == owed
+    at_once = db.call(store.release, meeting=edited, now=now, due=now, at_once=True, write=True)
+    assert at_once.planned is not None and at_once.planned.post.target == "n2"
+    assert not at_once.preview.held and at_once.preview.due == now
+
+    post = at_once.planned.post
+    notice = db.call(store.begin, post=post, meeting=edited, now=now, write=True)
+    assert notice.diff == owed and notice.message_id is None
+    db.call(store.mark, key=post.key, posting=True, write=True)
+    db.call(store.mark, key=post.key, message_id=99, write=True)
+    resumed = db.call(store.begin, post=post, meeting=meeting, now=now, write=True)
+    assert resumed.diff == owed  # frozen: the programme since then does not change it
+    assert (resumed.frozen.posting, resumed.message_id) == (True, 99)
+
+    # Told while the edit was undone: what attendees know now differs again, so a notice is due.
+    _owed, again = db.call(
+        store.told, post=post, notice=resumed, meeting=meeting, now=now, due=due, write=True
+    )
+    assert again is not None and again.post.target == "n3"
+    db.call(posts.finish, key=post.key, status="sent", now=now, message_id=99, write=True)
+    preview = db.call(store.preview, meeting=meeting, now=now, write=True)
+    assert [c.latest.title for c in preview.diff.changes] == [first.title]
+    assert preview.due == due
