@@ -61,14 +61,6 @@ SEVERAL_ROUND_TRIPS = {
     "bot.programme.service.ProgrammeService.now_and_next": "",
     "bot.programme.service.ProgrammeService.suggest_talks": "",
     "bot.programme.service.ProgrammeService.find_talk": "",
-    "bot.questions.service.QuestionService.ask": "",
-    "bot.questions.service.QuestionService.approved": "",
-    "bot.questions.service.QuestionService.approved_of": "",
-    "bot.questions.service.QuestionService.unanswered": "",
-    "bot.questions.service.QuestionService.next_question": "",
-    "bot.questions.service.QuestionService.window": "",
-    "bot.questions.service.QuestionService.set_state": "",
-    "bot.questions.service.QuestionService.link_speaker": "",
     "bot.registration.desk.RegistrationDesk.submit": "",
 }
 
