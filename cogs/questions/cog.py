@@ -27,7 +27,7 @@ from bot.core.permissions import Standing
 from bot.dms.service import Broadcaster
 from bot.kept.model import KeptCommand
 from bot.kept.service import KeptCommands
-from bot.posts.model import PlannedPost, PostKind
+from bot.posts.model import PostKind
 from bot.posts.service import PostScheduler
 from bot.programme.model import Talk
 from bot.questions.model import (
@@ -63,13 +63,12 @@ from cogs.common import (
 )
 from cogs.dm import DirectMessages
 from cogs.kept import KeptReplies, Reply
+from cogs.questions.catch_up import QuestionCatchUp
 from cogs.questions.dms import DigestReport, QuestionDms
 from cogs.questions.kept import ASK, QA_NEXT, KeptQuestions
 from cogs.questions.relay import QuestionRelay
 
 log = logging.getLogger(__name__)
-
-CATCH_UP_SECONDS = 60.0
 
 _STYLES = {
     "approve": discord.ButtonStyle.success,
@@ -81,7 +80,10 @@ _STYLES = {
 
 class QuestionButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"amphi:q:(?P<action>approve|reject|vote):(?P<id>\d+)|amphi:q:more:(?P<talk>\d+):(?P<offset>\d+)",
+    template=(
+        r"amphi:q:(?P<action>approve|reject|vote):(?P<id>\d+)"
+        r"|amphi:q:more:(?P<talk>\d+):(?P<offset>\d+)"
+    ),
 ):
     """Approve and Reject (moderators), Upvote and More (everyone): what a button does lives in
     its custom_id, so old messages keep working after a restart (`bot.add_dynamic_items`)."""
@@ -137,15 +139,9 @@ def upvote_button(question_id: int, votes: int, tr: Translator) -> discord.ui.Vi
 class QuestionsCog(commands.Cog):
     """Audience questions: asked, moderated, voted on, taken by the chair, sent to speakers."""
 
-    qa = privileged_group(
-        "qa",
-        "Moderators: the questions of a talk",
-        Standing.MODERATOR,
-    )
+    qa = privileged_group("qa", "Moderators: the questions of a talk", Standing.MODERATOR)
     speaker = privileged_group(
-        "speaker",
-        "Organizers: the speakers' Discord accounts",
-        Standing.ORGANIZER,
+        "speaker", "Organizers: the speakers' Discord accounts", Standing.ORGANIZER
     )
 
     def __init__(
@@ -169,25 +165,20 @@ class QuestionsCog(commands.Cog):
             bot, settings, service, card_buttons=card_buttons, upvote_button=upvote_button
         )
         self.dms = QuestionDms(bot, service, broadcaster, dms)
+        self.catch_up = QuestionCatchUp(bot, self.relay, self.dms)
         self._catching_up: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         # The buttons' state is in their custom_id: old messages keep working after a restart.
         self.bot.add_dynamic_items(QuestionButton)
         if self.posts is not None:
-            self.posts.handle(PostKind.QA_THREAD, self._open_thread_post)
-            self.posts.handle(PostKind.QA_DIGEST, self._digest_post)
+            self.posts.handle(PostKind.QA_THREAD, self.relay.open_thread_post)
+            self.posts.handle(PostKind.QA_DIGEST, self.dms.digest_post)
         for kind, finish in KeptQuestions(self.bot, self.service, self.relay).kinds().items():
             self.journal.finish_with(kind, finish)
-        self._catching_up = asyncio.create_task(self._keep_catching_up(), name="amphi-questions")
-
-    async def _open_thread_post(self, post: PlannedPost, late: bool) -> int | None:
-        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
-        return await self.relay.open_thread(await self.service.talk_id(meeting, talk))
-
-    async def _digest_post(self, post: PlannedPost, late: bool) -> None:
-        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
-        await self.send_digest(await self.service.talk_id(meeting, talk))
+        self._catching_up = asyncio.create_task(
+            self.catch_up.keep_running(), name="amphi-questions"
+        )
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(QuestionButton)
@@ -197,23 +188,6 @@ class QuestionsCog(commands.Cog):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.relay.settle_labels()
-
-    # ----- what a crash or a failure left undone ------------------------------------------------
-    async def catch_up(self) -> None:
-        """Post the missing moderation cards, publish what was approved, send the owed DMs."""
-        await self.relay.catch_up_cards()
-        for question in await self.relay.publish_approved():
-            await self.dms.approved(question)
-        await self.dms.deliver_owed()
-
-    async def _keep_catching_up(self, interval: float = CATCH_UP_SECONDS) -> None:
-        await self.bot.wait_until_ready()
-        while True:
-            try:
-                await self.catch_up()
-            except Exception:
-                log.exception("Could not catch up on questions; trying again later")
-            await asyncio.sleep(interval)
 
     # ----- for the scheduler ---------------------------------------------------------------
     async def send_digest(self, talk_id: int) -> DigestReport:

@@ -20,7 +20,7 @@ import discord
 from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
-from bot.posts.model import nonce_for
+from bot.posts.model import PlannedPost, nonce_for
 from bot.programme.model import Talk
 from bot.questions.model import Publication, Question, QuestionNotPosted, QuestionsUnavailable
 from bot.questions.render import moderation_text, public_text, thread_intro, thread_name
@@ -178,6 +178,11 @@ class QuestionRelay:
         return done
 
     # ----- the talk's thread -------------------------------------------------------------------
+    async def open_thread_post(self, post: PlannedPost, late: bool) -> int | None:
+        """The scheduler's Q&A thread of a talk, at its start: the thread, opened once."""
+        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
+        return await self.open_thread(await self.service.talk_id(meeting, talk), talk)
+
     async def open_thread(self, talk_id: int, talk: Talk | None = None) -> int | None:
         """The talk's Q&A thread, created (with a first message) if it does not exist yet."""
         async with self._thread_locks.setdefault(talk_id, asyncio.Lock()):

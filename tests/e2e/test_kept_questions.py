@@ -290,11 +290,11 @@ async def test_questions_are_never_doubled_whatever_the_clicks(amphi, fake, talk
     await asyncio.gather(
         click(fake, cards(fake)[0], "approve", mona),
         click(fake, cards(fake)[0], "approve", otto),
-        cog.catch_up(),
-        cog.catch_up(),
+        cog.catch_up.run(),
+        cog.catch_up.run(),
     )
     await eventually(lambda: len(fake.dms(gerard)) == 1 and len(fake.dms(ada)) == 1)
-    await cog.catch_up()
+    await cog.catch_up.run()
     [question] = (await services.questions.approved(BIAU))[1]
     assert question.status is QuestionStatus.APPROVED
     assert (len(thread_posts(fake)), len(fake.dms(ada)), len(fake.dms(gerard))) == (1, 1, 1)
