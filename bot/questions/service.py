@@ -2,9 +2,10 @@
 
 Every rule that must hold under concurrency (one decision per question, one vote per member,
 one chair per question, the asking quota) is enforced by a single transaction in
-`bot.questions.queries`: an approval is `decide`, one conditional UPDATE whose row count picks
-the first moderator. The Q&A window and the text rules are `bot.questions.model`. This service
-picks the talk, cleans the input and reads the clock.
+`bot.questions.queries`: an approval is `approve`, one conditional UPDATE whose row count picks
+the first moderator, read with what the question's post needs. The Q&A window, the text rules
+and when a failed publication may be retried are `bot.questions.model`. This service picks the
+talk, cleans the input and reads the clock; a user's action is one transaction.
 
 A talk option names a talk of the active meeting; from the moment a question exists, all that
 follows it (its approval, its post, the thread, the DMs, the digest) goes by the talk's id, so
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from bot.core.clock import Clock
-from bot.core.errors import AmphiError, UnknownTalk
+from bot.core.errors import AmphiError, NoMeeting, UnknownTalk
 from bot.dms import queries as deliveries
 from bot.kept import queries as commands
 from bot.kept.model import KeptCommand
@@ -216,9 +217,9 @@ class QuestionService:
 
     async def _publication(self, question: Question, thread_id: int | None) -> Publication:
         try:
-            _meeting, talk = await self._known_talk(question.meeting_slug, question.talk_key)
-        except QuestionNotFound:
-            return Publication(question, None, thread_id)  # it can still go in the Q&A channel
+            _meeting, talk = await self.talk_in(question.meeting_slug, question.talk_key)
+        except (NoMeeting, UnknownTalk):  # gone from the programme: no thread can be made for it
+            return Publication(question, None, thread_id)
         return Publication(question, talk, thread_id)
 
     async def published(self, question: Question, *, channel_id: int, message_id: int) -> Question:

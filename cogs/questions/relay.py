@@ -52,8 +52,8 @@ def post_nonce(question_id: int) -> str:
     return nonce_for(f"question-post:{question_id}")
 
 
-#: The buttons under a question's card, or under its public post: (question, translator) to
-#: view (the questions cog's persistent buttons, which it hands the relay).
+#: Approve and Reject under a question's card: (question, translator) to view. The buttons are
+#: the questions cog's, which hands them to the relay.
 CardButtons = Callable[[int, Translator], discord.ui.View]
 #: The Upvote button with its count: (question, votes, translator) to view.
 UpvoteButton = Callable[[int, int, Translator], discord.ui.View]
