@@ -47,14 +47,6 @@ SEVERAL_ROUND_TRIPS = {
     "bot.posts.service.PostScheduler.track": "",
     "bot.posts.service.PostScheduler.schedule": "none of its own; a post already due is sent",
     "bot.posts.service.PostScheduler.fire": "",
-    "bot.questions.service.QuestionService.ask": "",
-    "bot.questions.service.QuestionService.approved": "",
-    "bot.questions.service.QuestionService.approved_of": "",
-    "bot.questions.service.QuestionService.unanswered": "",
-    "bot.questions.service.QuestionService.next_question": "",
-    "bot.questions.service.QuestionService.window": "",
-    "bot.questions.service.QuestionService.set_state": "",
-    "bot.questions.service.QuestionService.link_speaker": "",
     "bot.registration.desk.RegistrationDesk.submit": "",
 }
 

@@ -65,7 +65,8 @@ class Broadcaster:
         progress: Callable[[DeliveryReport], Awaitable[None]] | None = None,
     ) -> DeliveryReport:
         """Deliver (or resume delivering) broadcast `key`; returns the delivery report."""
-        await self.db.run(store.add_recipients, key=key, user_ids=recipients, write=True)
+        if recipients:  # none new: resuming a broadcast whose recipients were written before
+            await self.db.run(store.add_recipients, key=key, user_ids=recipients, write=True)
         rows = await self.db.run(store.deliveries, key=key)
         report = DeliveryReport(total=len(rows))
         interval = 1.0 / self.rate

@@ -18,6 +18,9 @@ RATE_LIMIT_WINDOW = timedelta(minutes=5)
 MEMBER_LIMIT_COUNT = 8
 MEMBER_LIMIT_WINDOW = timedelta(minutes=30)
 CLOSES_AFTER_TALK = timedelta(minutes=30)
+#: An approved question not public this long after its approval failed to publish (its run
+#: was interrupted): a moderator's next Approve publishes it.
+PUBLICATION_TIMEOUT = timedelta(minutes=1)
 
 # Zero-width and bidirectional controls are all format characters (Cf); the joiner stays
 # between two emoji, where it builds one emoji (👩‍🔬) rather than hiding anything.
@@ -64,11 +67,35 @@ class Question:
     moderation_message_id: int | None = None
     public_channel_id: int | None = None
     public_message_id: int | None = None
+    publication_failed_at: datetime | None = None
 
     @property
     def answered(self) -> bool:
         """Whether a chair has taken it with /qa next."""
         return self.answered_at is not None
+
+
+def publication_failed(question: Question, now: datetime) -> bool:
+    """Approved but not public because publishing it failed, not merely because it is under
+    way: a failure was recorded, or the approval is older than PUBLICATION_TIMEOUT. A moderator's
+    Approve on such a question publishes it (the catch-up pass publishes every approved
+    question that is not public)."""
+    if question.status is not QuestionStatus.APPROVED or question.public_message_id is not None:
+        return False
+    if question.publication_failed_at is not None:
+        return True
+    decided = question.decided_at
+    return decided is not None and now - decided > PUBLICATION_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Publication:
+    """An approved question to post, with what its post needs: its talk (None once the talk
+    left the programme) and the talk's Q&A thread, when it has one."""
+
+    question: Question
+    talk: Talk | None
+    thread_id: int | None
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from bot.questions.model import (
     TooManyQuestions,
     TooManyQuestionsOverall,
     VoteOutcome,
+    publication_failed,
 )
-from bot.questions.talks import qa_row
+from bot.questions.talks import qa_row, thread_id
 from bot.store.db import insert_or_ignore, rows_changed
 from bot.store.models import MeetingRow, QuestionRow, QuestionVoteRow, TalkRow
 
@@ -68,6 +69,7 @@ def _view(row: QuestionRow, talk: TalkRow, slug: str, votes: int) -> Question:
         moderation_message_id=row.moderation_message_id,
         public_channel_id=row.public_channel_id,
         public_message_id=row.public_message_id,
+        publication_failed_at=row.publication_failed_at,
     )
 
 
@@ -177,8 +179,9 @@ def without_card(session: Session) -> list[Question]:
     return [_view(*found) for found in rows]
 
 
-def unpublished(session: Session, *, decided_before: datetime) -> list[Question]:
-    """Approved questions with no known public post, approved by `decided_before`."""
+def unpublished(session: Session, *, decided_before: datetime) -> list[tuple[Question, int | None]]:
+    """Approved questions with no known public post, approved by `decided_before`, each with
+    its talk's Q&A thread."""
     query, _ = _questions_query()
     rows = session.exec(
         query.where(QuestionRow.status == QuestionStatus.APPROVED.value)
@@ -187,7 +190,9 @@ def unpublished(session: Session, *, decided_before: datetime) -> list[Question]
         .where(col(TalkRow.removed_at).is_(None))
         .order_by(col(QuestionRow.id))
     ).all()
-    return [_view(*found) for found in rows]
+    questions = [_view(*found) for found in rows]
+    threads = {q.talk_id: thread_id(session, talk_id=q.talk_id) for q in questions}
+    return [(question, threads[question.talk_id]) for question in questions]
 
 
 def withdraw(session: Session, *, question_id: int) -> None:
@@ -199,6 +204,29 @@ def decide(
     session: Session, *, question_id: int, status: QuestionStatus, by: int, now: datetime
 ) -> Question:
     """Approve or reject a pending question; the one conditional UPDATE picks a single winner."""
+    question, won = _decided(session, question_id=question_id, status=status, by=by, now=now)
+    if not won:
+        raise AlreadyDecided(question.status, question.decided_by, question.decided_at)
+    return question
+
+
+def approve(
+    session: Session, *, question_id: int, by: int, now: datetime
+) -> tuple[Question, int | None]:
+    """Approve a pending question (the first moderator wins), or let this Approve publish an
+    approved question whose publication failed; the question and its talk's Q&A thread."""
+    question, won = _decided(
+        session, question_id=question_id, status=QuestionStatus.APPROVED, by=by, now=now
+    )
+    if not won and not publication_failed(question, now):
+        raise AlreadyDecided(question.status, question.decided_by, question.decided_at)
+    return question, thread_id(session, talk_id=question.talk_id)
+
+
+def _decided(
+    session: Session, *, question_id: int, status: QuestionStatus, by: int, now: datetime
+) -> tuple[Question, bool]:
+    """The question after the conditional UPDATE of a decision, and whether this one made it."""
     changed = rows_changed(
         session.execute(
             update(QuestionRow)
@@ -208,10 +236,7 @@ def decide(
             .execution_options(synchronize_session=False)
         )
     )
-    question = get_question(session, question_id=question_id)
-    if changed != 1:
-        raise AlreadyDecided(question.status, question.decided_by, question.decided_at)
-    return question
+    return get_question(session, question_id=question_id), changed == 1
 
 
 def set_public_message(
@@ -222,6 +247,16 @@ def set_public_message(
         update(QuestionRow)
         .where(col(QuestionRow.id) == question_id)
         .values(public_channel_id=channel_id, public_message_id=message_id)
+    )
+
+
+def record_failed_publication(session: Session, *, question_id: int, now: datetime) -> None:
+    """Remember that publishing the approved question failed at `now`."""
+    session.execute(
+        update(QuestionRow)
+        .where(col(QuestionRow.id) == question_id)
+        .where(col(QuestionRow.public_message_id).is_(None))
+        .values(publication_failed_at=now)
     )
 
 

@@ -20,7 +20,14 @@ from bot.core.markup import (
     truncate,
 )
 from bot.programme.model import Person, Talk
-from bot.questions.model import NextQuestion, QaState, QaWindow, Question, QuestionStatus
+from bot.questions.model import (
+    NextQuestion,
+    QaState,
+    QaWindow,
+    Question,
+    QuestionStatus,
+    VoteOutcome,
+)
 
 THREAD_NAME_LIMIT = 100
 BUTTON_LABEL_LIMIT = 80
@@ -83,6 +90,21 @@ def reject_label(tr: Translator) -> str:
 def upvote_label(count: int, tr: Translator) -> str:
     """The Upvote button, with the count."""
     return truncate(tr.gettext("Upvote · {count}", count=count), BUTTON_LABEL_LIMIT)
+
+
+def vote_ack(outcome: VoteOutcome, tr: Translator) -> str:
+    """The member's own answer to an Upvote click: where their vote stands, and the count."""
+    if outcome.voted:
+        return tr.ngettext(
+            "Your upvote counts: {count} vote.",
+            "Your upvote counts: {count} votes.",
+            outcome.votes,
+        )
+    return tr.ngettext(
+        "Your upvote is withdrawn: {count} vote.",
+        "Your upvote is withdrawn: {count} votes.",
+        outcome.votes,
+    )
 
 
 def moderation_text(question: Question, tr: Translator) -> str:

@@ -2,9 +2,10 @@
 
 Every rule that must hold under concurrency (one decision per question, one vote per member,
 one chair per question, the asking quota) is enforced by a single transaction in
-`bot.questions.queries`: an approval is `decide`, one conditional UPDATE whose row count picks
-the first moderator. The Q&A window and the text rules are `bot.questions.model`. This service
-picks the talk, cleans the input and reads the clock.
+`bot.questions.queries`: an approval is `approve`, one conditional UPDATE whose row count picks
+the first moderator, read with what the question's post needs. The Q&A window, the text rules
+and when a failed publication may be retried are `bot.questions.model`. This service picks the
+talk, cleans the input and reads the clock; a user's action is one transaction.
 
 A talk option names a talk of the active meeting; from the moment a question exists, all that
 follows it (its approval, its post, the thread, the DMs, the digest) goes by the talk's id, so
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from bot.core.clock import Clock
-from bot.core.errors import AmphiError, UnknownTalk
+from bot.core.errors import AmphiError, NoMeeting, UnknownTalk
 from bot.dms import queries as deliveries
 from bot.kept import queries as commands
 from bot.kept.model import KeptCommand
@@ -33,6 +34,7 @@ from bot.questions.model import (
     RATE_LIMIT_COUNT,
     RATE_LIMIT_WINDOW,
     NextQuestion,
+    Publication,
     QaState,
     QaWindow,
     Question,
@@ -100,8 +102,12 @@ class QuestionService:
     async def talk_of(self, talk_id: int) -> tuple[Meeting, Talk]:
         """The talk with this store id, in its own meeting."""
         slug, key = await self.db.run(talks.talk_ref, talk_id=talk_id)
+        return await self._known_talk(slug, key)
+
+    async def _known_talk(self, meeting_slug: str, talk_key: str) -> tuple[Meeting, Talk]:
+        """A talk named by the store, in its meeting (QuestionNotFound once it is gone)."""
         try:
-            return await self.talk_in(slug, key)
+            return await self.talk_in(meeting_slug, talk_key)
         except UnknownTalk as gone:
             raise QuestionNotFound() from gone
 
@@ -130,9 +136,7 @@ class QuestionService:
         a restart judges a command of the last run by its own time.
         """
         cleaned = check_question(text)
-        talk_id = await self.talk_id(meeting, talk)
         values: dict[str, Any] = {
-            "talk_id": talk_id,
             "window": qa_window(meeting, talk),
             "author_id": user_id,
             "author_name": clean_text(display_name, DISPLAY_NAME_LIMIT) or str(user_id),
@@ -147,9 +151,10 @@ class QuestionService:
         }
 
         def transaction(session: Session) -> Question | AmphiError:
+            talk_id = talks.talk_id(session, meeting=meeting, talk_key=talk.key)
             return commands.apply_kept(
                 session,
-                effect=lambda: store.ask(session, **values),
+                effect=lambda: store.ask(session, talk_id=talk_id, **values),
                 command=command,
                 result=lambda question: {"question": question.id},
             )
@@ -185,41 +190,62 @@ class QuestionService:
         return await self.db.run(store.without_card)
 
     # ----- moderation ------------------------------------------------------------------------
-    async def approve(self, *, question_id: int, by: int) -> Question:
-        """Approve a pending question (AlreadyDecided if someone was first)."""
-        return await self._decide(question_id, QuestionStatus.APPROVED, by)
+    async def approve(self, *, question_id: int, by: int) -> Publication:
+        """Approve a pending question, and what its post needs (AlreadyDecided if someone was
+        first, unless its publication failed: then this Approve publishes it)."""
+        question, thread_id = await self.db.run(
+            store.approve, question_id=question_id, by=by, now=self.clock(), write=True
+        )
+        return await self._publication(question, thread_id)
 
     async def reject(self, *, question_id: int, by: int) -> Question:
         """Reject a pending question (AlreadyDecided if someone was first)."""
-        return await self._decide(question_id, QuestionStatus.REJECTED, by)
-
-    async def _decide(self, question_id: int, status: QuestionStatus, by: int) -> Question:
         return await self.db.run(
             store.decide,
             question_id=question_id,
-            status=status,
+            status=QuestionStatus.REJECTED,
             by=by,
             now=self.clock(),
             write=True,
         )
 
-    async def unpublished(self, *, decided_before: datetime) -> list[Question]:
-        """Approved questions not known to be posted, approved by `decided_before`."""
-        return await self.db.run(store.unpublished, decided_before=decided_before)
+    async def unpublished(self) -> list[Publication]:
+        """Approved questions not known to be posted (an interrupted or failed publication's),
+        with what their posts need."""
+        found = await self.db.run(store.unpublished, decided_before=self.clock())
+        return [await self._publication(question, thread_id) for question, thread_id in found]
 
-    async def published(self, question: Question, *, channel_id: int, message_id: int) -> None:
+    async def _publication(self, question: Question, thread_id: int | None) -> Publication:
+        try:
+            _meeting, talk = await self.talk_in(question.meeting_slug, question.talk_key)
+        except (NoMeeting, UnknownTalk):  # gone from the programme: no thread can be made for it
+            return Publication(question, None, thread_id)
+        return Publication(question, talk, thread_id)
+
+    async def published(self, question: Question, *, channel_id: int, message_id: int) -> Question:
         """The approved question is posted: remember where, and, in the same transaction, owe
-        its DMs (the asker, the talk's linked speakers) so a restart still sends them."""
+        its DMs (the asker, the talk's linked speakers) so a restart still sends them. The
+        question as it now stands."""
 
-        def transaction(session: Session) -> None:
+        def transaction(session: Session) -> Question:
             store.set_public_message(
                 session, question_id=question.id, channel_id=channel_id, message_id=message_id
             )
             speakers = talks.speaker_accounts(session, talk_id=question.talk_id)
             recipients = [question.author_id, *speakers]
             deliveries.add_recipients(session, key=dm_key(question.id), user_ids=recipients)
+            return store.get_question(session, question_id=question.id)
 
-        await self.db.run(transaction, write=True)
+        return await self.db.run(transaction, write=True)
+
+    async def publication_failed(self, *, question_id: int) -> None:
+        """Publishing the approved question failed: a moderator's next Approve publishes it."""
+        await self.db.run(
+            store.record_failed_publication,
+            question_id=question_id,
+            now=self.clock(),
+            write=True,
+        )
 
     async def owed_dms(self) -> list[int]:
         """The approved questions whose DMs are not all sent (an interrupted run's)."""
@@ -240,21 +266,34 @@ class QuestionService:
     async def approved(self, talk: str | None = None) -> tuple[Talk, list[Question]]:
         """The talk's approved questions, most votes first (ties: oldest first)."""
         meeting, found = await self.talk(talk)
-        talk_id = await self.talk_id(meeting, found)
-        return found, await self.db.run(store.approved_questions, talk_id=talk_id)
+
+        def transaction(session: Session) -> list[Question]:
+            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
+            return store.approved_questions(session, talk_id=talk_id)
+
+        return found, await self.db.run(transaction)
 
     async def approved_of(self, talk_id: int) -> tuple[Talk, list[Question]]:
         """The approved questions of the talk with this id (the pages after the first)."""
-        _meeting, found = await self.talk_of(talk_id)
-        return found, await self.db.run(store.approved_questions, talk_id=talk_id)
+        return await self._questions_of(talk_id, unanswered_only=False)
 
     async def unanswered(self, talk_id: int) -> tuple[Talk, list[Question]]:
         """The talk's approved questions no chair has taken yet, most votes first (the digest)."""
-        _meeting, found = await self.talk_of(talk_id)
-        questions = await self.db.run(
-            store.approved_questions, talk_id=talk_id, unanswered_only=True
-        )
-        return found, questions
+        return await self._questions_of(talk_id, unanswered_only=True)
+
+    async def _questions_of(
+        self, talk_id: int, *, unanswered_only: bool
+    ) -> tuple[Talk, list[Question]]:
+        def transaction(session: Session) -> tuple[str, str, list[Question]]:
+            slug, key = talks.talk_ref(session, talk_id=talk_id)
+            found = store.approved_questions(
+                session, talk_id=talk_id, unanswered_only=unanswered_only
+            )
+            return slug, key, found
+
+        slug, key, questions = await self.db.run(transaction)
+        _meeting, talk = await self._known_talk(slug, key)
+        return talk, questions
 
     async def next_question(
         self, *, meeting: Meeting, talk: Talk, command: KeptCommand | None = None
@@ -264,10 +303,10 @@ class QuestionService:
         With `command`, the kept `/qa next` is marked applied with the question in the same
         transaction, so a restart gives the chair that same question (or puts it back).
         """
-        talk_id = await self.talk_id(meeting, talk)
         now = self.clock()
 
         def transaction(session: Session) -> tuple[Question | None, int] | AmphiError:
+            talk_id = talks.talk_id(session, meeting=meeting, talk_key=talk.key)
             return commands.apply_kept(
                 session,
                 effect=lambda: store.take_next(session, talk_id=talk_id, now=now),
@@ -287,15 +326,22 @@ class QuestionService:
     async def window(self, talk: str | None = None) -> tuple[Talk, QaWindow]:
         """When the talk takes questions, with the moderators' override."""
         meeting, found = await self.talk(talk)
-        talk_id = await self.talk_id(meeting, found)
-        state = await self.db.run(talks.qa_state, talk_id=talk_id)
-        return found, qa_window(meeting, found, state)
+
+        def transaction(session: Session) -> QaState:
+            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
+            return talks.qa_state(session, talk_id=talk_id)
+
+        return found, qa_window(meeting, found, await self.db.run(transaction))
 
     async def set_state(self, talk: str, state: QaState) -> tuple[Talk, QaWindow]:
         """Open or close the talk's questions (a moderator's decision)."""
         meeting, found = await self.talk(talk)
-        talk_id = await self.talk_id(meeting, found)
-        await self.db.run(talks.set_qa_state, talk_id=talk_id, state=state, write=True)
+
+        def transaction(session: Session) -> None:
+            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
+            talks.set_qa_state(session, talk_id=talk_id, state=state)
+
+        await self.db.run(transaction, write=True)
         return found, qa_window(meeting, found, state)
 
     async def thread_id(self, talk_id: int) -> int | None:
@@ -305,6 +351,10 @@ class QuestionService:
     async def set_thread_id(self, talk_id: int, thread_id: int | None) -> None:
         """Remember the talk's Q&A thread (None: it was deleted)."""
         await self.db.run(talks.set_thread_id, talk_id=talk_id, thread_id=thread_id, write=True)
+
+    async def forget_thread(self, talk_id: int, thread_id: int) -> None:
+        """The talk's Q&A thread `thread_id` was deleted (unless another replaced it already)."""
+        await self.db.run(talks.forget_thread, talk_id=talk_id, thread_id=thread_id, write=True)
 
     async def link_speaker(
         self, *, talk: str, user_id: int, speaker: str | None = None
@@ -323,14 +373,12 @@ class QuestionService:
             raise UnknownSpeaker(speaker or "", found.title, names)
         else:
             raise SpeakerNeeded(found.title, names)
-        talk_id = await self.talk_id(meeting, found)
-        await self.db.run(
-            talks.link_speaker,
-            talk_id=talk_id,
-            speaker_name=chosen.name,
-            user_id=user_id,
-            write=True,
-        )
+
+        def transaction(session: Session) -> None:
+            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
+            talks.link_speaker(session, talk_id=talk_id, speaker_name=chosen.name, user_id=user_id)
+
+        await self.db.run(transaction, write=True)
         return found, chosen
 
     async def speaker_accounts(self, talk_id: int) -> list[int]:

@@ -4,6 +4,7 @@ id, so it stays with the talk's own meeting whichever meeting is active."""
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.programme.model import Meeting
@@ -72,6 +73,16 @@ def set_thread_id(session: Session, *, talk_id: int, thread_id: int | None) -> N
     row = qa_row(session, talk_id=talk_id, lock=True)
     row.thread_id = thread_id
     session.add(row)
+
+
+def forget_thread(session: Session, *, talk_id: int, thread_id: int) -> None:
+    """The talk's Q&A thread `thread_id` was deleted (unless another replaced it already)."""
+    session.execute(
+        update(TalkQaRow)
+        .where(col(TalkQaRow.talk_id) == talk_id)
+        .where(col(TalkQaRow.thread_id) == thread_id)
+        .values(thread_id=None)
+    )
 
 
 def link_speaker(session: Session, *, talk_id: int, speaker_name: str, user_id: int) -> None:

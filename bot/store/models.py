@@ -265,6 +265,8 @@ class QuestionRow(SQLModel, table=True):
     moderation_message_id: int | None = Field(default=None, sa_type=BigInteger)
     public_channel_id: int | None = Field(default=None, sa_type=BigInteger)
     public_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    #: When publishing the approved question last failed (its next Approve publishes it).
+    publication_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
 

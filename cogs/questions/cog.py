@@ -1,4 +1,4 @@
-"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and the buttons' work.
+"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and the buttons.
 
 `/ask` and `/qa next` are kept commands (written down before their "thinking…", finished after
 a restart: `cogs/questions/kept.py`). A question's later steps (its card, its public post, its
@@ -11,21 +11,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
-from bot.client import AmphiBot, reader
+from bot.client import AmphiBot, amphi, reader, report_error
 from bot.core.config import Settings
 from bot.core.errors import AmphiError
+from bot.core.i18n import Translator
 from bot.core.permissions import Standing
 from bot.dms.service import Broadcaster
 from bot.kept.model import KeptCommand
 from bot.kept.service import KeptCommands
-from bot.posts.model import PlannedPost, PostKind
+from bot.posts.model import PostKind
 from bot.posts.service import PostScheduler
+from bot.programme.model import Talk
 from bot.questions.model import (
-    AlreadyDecided,
     NextQuestion,
     QaState,
     Question,
@@ -43,6 +48,8 @@ from bot.questions.render import (
     question_list,
     reject_label,
     speaker_linked_text,
+    upvote_label,
+    vote_ack,
 )
 from bot.questions.service import QuestionService
 from cogs.common import (
@@ -56,28 +63,85 @@ from cogs.common import (
 )
 from cogs.dm import DirectMessages
 from cogs.kept import KeptReplies, Reply
-from cogs.questions.buttons import DYNAMIC_ITEMS, QuestionActions, moderation_view, more_view
+from cogs.questions.catch_up import QuestionCatchUp
 from cogs.questions.dms import DigestReport, QuestionDms
 from cogs.questions.kept import ASK, QA_NEXT, KeptQuestions
 from cogs.questions.relay import QuestionRelay
 
 log = logging.getLogger(__name__)
 
-CATCH_UP_SECONDS = 60.0
+_STYLES = {
+    "approve": discord.ButtonStyle.success,
+    "reject": discord.ButtonStyle.danger,
+    "vote": discord.ButtonStyle.primary,
+    "more": discord.ButtonStyle.secondary,
+}
 
 
-class QuestionsCog(QuestionActions):
+class QuestionButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=(
+        r"amphi:q:(?P<action>approve|reject|vote):(?P<id>\d+)"
+        r"|amphi:q:more:(?P<talk>\d+):(?P<offset>\d+)"
+    ),
+):
+    """Approve and Reject (moderators), Upvote and More (everyone): what a button does lives in
+    its custom_id, so old messages keep working after a restart (`bot.add_dynamic_items`)."""
+
+    def __init__(self, action: str, *ids: int, label: str | None) -> None:
+        custom_id = ":".join(["amphi:q", action, *map(str, ids)])
+        super().__init__(discord.ui.Button(label=label, style=_STYLES[action], custom_id=custom_id))
+        self.action, self.ids = action, ids
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> QuestionButton:
+        label = getattr(item, "label", None)
+        if match["talk"] is not None:
+            return cls("more", int(match["talk"]), int(match["offset"]), label=label)
+        return cls(match["action"], int(match["id"]), label=label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = amphi(interaction).cog(QuestionsCog)
+        handlers: dict[str, Callable[..., Awaitable[None]]] = {
+            "approve": cog.on_approve,
+            "reject": cog.on_reject,
+            "vote": cog.on_vote,
+            "more": cog.on_more,
+        }
+        try:
+            await handlers[self.action](interaction, *self.ids)
+        except Exception as error:  # discord.py would only log a dynamic item's error
+            await report_error(interaction, error)
+
+
+def _buttons(*items: QuestionButton) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    return view
+
+
+def card_buttons(question_id: int, tr: Translator) -> discord.ui.View:
+    """Approve and Reject, under a question's card in the moderation channel."""
+    return _buttons(
+        QuestionButton("approve", question_id, label=approve_label(tr)),
+        QuestionButton("reject", question_id, label=reject_label(tr)),
+    )
+
+
+def upvote_button(question_id: int, votes: int, tr: Translator) -> discord.ui.View:
+    """The Upvote toggle with its count, under the public post."""
+    return _buttons(QuestionButton("vote", question_id, label=upvote_label(votes, tr)))
+
+
+class QuestionsCog(commands.Cog):
     """Audience questions: asked, moderated, voted on, taken by the chair, sent to speakers."""
 
-    qa = privileged_group(
-        "qa",
-        "Moderators: the questions of a talk",
-        Standing.MODERATOR,
-    )
+    qa = privileged_group("qa", "Moderators: the questions of a talk", Standing.MODERATOR)
     speaker = privileged_group(
-        "speaker",
-        "Organizers: the speakers' Discord accounts",
-        Standing.ORGANIZER,
+        "speaker", "Organizers: the speakers' Discord accounts", Standing.ORGANIZER
     )
 
     def __init__(
@@ -97,53 +161,33 @@ class QuestionsCog(QuestionActions):
         self.journal = journal
         self.promises = KeptReplies(bot, journal, lambda: self.service.clock())
         self.posts = posts
-        self.relay = QuestionRelay(bot, settings, service)
+        self.relay = QuestionRelay(
+            bot, settings, service, card_buttons=card_buttons, upvote_button=upvote_button
+        )
         self.dms = QuestionDms(bot, service, broadcaster, dms)
+        self.catch_up = QuestionCatchUp(bot, self.relay, self.dms)
         self._catching_up: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         # The buttons' state is in their custom_id: old messages keep working after a restart.
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(QuestionButton)
         if self.posts is not None:
-            self.posts.handle(PostKind.QA_THREAD, self._open_thread_post)
-            self.posts.handle(PostKind.QA_DIGEST, self._digest_post)
+            self.posts.handle(PostKind.QA_THREAD, self.relay.open_thread_post)
+            self.posts.handle(PostKind.QA_DIGEST, self.dms.digest_post)
         for kind, finish in KeptQuestions(self.bot, self.service, self.relay).kinds().items():
             self.journal.finish_with(kind, finish)
-        self._catching_up = asyncio.create_task(self._keep_catching_up(), name="amphi-questions")
-
-    async def _open_thread_post(self, post: PlannedPost, late: bool) -> int | None:
-        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
-        return await self.relay.open_thread(await self.service.talk_id(meeting, talk))
-
-    async def _digest_post(self, post: PlannedPost, late: bool) -> None:
-        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
-        await self.send_digest(await self.service.talk_id(meeting, talk))
+        self._catching_up = asyncio.create_task(
+            self.catch_up.keep_running(), name="amphi-questions"
+        )
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(QuestionButton)
         for task in (self._catching_up, self.relay.card_pass):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.relay.settle_labels()
-
-    # ----- what a crash or a failure left undone ------------------------------------------------
-    async def catch_up(self) -> None:
-        """Post the missing moderation cards, publish what was approved, send the owed DMs."""
-        await self.relay.catch_up_cards()
-        for question in await self.relay.publish_approved():
-            await self.dms.approved(question)
-        await self.dms.deliver_owed()
-
-    async def _keep_catching_up(self, interval: float = CATCH_UP_SECONDS) -> None:
-        await self.bot.wait_until_ready()
-        while True:
-            try:
-                await self.catch_up()
-            except Exception:
-                log.exception("Could not catch up on questions; trying again later")
-            await asyncio.sleep(interval)
 
     # ----- for the scheduler ---------------------------------------------------------------
     async def send_digest(self, talk_id: int) -> DigestReport:
@@ -209,27 +253,24 @@ class QuestionsCog(QuestionActions):
     @app_commands.describe(talk="The talk (default: the talk on now)")
     @app_commands.guild_only()
     async def questions(self, interaction: discord.Interaction, talk: str | None = None):
-        meeting, found = await self.service.talk(talk)
-        talk_id = await self.service.talk_id(meeting, found)
-        await self._send_page(interaction, talk_id, 0)
+        await self._send_page(interaction, *await self.service.approved(talk), offset=0)
 
     async def on_more(self, interaction: discord.Interaction, talk_id: int, offset: int) -> None:
         """The next page of the talk's approved questions, as a new reply."""
-        await self._send_page(interaction, talk_id, offset)
+        await self._send_page(interaction, *await self.service.approved_of(talk_id), offset=offset)
 
-    async def _send_page(self, interaction: discord.Interaction, talk_id: int, offset: int):
-        found, approved = await self.service.approved_of(talk_id)
+    async def _send_page(
+        self, interaction: discord.Interaction, talk: Talk, approved: list[Question], *, offset: int
+    ):
         tr = reader(interaction)
         guild_id = interaction.guild.id if interaction.guild else None
-        cards = question_list(found, approved, tr, guild_id=guild_id, offset=offset)
+        cards = question_list(talk, approved, tr, guild_id=guild_id, offset=offset)
         following = offset + QUESTIONS_PER_PAGE
-        view = more_view(talk_id, following, more_label(tr)) if following < len(approved) else None
+        view = None
+        if following < len(approved):  # More: the next page of these questions' talk
+            talk_id = approved[0].talk_id
+            view = _buttons(QuestionButton("more", talk_id, following, label=more_label(tr)))
         await send_cards(interaction, cards, view=view)
-
-    @ask.autocomplete("talk")
-    @questions.autocomplete("talk")
-    async def _talk_autocomplete(self, interaction: discord.Interaction, current: str):
-        return await talk_choices(self.service.programme, current)
 
     # ----- moderators ----------------------------------------------------------------------------
     @qa.command(name="next", description="The most-voted unanswered question, for the chair")
@@ -283,12 +324,6 @@ class QuestionsCog(QuestionActions):
             qa_state_text(found, window, reader(interaction)), ephemeral=True
         )
 
-    @qa_next.autocomplete("talk")
-    @qa_open.autocomplete("talk")
-    @qa_close.autocomplete("talk")
-    async def _qa_talk_autocomplete(self, interaction: discord.Interaction, current: str):
-        return await talk_choices(self.service.programme, current)
-
     # ----- organizers ----------------------------------------------------------------------------
     @speaker.command(name="link", description="Link a speaker's Discord account to their talk")
     @app_commands.describe(
@@ -310,8 +345,13 @@ class QuestionsCog(QuestionActions):
             speaker_linked_text(found, person, user.id, reader(interaction)), ephemeral=True
         )
 
+    @ask.autocomplete("talk")
+    @questions.autocomplete("talk")
+    @qa_next.autocomplete("talk")
+    @qa_open.autocomplete("talk")
+    @qa_close.autocomplete("talk")
     @speaker_link.autocomplete("talk")
-    async def _link_talk_autocomplete(self, interaction: discord.Interaction, current: str):
+    async def _talk_autocomplete(self, interaction: discord.Interaction, current: str):
         return await talk_choices(self.service.programme, current)
 
     @speaker_link.autocomplete("speaker")
@@ -330,29 +370,24 @@ class QuestionsCog(QuestionActions):
             if typed in p.name.casefold()
         ]
 
-    # ----- buttons (QuestionActions, cogs/questions/buttons.py) ----------------------------------
+    # ----- buttons (QuestionButton) --------------------------------------------------------------
     async def on_approve(self, interaction: discord.Interaction, question_id: int) -> None:
-        """Approve: one decision, the card shows it, the question goes public, people are told."""
+        """Approve: one decision, the card shows it, the question goes public, people are told.
+
+        An approved question whose publication failed is published by the next Approve.
+        """
         ensure_standing(interaction, Standing.MODERATOR)
-        try:
-            decided = await self.service.approve(question_id=question_id, by=interaction.user.id)
-        except AlreadyDecided:
-            decided = await self.service.get(question_id=question_id)
-            if not self.relay.publication_failed(decided):
-                raise
-            # Approved, but its publication failed: this press publishes it.
+        publication = await self.service.approve(question_id=question_id, by=interaction.user.id)
         log.info("Question %s approved by %s", question_id, interaction.user.id)
         tr = self.relay.channel_reader(interaction.guild)
         await interaction.response.edit_message(
-            content=moderation_text(decided, tr), view=None, suppress_embeds=True
+            content=moderation_text(publication.question, tr), view=None, suppress_embeds=True
         )
         try:
-            published = await self.relay.publish_once(question_id)
+            published = await self.relay.publish(publication)
         except Exception:
-            self.relay.failed_publications.add(question_id)
             # Give the card its buttons back, so a moderator can publish it once it can be.
-            retry = moderation_view(question_id, approve_label(tr), reject_label(tr))
-            await interaction.edit_original_response(view=retry)
+            await interaction.edit_original_response(view=card_buttons(question_id, tr))
             raise
         if published is not None:
             await self.dms.approved(published)
@@ -371,19 +406,7 @@ class QuestionsCog(QuestionActions):
         outcome = await self.service.toggle_vote(
             question_id=question_id, user_id=interaction.user.id
         )
-        tr = reader(interaction)
-        if outcome.voted:
-            text = tr.ngettext(
-                "Your upvote counts: {count} vote.",
-                "Your upvote counts: {count} votes.",
-                outcome.votes,
-            )
-        else:
-            text = tr.ngettext(
-                "Your upvote is withdrawn: {count} vote.",
-                "Your upvote is withdrawn: {count} votes.",
-                outcome.votes,
-            )
+        text = vote_ack(outcome, reader(interaction))
         await interaction.response.send_message(text, ephemeral=True)
         if interaction.message is not None:
             await self.relay.refresh_upvotes(

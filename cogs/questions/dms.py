@@ -13,6 +13,7 @@ import discord
 from bot.client import AmphiBot
 from bot.core.i18n import Translator, translator_for
 from bot.dms.service import Broadcaster
+from bot.posts.model import PlannedPost
 from bot.questions.model import Question
 from bot.questions.render import approved_dm, digest, speaker_dm
 from bot.questions.service import QuestionService, dm_key
@@ -101,6 +102,11 @@ class QuestionDms:
             except Exception:
                 log.warning("Could not deliver the DMs of question %s", question_id, exc_info=True)
         return len(owed)
+
+    async def digest_post(self, post: PlannedPost, late: bool) -> None:
+        """The scheduler's digest of a talk, at its end."""
+        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
+        await self.send_digest(await self.service.talk_id(meeting, talk))
 
     async def send_digest(self, talk_id: int) -> DigestReport:
         """DM each linked speaker the talk's unanswered approved questions, most votes first."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -19,25 +20,14 @@ import discord
 from bot.client import AmphiBot
 from bot.core.config import Settings
 from bot.core.i18n import Translator, translator_for
-from bot.posts.model import nonce_for
-from bot.questions.model import Question, QuestionNotPosted, QuestionStatus, QuestionsUnavailable
-from bot.questions.render import (
-    approve_label,
-    moderation_text,
-    public_text,
-    reject_label,
-    thread_intro,
-    thread_name,
-    upvote_label,
-)
+from bot.posts.model import PlannedPost, nonce_for
+from bot.programme.model import Talk
+from bot.questions.model import Publication, Question, QuestionNotPosted, QuestionsUnavailable
+from bot.questions.render import moderation_text, public_text, thread_intro, thread_name
 from bot.questions.service import QuestionService
 from cogs.common import find_channel
-from cogs.questions.buttons import moderation_view, upvote_view
 
 log = logging.getLogger(__name__)
-
-#: An approved question not public after this long failed to publish.
-PUBLICATION_TIMEOUT = timedelta(minutes=1)
 
 #: How many messages a catch-up pass reads, from the oldest question's time, to find a post
 #: whose id was not kept.
@@ -62,18 +52,35 @@ def post_nonce(question_id: int) -> str:
     return nonce_for(f"question-post:{question_id}")
 
 
+#: Approve and Reject under a question's card: (question, translator) to view. The buttons are
+#: the questions cog's, which hands them to the relay.
+CardButtons = Callable[[int, Translator], discord.ui.View]
+#: The Upvote button with its count: (question, votes, translator) to view.
+UpvoteButton = Callable[[int, int, Translator], discord.ui.View]
+
+
 class QuestionRelay:
     """Posts and edits for questions; the cog and the scheduler call it."""
 
-    def __init__(self, bot: AmphiBot, settings: Settings, service: QuestionService) -> None:
+    def __init__(
+        self,
+        bot: AmphiBot,
+        settings: Settings,
+        service: QuestionService,
+        *,
+        card_buttons: CardButtons,
+        upvote_button: UpvoteButton,
+    ) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
+        self.card_buttons = card_buttons
+        self.upvote_button = upvote_button
         self._thread_locks: dict[int, asyncio.Lock] = {}
         self._card_locks: dict[int, asyncio.Lock] = {}
         self.card_pass: asyncio.Task[int] | None = None
         self._publish_locks: dict[int, asyncio.Lock] = {}
-        self.failed_publications: set[int] = set()
+        self._public: set[int] = set()  # the questions this run has posted
         self._label_locks: dict[int, asyncio.Lock] = {}
         self._label_due: dict[int, asyncio.Task[None]] = {}
         self._shown_votes: dict[int, int] = {}
@@ -134,7 +141,7 @@ class QuestionRelay:
                 tr = self.channel_reader(guild)
                 message = await channel.send(
                     moderation_text(fresh, tr),
-                    view=moderation_view(fresh.id, approve_label(tr), reject_label(tr)),
+                    view=self.card_buttons(fresh.id, tr),
                     suppress_embeds=True,
                     nonce=card_nonce(fresh.id),
                 )
@@ -171,7 +178,12 @@ class QuestionRelay:
         return done
 
     # ----- the talk's thread -------------------------------------------------------------------
-    async def open_thread(self, talk_id: int) -> int | None:
+    async def open_thread_post(self, post: PlannedPost, late: bool) -> int | None:
+        """The scheduler's Q&A thread of a talk, at its start: the thread, opened once."""
+        meeting, talk = await self.service.talk_in(post.meeting_slug, post.target)
+        return await self.open_thread(await self.service.talk_id(meeting, talk), talk)
+
+    async def open_thread(self, talk_id: int, talk: Talk | None = None) -> int | None:
         """The talk's Q&A thread, created (with a first message) if it does not exist yet."""
         async with self._thread_locks.setdefault(talk_id, asyncio.Lock()):
             # Two approvals at once must not make two threads.
@@ -185,7 +197,8 @@ class QuestionRelay:
                     "No Q&A channel (QA_CHANNEL=%r): no thread", str(self.settings.qa_channel)
                 )
                 return None
-            _meeting, talk = await self.service.talk_of(talk_id)
+            if talk is None:
+                _meeting, talk = await self.service.talk_of(talk_id)
             thread = await channel.create_thread(
                 name=thread_name(talk),
                 type=discord.ChannelType.public_thread,
@@ -201,53 +214,52 @@ class QuestionRelay:
             log.info("Opened the Q&A thread %s for talk %s", thread.id, talk.key)
             return thread.id
 
-    async def _forget_thread(self, talk_id: int, thread_id: int) -> None:
-        async with self._thread_locks.setdefault(talk_id, asyncio.Lock()):
-            if await self.service.thread_id(talk_id) == thread_id:
-                await self.service.set_thread_id(talk_id, None)
-
     # ----- approved questions ------------------------------------------------------------------
-    def publication_failed(self, question: Question) -> bool:
-        """Approved but not public because publishing failed (not merely still under way)."""
-        if question.status is not QuestionStatus.APPROVED or question.public_message_id:
-            return False
-        if question.id in self.failed_publications:
-            return True
-        # After a restart: an approval this old would have been published by now.
-        decided = question.decided_at
-        return decided is not None and self.service.clock() - decided > PUBLICATION_TIMEOUT
-
-    async def publish_once(
-        self, question_id: int, *, known: discord.Message | None = None
+    async def publish(
+        self, publication: Publication, *, known: discord.Message | None = None
     ) -> Question | None:
-        """Publish an approved question unless it is out already; the question if posted now.
+        """Post an approved question and record the post with the DMs it owes, unless this run
+        posted it already; the question if posted now. A failure is recorded, so a moderator's
+        next Approve publishes it.
 
         Serialised per question, so an approval, a retry after a failed publication and a
-        catch-up pass never post it twice. Posting and owing its DMs are one transaction.
+        catch-up pass never post it twice (what earlier runs posted, the store says).
         """
-        async with self._publish_locks.setdefault(question_id, asyncio.Lock()):
-            question = await self.service.get(question_id=question_id)
-            if question.public_message_id is not None:
+        question = publication.question
+        async with self._publish_locks.setdefault(question.id, asyncio.Lock()):
+            if question.id in self._public:
                 return None
-            message = known or await self._post(question)
-            await self.service.published(
-                question, channel_id=message.channel.id, message_id=message.id
-            )
-            self._shown_votes[question.id] = question.votes
-            self.failed_publications.discard(question_id)
-            return await self.service.get(question_id=question_id)
+            try:
+                message = known or await self._post(publication)
+                posted = await self.service.published(
+                    question, channel_id=message.channel.id, message_id=message.id
+                )
+            except Exception:
+                await self._failed(question)
+                raise
+            self._public.add(question.id)
+            self._shown_votes[question.id] = posted.votes
+            return posted
 
-    async def _post(self, question: Question) -> discord.Message:
+    async def _failed(self, question: Question) -> None:
+        try:
+            await self.service.publication_failed(question_id=question.id)
+        except Exception:  # its approval's age lets the next Approve publish it all the same
+            log.warning("Could not record the failed publication of %s", question.id, exc_info=True)
+
+    async def _post(self, publication: Publication) -> discord.Message:
         """Post an approved question in its talk's thread (or the Q&A channel) with Upvote."""
+        question = publication.question
         guild = self.guild()
         tr = self.channel_reader(guild)
-        view = upvote_view(question.id, upvote_label(question.votes, tr))
+        view = self.upvote_button(question.id, question.votes, tr)
+        thread_id = publication.thread_id
         for _attempt in range(2):  # once more if the thread was deleted under us
-            try:
-                thread_id = await self.open_thread(question.talk_id)
-            except discord.HTTPException as error:
-                log.warning("Could not open the thread of %s: %s", question.talk_key, error)
-                thread_id = None
+            if thread_id is None:
+                try:
+                    thread_id = await self.open_thread(question.talk_id, publication.talk)
+                except discord.HTTPException as error:
+                    log.warning("Could not open the thread of %s: %s", question.talk_key, error)
             if thread_id is None:
                 break
             thread = self.bot.get_partial_messageable(
@@ -261,7 +273,8 @@ class QuestionRelay:
                     nonce=post_nonce(question.id),
                 )
             except discord.NotFound:
-                await self._forget_thread(question.talk_id, thread_id)
+                await self.service.forget_thread(question.talk_id, thread_id)
+                thread_id = None
         channel = find_channel(guild, self.settings.qa_channel)
         if channel is None:
             raise QuestionNotPosted()
@@ -273,18 +286,18 @@ class QuestionRelay:
         )
 
     async def publish_approved(self) -> list[Question]:
-        """Publish every approved question that is not out (an interrupted approval's)."""
-        questions = await self.service.unpublished(decided_before=self.service.clock())
+        """Publish every approved question that is not out (an interrupted or failed approval's)."""
+        publications = await self.service.unpublished()
         published = []
         posted: dict[int, discord.Message] = {}
-        if questions:
-            posted = await self._posts_of(questions)
-        for question in questions:
+        if publications:
+            posted = await self._posts_of(publications)
+        for publication in publications:
+            question_id = publication.question.id
             try:
-                done = await self.publish_once(question.id, known=posted.get(question.id))
+                done = await self.publish(publication, known=posted.get(question_id))
             except Exception as error:
-                self.failed_publications.add(question.id)
-                log.warning("Could not publish question %s yet: %s", question.id, error)
+                log.warning("Could not publish question %s yet: %s", question_id, error)
                 continue
             if done is not None:
                 published.append(done)
@@ -292,14 +305,16 @@ class QuestionRelay:
             log.info("Approved questions caught up: %d published", len(published))
         return published
 
-    async def _posts_of(self, questions: list[Question]) -> dict[int, discord.Message]:
+    async def _posts_of(self, publications: list[Publication]) -> dict[int, discord.Message]:
         """Public posts already made of these questions, found in their threads and channel."""
-        channels: list[discord.abc.Messageable] = []
-        for talk_id in dict.fromkeys(q.talk_id for q in questions):
-            if (thread_id := await self.service.thread_id(talk_id)) is not None:
-                channels.append(self.bot.get_partial_messageable(thread_id))
+        channels: list[discord.abc.Messageable] = [
+            self.bot.get_partial_messageable(thread_id)
+            for thread_id in dict.fromkeys(p.thread_id for p in publications)
+            if thread_id is not None
+        ]
         if (qa := find_channel(self.guild(), self.settings.qa_channel)) is not None:
             channels.append(qa)
+        questions = [p.question for p in publications]
         since = min(q.decided_at or q.created_at for q in questions)
         found: dict[int, discord.Message] = {}
         for channel in channels:
@@ -327,11 +342,9 @@ class QuestionRelay:
                 votes = await self.service.vote_count(question_id=question_id)
                 if self._shown_votes.get(question_id) == votes:
                     return
-                label = upvote_label(votes, self.channel_reader())
+                view = self.upvote_button(question_id, votes, self.channel_reader())
                 channel = self.bot.get_partial_messageable(channel_id)
-                await channel.get_partial_message(message_id).edit(
-                    view=upvote_view(question_id, label)
-                )
+                await channel.get_partial_message(message_id).edit(view=view)
                 self._shown_votes[question_id] = votes
             except Exception:
                 log.warning("Could not show the upvotes of question %s", question_id, exc_info=True)
@@ -345,9 +358,10 @@ class QuestionRelay:
         """Show on the public post that the chair has taken the question."""
         if question.public_channel_id is None or question.public_message_id is None:
             return
-        thread_id = await self.service.thread_id(question.talk_id)
-        in_thread = question.public_channel_id == thread_id
-        text = public_text(question, self.channel_reader(), with_talk=not in_thread)
+        # Posted in the Q&A channel itself only when its talk had no thread.
+        qa = find_channel(self.guild(), self.settings.qa_channel)
+        in_channel = qa is not None and question.public_channel_id == qa.id
+        text = public_text(question, self.channel_reader(), with_talk=in_channel)
         channel = self.bot.get_partial_messageable(question.public_channel_id)
         try:
             await channel.get_partial_message(question.public_message_id).edit(content=text)
