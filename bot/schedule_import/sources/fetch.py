@@ -45,7 +45,7 @@ def shown_source(source: str) -> str:
         host = parts.hostname or ""
         port = parts.port
     except ValueError:  # an unreadable host or port: show none of it
-        return f"{urlsplit(text).scheme}:// address"
+        return f"{text.partition(':')[0].lower()}:// address"
     if ":" in host:
         host = f"[{host}]"
     netloc = f"{host}:{port}" if port is not None else host

@@ -10,7 +10,7 @@ import urllib.request
 from http.client import HTTPConnection, HTTPMessage, HTTPSConnection
 from types import TracebackType
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from bot.schedule_import.sources.schedule import SourceError
 
@@ -94,6 +94,21 @@ class WebRedirects(urllib.request.HTTPRedirectHandler):
     """Redirects followed to http(s):// addresses only, and never from https:// to http://,
     which would send the request (and a key in its query) in the clear."""
 
+    def http_error_302(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+    ) -> Any:
+        target = headers.get("location") or headers.get("uri")
+        if target:  # before urllib's own check, which lets ftp:// through
+            _check(req, fp, urljoin(req.full_url, target))
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
     def redirect_request(
         self,
         req: urllib.request.Request,
@@ -103,18 +118,24 @@ class WebRedirects(urllib.request.HTTPRedirectHandler):
         headers: HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
-        old = urlsplit(req.full_url).scheme.lower()
-        try:
-            new = urlsplit(newurl).scheme.lower()
-        except ValueError:
-            new = ""
-        if new not in WEB_SCHEMES or (old == "https" and new == "http"):
-            fp.close()
-            host = urlsplit(req.full_url).hostname or "The server"
-            where = f"an {new}:// address" if new else "an address Amphi cannot read"
-            raise SourceError(
-                f"{host} redirects the download to {where}, which Amphi does not follow "
-                + ("(from https:// to http://, it would travel in the clear). " if new else ". ")
-                + "Give the export's final https:// address."
-            )
+        _check(req, fp, newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _check(req: urllib.request.Request, fp: IO[bytes], newurl: str) -> None:
+    """A SourceError when a redirect from `req` to `newurl` leaves the web or drops https."""
+    old = urlsplit(req.full_url).scheme.lower()
+    try:
+        new = urlsplit(newurl).scheme.lower()
+    except ValueError:
+        new = ""
+    if new in WEB_SCHEMES and not (old == "https" and new == "http"):
+        return
+    fp.close()
+    host = urlsplit(req.full_url).hostname or "The server"
+    where = f"a {new}:// address" if new else "an address Amphi cannot read"
+    raise SourceError(
+        f"{host} redirects the download to {where}, which Amphi does not follow"
+        + (" (from https:// to http://, it would travel in the clear). " if new else ". ")
+        + "Give the export's final https:// address."
+    )
