@@ -60,6 +60,10 @@ def load_xml(data: bytes, what: str = "file") -> ET.Element:
             f"The {what} is not well-formed XML: {reason} at line {line}, column {column + 1}. "
             "Check that the export downloaded completely and was not edited."
         ) from None
+    except LookupError:  # <?xml encoding="…"?> names one Python does not know
+        raise SourceError(
+            f"The {what} declares a text encoding Amphi does not know; export it again, in UTF-8."
+        ) from None
     except DefusedXmlException:
         raise SourceError(
             f"The {what} declares XML entities (a <!DOCTYPE> with <!ENTITY …>), which no "

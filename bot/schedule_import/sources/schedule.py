@@ -11,9 +11,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.programme.files import is_web_address
 from bot.programme.model import Person
 
 FORMATS = ("indico", "frab", "c3voc")
+UNTITLED = "Untitled"
 
 
 class SourceError(Exception):
@@ -63,11 +65,16 @@ _BLOCKS = {"p", "div", "ul", "ol", "table", "blockquote", "pre", "center", "hr"}
 _BLOCKS |= {f"h{level}" for level in range(1, 7)}
 
 
+# Control characters (but for tabs and newlines) and lone surrogates: no text means them, and a
+# meeting file cannot hold them.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def clean(value: object) -> str:
     """A one-line text: NFC, whitespace runs (newlines too) made one space, stripped."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    text = unicodedata.normalize("NFC", _UNPRINTABLE.sub("", str(value)))
     return " ".join(text.split())
 
 
@@ -96,7 +103,7 @@ def plain_text(value: object) -> str:
     """A multi-line text: HTML tags stripped, paragraphs kept as blank lines, NFC."""
     if value is None:
         return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNPRINTABLE.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
     if _HTML_TAG.search(text):
         parser = _TextOfHtml()
         parser.feed(text)
@@ -351,13 +358,28 @@ def build(
     """The schedule, its talks sorted, exact duplicates dropped, and checked; a SourceError
     when it holds no talk (breaks alone count as none)."""
     unique: dict[tuple[str, datetime, str], SourceTalk] = {}
+    untitled: list[str] = []
     for talk in talks:
+        if not talk.title:  # a meeting file's talk has a title
+            untitled.append(talk.uid or talk.start.isoformat(timespec="minutes"))
+            talk = replace(talk, title=UNTITLED)
         if not talk.uid:  # the source gives no id: the place and time stand in for one
             talk = replace(talk, uid=f"{talk.room}@{talk.start.isoformat()}")
         if talk.end is not None and talk.end <= talk.start:  # a zero (or negative) length
             talk = replace(talk, end=None, all_day=False)
         unique.setdefault((talk.uid, talk.start, talk.room), talk)
     ordered = sorted(unique.values(), key=lambda t: (t.start, t.room, t.title))
+    if untitled:
+        warnings = [
+            *warnings,
+            f"{len(untitled)} entries have no title, so they are called “{UNTITLED}”: "
+            + ", ".join(untitled[:3])
+            + (" and more" if len(untitled) > 3 else "")
+            + ". Give them a title in the schedule.",
+        ]
+    url = clean(url)
+    if not is_web_address(url):  # a meeting's link is to the web
+        url = ""
     if not any(not t.is_break for t in ordered):
         raise SourceError(
             "The schedule holds no talks"
@@ -371,6 +393,6 @@ def build(
         timezone=zones.name,
         talks=tuple(ordered),
         venue=clean(venue),
-        url=clean(url),
+        url=url,
         warnings=(*zones.notes, *warnings, *_checks(ordered)),
     )

@@ -4,12 +4,14 @@ that keeps the file's own settings and says what changed, a dry run, and bad sou
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.programme.files import load_meeting_file
 from tests.unit.schedule_import.sources.samples import SAMPLES
 from tests.unit.test_cli import amphi
@@ -135,3 +137,44 @@ def test_an_output_in_a_missing_folder_is_refused_clearly(tmp_path: Path) -> Non
     result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 1 and "cannot be written" in result.stderr, shown(result)
     assert "Traceback" not in result.stderr
+
+
+HOSTILE_EXPORTS = {
+    "deep.json": b"[" * 200_000 + b"]" * 200_000,
+    "string-contribution.json": b'{"results": [{"_type": "Conference", "contributions": ["x"]}]}',
+    "rooms-list.json": b'{"schedule": {"conference": {"days": [{"rooms": {"A": []}}, '
+    b'{"rooms": [1]}]}}}',
+    "long.json": b'{"schedule": {"conference": {"time_zone_name": "UTC", "days": [{"rooms": '
+    b'{"A": [{"title": "T", "date": "2024-03-04T10:00:00Z", "duration": "1000000000000"}]}}]}}}',
+    "laughs.xml": b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+    b"<schedule><conference><title>&b;</title></conference></schedule>",
+    "untitled.json": b'{"schedule": {"conference": {"url": false, "time_zone_name": "UTC", "days": '
+    b'[{"rooms": {"A": [{"date": "2024-03-04T10:00:00Z", "duration": "\\u0001:30"}]}}]}}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_EXPORTS))
+def test_a_bad_export_is_told_in_a_sentence_never_a_traceback(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(HOSTILE_EXPORTS[name])
+    code = main(["import", str(source), "-o", str(tmp_path / "out.toml")])
+    said = capsys.readouterr()
+    assert "Traceback" not in said.err + said.out
+    if code == 0:  # read: the file is written, and holds what a meeting file may
+        assert load_meeting_file(tmp_path / "out.toml").talks
+    else:
+        assert code == 1 and said.err.startswith("amphi: ") and "Nothing was written." in said.err
+        assert not (tmp_path / "out.toml").exists()
+
+
+def test_a_source_with_a_key_is_never_shown_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = main(["import", f"http://user:pw@127.0.0.1:{port}/export/1.json?ak=SECRET"])
+    said = capsys.readouterr()
+    assert code == 1 and "SECRET" not in said.err and "pw" not in said.err
