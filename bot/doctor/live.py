@@ -129,17 +129,18 @@ def local_findings(settings: Settings) -> list[Finding]:
 def source_finding(meeting: Meeting) -> Finding:
     """The schedule export a meeting follows: reachable, readable, with talks."""
     from bot.schedule_import.merge import import_schedule
-    from bot.schedule_import.sources import SourceError, fetch_source
+    from bot.schedule_import.sources import SourceError, fetch_source, shown_source
 
     source = meeting.follow.source
+    shown = shown_source(source)  # a key in the URL's query stays out of the report
     check = f"source of {meeting.slug}"
     try:
         data = fetch_source(source)
         imported = import_schedule(data, base=meeting, format=meeting.follow.format)
     except SourceError as error:
-        fix = f"correct `source` in its meeting file, or try `amphi import {source} --dry-run`"
+        fix = f"correct `source` in its meeting file, or try `amphi import {shown} --dry-run`"
         return Finding(check, FAIL, str(error), fix)
-    return Finding(check, OK, f"{len(imported.meeting.talks)} talks at {source}")
+    return Finding(check, OK, f"{len(imported.meeting.talks)} talks at {shown}")
 
 
 def store_finding(url: str) -> Finding:

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from bot.programme.files import load_meeting_file, slugify, unique_key
 from bot.programme.model import Meeting, Session, Talk
-from bot.schedule_import.sources import SourceError, SourceSchedule, SourceTalk, parse_schedule
+from bot.schedule_import.sources import (
+    SourceError,
+    SourceSchedule,
+    SourceTalk,
+    parse_schedule,
+    shown_source,
+)
 from bot.schedule_import.writer import meeting_toml
 
 #: How long a talk lasts when the source gives no duration and no talk follows it.
@@ -239,7 +245,7 @@ def _clock(meeting: Meeting, instant: datetime) -> str:
 def imported_comment(source: str) -> str:
     """The comment heading a meeting file written from a schedule export."""
     return (
-        f"Imported from {source} by amphi import.\n"
+        f"Imported from {shown_source(source)} by amphi import.\n"
         "The programme comes from there: edit it at its source (a meeting with `source` set is\n"
         "re-imported by the bot). Capacity, reminders, organizers and [events] are this file's own."
     )

@@ -8,7 +8,7 @@ lists the events flat in `schedule.events`, with ISO `start` and `end`; it is re
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.programme.model import Person
@@ -21,7 +21,9 @@ from bot.schedule_import.sources.schedule import (
     build,
     clean,
     end_of,
+    entry_named,
     looks_like_break,
+    parse_date,
     parse_duration,
     parse_iso,
     person,
@@ -29,13 +31,18 @@ from bot.schedule_import.sources.schedule import (
     spans_a_day,
     unique_people,
 )
+from bot.schedule_import.sources.shape import a_list, an_object, objects
 
 _GONE = {"CANCELED", "CANCELLED", "WITHDRAWN", "DELETED", "REJECTED"}
 
 
 def parse_c3voc(data: bytes, timezone: str | None = None) -> SourceSchedule:
     """The schedule in a c3voc / pretalx / frab schedule JSON document."""
-    document = load_json(data, "schedule JSON")
+    return read_c3voc(load_json(data, "schedule JSON"), timezone)
+
+
+def read_c3voc(document: Any, timezone: str | None = None) -> SourceSchedule:
+    """The schedule of a c3voc / pretalx / frab schedule JSON document, read (its value)."""
     schedule = document.get("schedule") if isinstance(document, dict) else None
     conference = schedule.get("conference") if isinstance(schedule, dict) else None
     if not isinstance(schedule, dict) or not isinstance(conference, dict):
@@ -44,17 +51,22 @@ def parse_c3voc(data: bytes, timezone: str | None = None) -> SourceSchedule:
             "Export the programme as schedule.json (pretalx: /schedule/export/schedule.json)."
         )
     zones = Zones(timezone, conference.get("time_zone_name"))
-    days = [d for d in conference.get("days") or [] if isinstance(d, dict)]
+    days = objects(conference.get("days"), "“conference.days”")
     events = schedule.get("events")
     warnings: list[str] = []
     found: list[SourceTalk | None] = []
     if any(isinstance(day.get("rooms"), dict) for day in days):
-        for day in days:
-            for room, held in (day.get("rooms") or {}).items():
-                found += [_event(e, day, room, zones) for e in held or [] if isinstance(e, dict)]
+        for number, day in enumerate(days, start=1):
+            rooms = an_object(day.get("rooms"), f"the “rooms” of day {number}")
+            for room, held in rooms.items():
+                where = f"the events of room “{clean(room)}” on day {number}"
+                found += [_event(e, day, room, zones) for e in objects(held, where)]
     elif isinstance(events, list):
-        tracks = {t.get("slug"): t.get("name") for t in conference.get("tracks") or [] if t}
-        listed = [e for e in events if isinstance(e, dict)]
+        listed = objects(events, "“schedule.events”")
+        tracks = {
+            clean(t.get("slug")): t.get("name")
+            for t in objects(conference.get("tracks"), "“conference.tracks”")
+        }
         kept = [e for e in listed if clean(e.get("state")).upper() not in _GONE]
         if len(kept) < len(listed):
             warnings.append(
@@ -88,9 +100,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _speakers(people: Any) -> tuple[Person, ...]:
+def _speakers(people: Any, where: str) -> tuple[Person, ...]:
     found = []
-    for entry in people or []:
+    for entry in a_list(people, f"the persons of {where}"):
         if isinstance(entry, dict):
             found.append(person(entry.get("public_name") or entry.get("name")))
         else:
@@ -102,12 +114,12 @@ def _start(event: dict, day: dict, zones: Zones) -> datetime | None:
     start = parse_iso(event.get("date"), zones)
     if start is not None:
         return start
-    clock = parse_duration(event.get("start"))  # "HH:MM" reads as the time since midnight
-    try:
-        day_date = date.fromisoformat(clean(day.get("date")))
-    except ValueError:
-        return None
-    if clock is None:
+    try:  # "HH:MM" reads as the time since midnight
+        clock = parse_duration(event.get("start"))
+    except SourceError:  # a start a year past its day is no readable one
+        clock = None
+    day_date = parse_date(day.get("date"))
+    if clock is None or day_date is None:
         return None
     first = parse_iso(day.get("day_start"), zones)
     if first and clock < timedelta(hours=first.hour, minutes=first.minute):
@@ -119,7 +131,7 @@ def _event(event: dict, day: dict, room: str, zones: Zones) -> SourceTalk | None
     start = _start(event, day, zones)
     if start is None:
         return None
-    length = parse_duration(event.get("duration"))
+    length = parse_duration(event.get("duration"), _named(event))
     end = parse_iso(event.get("end"), zones) or end_of(start, length)
     first, last = parse_iso(day.get("day_start"), zones), parse_iso(day.get("day_end"), zones)
     whole_day = bool(end and first and last and end - start >= last - first)
@@ -129,7 +141,7 @@ def _event(event: dict, day: dict, room: str, zones: Zones) -> SourceTalk | None
         end,
         clean(event.get("room") or room),
         _text(event.get("track")),
-        _speakers(event.get("persons")),
+        _speakers(event.get("persons"), _named(event)),
         whole_day,
     )
 
@@ -138,12 +150,16 @@ def _flat_event(event: dict, tracks: dict, zones: Zones) -> SourceTalk | None:
     start = parse_iso(event.get("start"), zones)
     if start is None:
         return None
-    end = parse_iso(event.get("end"), zones) or end_of(start, parse_duration(event.get("duration")))
+    length = parse_duration(event.get("duration"), _named(event))
+    end = parse_iso(event.get("end"), zones) or end_of(start, length)
     room = event.get("room")
     track = event.get("track")
     if isinstance(track, dict):
-        track = track.get("name") or tracks.get(track.get("slug")) or track.get("slug")
-    people = event.get("participants") or event.get("persons") or []
+        slug = clean(track.get("slug"))
+        track = track.get("name") or tracks.get(slug) or slug
+    people = a_list(
+        event.get("participants") or event.get("persons"), f"the persons of {_named(event)}"
+    )
     speaking = [p for p in people if isinstance(p, dict) and p.get("role") in (None, "SPEAKER")]
     return _talk(
         event,
@@ -151,9 +167,17 @@ def _flat_event(event: dict, tracks: dict, zones: Zones) -> SourceTalk | None:
         end,
         clean(room.get("name") if isinstance(room, dict) else room),
         _text(track),
-        _speakers(speaking or people),
+        _speakers(speaking or people, _named(event)),
         False,
     )
+
+
+def _uid(event: dict) -> object:
+    return event.get("guid") or event.get("id") or event.get("code") or event.get("slug")
+
+
+def _named(event: dict) -> str:
+    return entry_named(_text(event.get("title")), _uid(event))
 
 
 def _talk(
@@ -170,9 +194,8 @@ def _talk(
     abstract = plain_text(_text(event.get("abstract"))) or plain_text(
         _text(event.get("description"))
     )
-    uid = event.get("guid") or event.get("id") or event.get("code") or event.get("slug")
     return SourceTalk(
-        uid=clean(uid),
+        uid=clean(_uid(event)),
         title=title,
         start=start,
         end=end,

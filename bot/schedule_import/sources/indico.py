@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
 from bot.programme.model import Person
@@ -21,15 +21,20 @@ from bot.schedule_import.sources.schedule import (
     SourceTalk,
     Zones,
     build,
+    capitalized,
     clean,
     end_of,
+    entry_named,
+    length_of,
     looks_like_break,
+    parse_date,
     person,
     plain_text,
     spans_a_day,
     unique_people,
     zone_named,
 )
+from bot.schedule_import.sources.shape import a_list, objects
 
 _NO_CONTRIBUTIONS = (
     "This Indico export holds the event only, not its contributions. Export it with "
@@ -38,12 +43,20 @@ _NO_CONTRIBUTIONS = (
 )
 
 
+#: How deep session blocks may nest in a timetable export (Indico nests one level).
+_MAX_NESTING = 4
+
+
 def parse_indico(data: bytes, timezone: str | None = None) -> SourceSchedule:
     """The schedule in an Indico event or timetable export."""
-    document = load_json(data, "Indico export")
+    return read_indico(load_json(data, "Indico export"), timezone)
+
+
+def read_indico(document: Any, timezone: str | None = None) -> SourceSchedule:
+    """The schedule of an Indico event or timetable export, read (its JSON value)."""
     results = document.get("results") if isinstance(document, dict) else None
     if isinstance(results, list):
-        return _event_export([e for e in results if isinstance(e, dict)], timezone)
+        return _event_export(objects(results, "“results”"), timezone)
     if isinstance(results, dict):
         return _timetable_export(results, timezone)
     raise SourceError(
@@ -56,10 +69,12 @@ def _moment(value: Any, zones: Zones) -> datetime | None:
     """An Indico `{date, time, tz}`, in its `tz` (else the event's zone); None if absent."""
     if not isinstance(value, dict) or not value.get("date"):
         return None
+    day = parse_date(value["date"])
     try:
-        day = date.fromisoformat(clean(value["date"]))
         clock = time.fromisoformat(clean(value.get("time")) or "00:00:00")
     except ValueError:
+        return None
+    if day is None:
         return None
     tz = clean(value.get("tz"))
     zone = zone_named(tz, "the zone of an Indico date") if tz else zones.local()
@@ -80,10 +95,10 @@ def _name(entry: Any) -> Person | None:
     return person(name, entry.get("affiliation"))
 
 
-def _people(*lists: Any) -> tuple[Person, ...]:
+def _people(where: str, *lists: tuple[str, Any]) -> tuple[Person, ...]:
     """The first list that names anyone (speakers, else the primary authors)."""
-    for listed in lists:
-        found = unique_people(_name(p) for p in listed or [])
+    for key, listed in lists:
+        found = unique_people(_name(p) for p in a_list(listed, f"“{key}” of {where}"))
         if found:
             return found
     return ()
@@ -108,10 +123,15 @@ def _event_export(events: list[dict], fallback: str | None) -> SourceSchedule:
     zones = Zones(fallback, first.get("timezone"))
     talks: list[SourceTalk] = []
     unscheduled: list[str] = []
-    for event in events:
-        listed = [(c, None) for c in event.get("contributions") or []]
-        for block in event.get("sessions") or []:
-            listed += [(c, block) for c in (block or {}).get("contributions") or []]
+    for number, event in enumerate(events, start=1):
+        where = f"event {number} of “results”"
+        contributions = objects(event.get("contributions"), f"the “contributions” of {where}")
+        listed: list[tuple[dict, dict | None]] = [(c, None) for c in contributions]
+        for session in objects(event.get("sessions"), f"the “sessions” of {where}"):
+            inner = objects(
+                session.get("contributions"), f"the “contributions” of a session of {where}"
+            )
+            listed += [(c, session) for c in inner]
         for contribution, block in listed:
             talk = _contribution(contribution, block, zones)
             if talk is None:
@@ -143,18 +163,21 @@ def _contribution(entry: dict, block: dict | None, zones: Zones) -> SourceTalk |
     start = _moment(entry.get("startDate"), zones)
     if start is None:
         return None
+    title = clean(entry.get("title"))
+    uid = entry.get("id") if entry.get("id") is not None else entry.get("db_id")
+    named = entry_named(title, uid)
     end = _moment(entry.get("endDate"), zones)
     if end is None and isinstance(entry.get("duration"), int | float):
-        end = end_of(start, timedelta(minutes=entry["duration"]))
+        end = end_of(start, length_of(entry["duration"], named))
     block = block or {}
     session = _text(entry.get("session"))
     if not session:
         raw = block.get("session")
         inner = raw if isinstance(raw, dict) else {}
         session = _text(inner.get("title") or block.get("title"))
-    speakers = _people(entry.get("speakers"), entry.get("primaryauthors"))
-    title = clean(entry.get("title"))
-    uid = entry.get("id") if entry.get("id") is not None else entry.get("db_id")
+    speakers = _people(
+        named, ("speakers", entry.get("speakers")), ("primaryauthors", entry.get("primaryauthors"))
+    )
     return SourceTalk(
         uid=f"c{clean(uid)}",
         title=title,
@@ -196,20 +219,26 @@ def _timetable_export(results: dict, fallback: str | None) -> SourceSchedule:
     zones = Zones(fallback, first_tz)
     talks: list[SourceTalk] = []
     for key, entry in entries:
-        _walk(entry, key, None, zones, talks)
+        _walk(entry, key, None, zones, talks, 0)
     events = ", ".join(days_of)
     return build("indico", f"Indico event {events}", zones, talks)
 
 
 def _walk(
-    entry: dict, key: str, parent: dict | None, zones: Zones, talks: list[SourceTalk]
+    entry: dict, key: str, parent: dict | None, zones: Zones, talks: list[SourceTalk], depth: int
 ) -> None:
     kind = clean(entry.get("entryType"))
     children = entry.get("entries") if kind == "Session" else None
     if isinstance(children, dict) and children:
+        if depth >= _MAX_NESTING:
+            raise SourceError(
+                f"{capitalized(entry_named(entry.get('title'), entry.get('id') or key))} of "
+                f"the Indico timetable holds sessions nested more than {_MAX_NESTING} deep, "
+                "which Indico never writes; check that the export was not edited."
+            )
         for child_key, child in children.items():
             if isinstance(child, dict):
-                _walk(child, child_key, entry, zones, talks)
+                _walk(child, child_key, entry, zones, talks, depth + 1)
         return
     start = _moment(entry.get("startDate"), zones)
     if start is None:
@@ -218,7 +247,11 @@ def _walk(
     block = parent if parent is not None else (entry if kind == "Session" else {})
     title = clean(entry.get("slotTitle") or entry.get("title")) if kind == "Session" else ""
     title = title or clean(entry.get("title"))
-    speakers = _people(entry.get("presenters"), entry.get("authors"))
+    speakers = _people(
+        entry_named(title, entry.get("id") or key),
+        ("presenters", entry.get("presenters")),
+        ("authors", entry.get("authors")),
+    )
     slot = entry.get("sessionSlotId") or block.get("sessionSlotId") or block.get("id")
     talks.append(
         SourceTalk(

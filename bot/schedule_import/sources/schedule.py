@@ -7,13 +7,15 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.programme.files import is_web_address
 from bot.programme.model import Person
 
 FORMATS = ("indico", "frab", "c3voc")
+UNTITLED = "Untitled"
 
 
 class SourceError(Exception):
@@ -63,11 +65,16 @@ _BLOCKS = {"p", "div", "ul", "ol", "table", "blockquote", "pre", "center", "hr"}
 _BLOCKS |= {f"h{level}" for level in range(1, 7)}
 
 
+# Control characters (but for tabs and newlines) and lone surrogates: no text means them, and a
+# meeting file cannot hold them.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def clean(value: object) -> str:
     """A one-line text: NFC, whitespace runs (newlines too) made one space, stripped."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value))
+    text = unicodedata.normalize("NFC", _UNPRINTABLE.sub("", str(value)))
     return " ".join(text.split())
 
 
@@ -96,7 +103,7 @@ def plain_text(value: object) -> str:
     """A multi-line text: HTML tags stripped, paragraphs kept as blank lines, NFC."""
     if value is None:
         return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNPRINTABLE.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
     if _HTML_TAG.search(text):
         parser = _TextOfHtml()
         parser.feed(text)
@@ -145,9 +152,9 @@ def zone_named(name: str, where: str) -> ZoneInfo:
     """The IANA zone `name`, or a SourceError naming `where` the name came from."""
     try:
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise SourceError(
-            f"“{name}” ({where}) is not a time zone Amphi knows. "
+            f"“{clean(name)[:60]}” ({where}) is not a time zone Amphi knows. "
             "Give an IANA name such as Europe/Paris, America/New_York or UTC."
         ) from None
 
@@ -200,6 +207,13 @@ class Zones:
         return moment if moment.tzinfo else moment.replace(tzinfo=self.local())
 
 
+#: The years a schedule's dates may fall in: beyond them a date is a typo (and a date near
+#: year 9999 overflows once a talk's length is added).
+YEARS = range(1900, 3000)
+#: The longest a talk may last: an export saying more has a broken duration.
+MAX_LENGTH = timedelta(days=366)
+
+
 def parse_iso(text: object, zones: Zones) -> datetime | None:
     """An ISO 8601 date and time ("Z" and offsets allowed), zoned; None if unreadable."""
     value = clean(text)
@@ -209,30 +223,66 @@ def parse_iso(text: object, zones: Zones) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return zones.attach(moment)
+    return zones.attach(moment) if moment.year in YEARS else None
 
 
-def parse_duration(text: object) -> timedelta | None:
-    """A frab or pretalx duration: "HH:MM", "H:MM:SS" (zero-padded hours), pretalx's "D:HH:MM"
-    (unpadded days), or plain minutes; None when unreadable."""
-    parts = clean(text).split(":")
-    if not all(part.isdigit() for part in parts):
+def parse_date(text: object) -> date | None:
+    """An ISO 8601 date (YYYY-MM-DD); None if unreadable."""
+    try:
+        day = date.fromisoformat(clean(text))
+    except ValueError:
         return None
-    numbers = [int(part) for part in parts]
+    return day if day.year in YEARS else None
+
+
+def parse_duration(text: object, where: str = "an entry") -> timedelta | None:
+    """A frab or pretalx duration: "HH:MM", "H:MM:SS" (zero-padded hours), pretalx's "D:HH:MM"
+    (unpadded days), or plain minutes; None when unreadable; a SourceError naming `where` when
+    longer than MAX_LENGTH."""
+    text = clean(text)
+    parts = text.split(":")
+    if not all(part.isascii() and part.isdigit() for part in parts) or len(parts) > 3:
+        return None
+    numbers = [int(part) for part in parts] if len(text) < 30 else [MAX_LENGTH.days * 1440 + 1]
     if len(numbers) == 1:
-        return timedelta(minutes=numbers[0])
-    if len(numbers) == 2:
-        return timedelta(hours=numbers[0], minutes=numbers[1])
-    if len(numbers) == 3 and len(parts[0]) < 2:  # pretalx: days are not zero-padded
-        return timedelta(days=numbers[0], hours=numbers[1], minutes=numbers[2])
-    if len(numbers) == 3:
-        return timedelta(hours=numbers[0], minutes=numbers[1], seconds=numbers[2])
-    return None
+        minutes: float = numbers[0]
+    elif len(numbers) == 2:
+        minutes = numbers[0] * 60 + numbers[1]
+    elif len(parts[0]) < 2:  # pretalx: days are not zero-padded
+        minutes = (numbers[0] * 24 + numbers[1]) * 60 + numbers[2]
+    else:
+        minutes = numbers[0] * 60 + numbers[1] + numbers[2] / 60
+    return length_of(minutes, where, shown=text)
+
+
+def length_of(minutes: float, where: str, *, shown: str = "") -> timedelta:
+    """`minutes` as a length, or a SourceError naming `where` when it is not a plausible one."""
+    if not 0 <= minutes <= MAX_LENGTH / timedelta(minutes=1):  # NaN fails both comparisons
+        raise SourceError(
+            f"{capitalized(where)} lasts {shown or f'{minutes:g} minutes'}, which is no "
+            "talk's length (at most a year); correct its duration in the schedule."
+        )
+    return timedelta(minutes=minutes)
 
 
 def end_of(start: datetime, length: timedelta | None) -> datetime | None:
     """The end of a talk `length` long; None when the length is unknown or zero."""
     return start + length if length else None
+
+
+def entry_named(title: object, uid: object = "") -> str:
+    """How a message names an entry of the export: the entry “Title” (id 12), or by its id."""
+    shown, key = clean(title)[:80], clean(uid)[:40]
+    if shown and key:
+        return f"the entry “{shown}” (id {key})"
+    if shown or key:
+        return f"the entry “{shown}”" if shown else f"the entry with id {key}"
+    return "an untitled entry"
+
+
+def capitalized(text: str) -> str:
+    """`text` to begin a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def spans_a_day(start: datetime, end: datetime | None) -> bool:
@@ -308,13 +358,28 @@ def build(
     """The schedule, its talks sorted, exact duplicates dropped, and checked; a SourceError
     when it holds no talk (breaks alone count as none)."""
     unique: dict[tuple[str, datetime, str], SourceTalk] = {}
+    untitled: list[str] = []
     for talk in talks:
+        if not talk.title:  # a meeting file's talk has a title
+            untitled.append(talk.uid or talk.start.isoformat(timespec="minutes"))
+            talk = replace(talk, title=UNTITLED)
         if not talk.uid:  # the source gives no id: the place and time stand in for one
             talk = replace(talk, uid=f"{talk.room}@{talk.start.isoformat()}")
         if talk.end is not None and talk.end <= talk.start:  # a zero (or negative) length
             talk = replace(talk, end=None, all_day=False)
         unique.setdefault((talk.uid, talk.start, talk.room), talk)
     ordered = sorted(unique.values(), key=lambda t: (t.start, t.room, t.title))
+    if untitled:
+        warnings = [
+            *warnings,
+            f"{len(untitled)} entries have no title, so they are called “{UNTITLED}”: "
+            + ", ".join(untitled[:3])
+            + (" and more" if len(untitled) > 3 else "")
+            + ". Give them a title in the schedule.",
+        ]
+    url = clean(url)
+    if not is_web_address(url):  # a meeting's link is to the web
+        url = ""
     if not any(not t.is_break for t in ordered):
         raise SourceError(
             "The schedule holds no talks"
@@ -328,6 +393,6 @@ def build(
         timezone=zones.name,
         talks=tuple(ordered),
         venue=clean(venue),
-        url=clean(url),
+        url=url,
         warnings=(*zones.notes, *warnings, *_checks(ordered)),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.programme.files import load_meeting_file
 from tests.unit.schedule_import.sources.samples import SAMPLES
 from tests.unit.test_cli import amphi
@@ -135,3 +136,42 @@ def test_an_output_in_a_missing_folder_is_refused_clearly(tmp_path: Path) -> Non
     result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 1 and "cannot be written" in result.stderr, shown(result)
     assert "Traceback" not in result.stderr
+
+
+HOSTILE_EXPORTS = {
+    "deep.json": b"[" * 200_000 + b"]" * 200_000,
+    "string-contribution.json": b'{"results": [{"_type": "Conference", "contributions": ["x"]}]}',
+    "rooms-list.json": b'{"schedule": {"conference": {"days": [{"rooms": {"A": []}}, '
+    b'{"rooms": [1]}]}}}',
+    "long.json": b'{"schedule": {"conference": {"time_zone_name": "UTC", "days": [{"rooms": '
+    b'{"A": [{"title": "T", "date": "2024-03-04T10:00:00Z", "duration": "1000000000000"}]}}]}}}',
+    "laughs.xml": b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+    b"<schedule><conference><title>&b;</title></conference></schedule>",
+    "untitled.json": b'{"schedule": {"conference": {"url": false, "time_zone_name": "UTC", "days": '
+    b'[{"rooms": {"A": [{"date": "2024-03-04T10:00:00Z", "duration": "\\u0001:30"}]}}]}}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_EXPORTS))
+def test_a_bad_export_is_told_in_a_sentence_never_a_traceback(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(HOSTILE_EXPORTS[name])
+    code = main(["import", str(source), "-o", str(tmp_path / "out.toml")])
+    said = capsys.readouterr()
+    assert "Traceback" not in said.err + said.out
+    if code == 0:  # read: the file is written, and holds what a meeting file may
+        assert load_meeting_file(tmp_path / "out.toml").talks
+    else:
+        assert code == 1 and said.err.startswith("amphi: ") and "Nothing was written." in said.err
+        assert not (tmp_path / "out.toml").exists()
+
+
+def test_a_source_with_a_key_is_never_shown_with_it(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["import", f"{server}/export/1.json?ak=SECRET#top"])
+    [said] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("amphi")]
+    assert code == 1 and f"HTTP 404 File not found for {server}/export/1.json." in said
+    assert "SECRET" not in said and "top" not in said

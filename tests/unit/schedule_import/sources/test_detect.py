@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.schedule_import.sources import FORMATS, SourceError, detect_format, parse_schedule
@@ -91,3 +93,18 @@ def test_an_unknown_format_name_lists_the_known_ones() -> None:
     assert str(refused.value) == (
         "“pentabarf” is not a schedule format Amphi reads; the formats are indico, frab, c3voc."
     )
+
+
+def test_an_export_is_read_once_for_its_format_and_its_programme(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[int] = []
+    real = json.loads
+
+    def counted(data: bytes) -> object:
+        reads.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(json, "loads", counted)
+    assert parse_schedule(sample("c3voc-pretalx-democon.json")).format == "c3voc"
+    assert len(reads) == 1

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.client import HTTPMessage
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from bot.schedule_import.sources import SourceError, fetch_source, parse_schedule
+from bot.schedule_import.sources import SourceError, fetch_source, parse_schedule, shown_source
+from bot.schedule_import.sources.fetch import MAX_BYTES
+from bot.schedule_import.sources.watch import WebRedirects
 from tests.unit.schedule_import.sources.samples import SAMPLES, sample
 
 
@@ -104,3 +110,114 @@ def test_only_http_and_https_urls_are_fetched(url: str) -> None:
     assert str(refused.value).startswith(
         f"Amphi fetches schedules over https:// (or http://) only, not {scheme}:."
     )
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """A server that drips its body a byte at a time, or redirects where it is told."""
+
+    redirect_to: ClassVar[str] = ""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", _Hostile.redirect_to)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        for _ in range(1000):  # a byte each 0.05 s: every read answers well within its timeout
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                return
+            time.sleep(0.05)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_a_server_that_drips_is_cut_off_at_the_deadline(hostile: str) -> None:
+    with pytest.raises(SourceError) as refused:
+        fetch_source(f"{hostile}/schedule.json?key=secret", timeout=5, deadline=0.5)
+    assert str(refused.value).startswith(
+        "The download from 127.0.0.1 did not finish within 0.5 seconds: the server sends too "
+        "slowly."
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("file:///etc/passwd", "redirects the download to a file:// address"),
+        ("ftp://127.0.0.1/schedule.xml", "redirects the download to a ftp:// address"),
+    ],
+)
+def test_a_redirect_off_the_web_is_not_followed(hostile: str, target: str, said: str) -> None:
+    _Hostile.redirect_to = target
+    with pytest.raises(SourceError, match=said):
+        fetch_source(f"{hostile}/redirect", timeout=5)
+
+
+def test_a_redirect_from_https_down_to_http_is_not_followed() -> None:
+    refusal = WebRedirects()
+    request = urllib.request.Request("https://indico.example.org/export/event/1.json?ak=k")
+    with pytest.raises(SourceError) as refused:
+        refusal.redirect_request(
+            request, io.BytesIO(), 302, "Found", HTTPMessage(), "http://indico.example.org/x"
+        )
+    assert "in the clear" in str(refused.value)
+    followed = refusal.redirect_request(
+        request, io.BytesIO(), 302, "Found", HTTPMessage(), "https://mirror.example.org/x"
+    )
+    assert followed is not None and followed.full_url == "https://mirror.example.org/x"
+
+
+def test_a_redirect_within_http_is_followed(hostile: str, server: str) -> None:
+    _Hostile.redirect_to = f"{server}/c3voc-hub-schedule2.json"
+    assert fetch_source(f"{hostile}/redirect", timeout=5) == sample("c3voc-hub-schedule2.json")
+
+
+def test_a_file_over_the_cap_is_refused(tmp_path: Path) -> None:
+    assert MAX_BYTES == 8 * 1024 * 1024
+    assert len(sample("pentabarf-fosdem-2013.xml")) * 10 < MAX_BYTES  # the largest, with room
+    big = tmp_path / "schedule.json"
+    big.write_bytes(b" " * (MAX_BYTES + 1))
+    with pytest.raises(SourceError, match="is larger than 8 MB"):
+        fetch_source(str(big))
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("https://user:pw@indico.example.org/export/event/1.json?ak=SECRET#x",
+         "https://indico.example.org/export/event/1.json"),
+        ("HTTP://[::1]:8080/schedule.xml?key=SECRET", "http://[::1]:8080/schedule.xml"),
+        ("/srv/amphi/schedule.xml", "/srv/amphi/schedule.xml"),
+        ("http://[::1/x?key=SECRET", "http:// address"),
+    ],
+)  # fmt: skip
+def test_a_source_is_shown_without_its_query_or_user(source: str, shown: str) -> None:
+    assert shown_source(source) == shown
+
+
+def test_an_http_error_does_not_show_the_key_in_the_query(server: str) -> None:
+    with pytest.raises(SourceError) as refused:
+        fetch_source(f"{server}/no-such-schedule.json?apikey=SECRET", timeout=5)
+    assert "SECRET" not in str(refused.value)
+    assert f"for {server}/no-such-schedule.json." in str(refused.value)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -242,3 +242,37 @@ def test_malformed_xml_is_told_with_its_line_and_column() -> None:
     assert "at line " in message and ", column " in message
     line = broken.decode().count("\n") + 1
     assert f"line {line}," in message
+
+
+OLDEST_LAYOUT = b"""<?xml version="1.0" encoding="UTF-8"?>
+<schedule>
+  <conference><title>Old Pentabarf</title><time_zone_name>Europe/Berlin</time_zone_name>
+  </conference>
+  <day date="2007-02-24" index="1">
+    <event id="101"><start>10:00</start><duration>00:45</duration><room>Janson</room>
+      <title>Welcome</title><persons><person id="1">Ada Lovelace</person></persons></event>
+    <event id="102"><start>11:00</start><duration>01:00</duration><room>H.1301</room>
+      <title>Kernels</title><persons><person id="2">Linus</person></persons></event>
+  </day>
+  <day date="2007-02-25" index="2">
+    <room name="Janson">
+      <event id="201"><start>09:30</start><duration>00:30</duration>
+        <title>Closing</title></event>
+    </room>
+  </day>
+</schedule>
+"""
+
+
+def test_the_oldest_pentabarf_layout_events_straight_under_the_day() -> None:
+    schedule = parse_schedule(OLDEST_LAYOUT)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert [(t.uid, t.room, t.start, t.end) for t in schedule.talks] == [
+        ("101", "Janson", datetime(2007, 2, 24, 10, tzinfo=berlin),
+         datetime(2007, 2, 24, 10, 45, tzinfo=berlin)),
+        ("102", "H.1301", datetime(2007, 2, 24, 11, tzinfo=berlin),
+         datetime(2007, 2, 24, 12, tzinfo=berlin)),
+        ("201", "Janson", datetime(2007, 2, 25, 9, 30, tzinfo=berlin),
+         datetime(2007, 2, 25, 10, tzinfo=berlin)),
+    ]  # fmt: skip
+    assert names(talk(schedule, "101")) == ["Ada Lovelace"]
