@@ -21,7 +21,7 @@ from bot.programme.files import MeetingFileError, load_meeting_file
 from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
 from bot.schedule_import.merge import import_schedule, write_meeting_file
-from bot.schedule_import.sources import SourceError, fetch_source
+from bot.schedule_import.sources import SourceError, fetch_source, shown_source
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,12 @@ class ProgrammeFollower:
                 try:
                     warnings = await asyncio.to_thread(self._reimport, meeting)
                 except (SourceError, MeetingFileError, OSError, ValueError) as error:
-                    log.error("Could not follow %s from %s: %s", slug, meeting.follow.source, error)
+                    log.error(
+                        "Could not follow %s from %s: %s",
+                        slug,
+                        shown_source(meeting.follow.source),
+                        error,
+                    )
                     return Refresh(error=str(error))
             result = await self._reload()
             return Refresh(result.edited, result.error, warnings)

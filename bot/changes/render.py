@@ -8,6 +8,7 @@ from bot.core.i18n import Translator
 from bot.core.markup import escape, timestamp
 from bot.programme.diff import ProgrammeDiff, TalkChange, TalkState
 from bot.programme.model import Meeting
+from bot.schedule_import.sources import shown_source
 
 #: Discord's limit for a message's content.
 MESSAGE_LIMIT = 2000
@@ -149,7 +150,7 @@ def _refreshed(meeting: Meeting, diff: ProgrammeDiff, error: str, tr: Translator
             )
         )
     where = (
-        tr.gettext("from {source}", source=escape(source))
+        tr.gettext("from {source}", source=escape(shown_source(source)))
         if source
         else tr.gettext("from its meeting file")
     )
