@@ -13,6 +13,7 @@ import pytest
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from fake_discord import fake_discord
+from tests.support.command_line import InProcess
 from tests.support.discord_api import invalid_requests
 from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test_settings
 from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_reason
@@ -161,3 +162,10 @@ def runs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runs]:
     yield kept
     if request.session.testsfailed > failed_before:
         print(kept.output())
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> InProcess:
+    """`cli("check", path, cwd=tmp_path, env={...})`: the `amphi` command line called in the
+    test's process, with only the settings in `env`; what it said and its exit status."""
+    return InProcess(monkeypatch, capsys)
