@@ -7,7 +7,7 @@ LOCK := requirements-dev.lock
 COMPILE := CUSTOM_COMPILE_COMMAND="make lock" .venv-lock/bin/pip-compile --quiet --upgrade \
 	--generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint format bench crash install clean lock
+.PHONY: run test lint format bench crash long install clean lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,11 +29,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/amphi run --rehearse-without-token $(ARGS)
 
+# The tests mostly wait (on the fake Discord, the stores, processes): more workers than cores.
+# Tests that play against the wall clock share a worker (their xdist_group, tests/conftest.py).
+PYTEST_WORKERS ?= 4
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -49,6 +54,12 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The long versions of what make test plays short: the shipped day rehearsed whole, with a full
+# room, and 1,000 hostile questions.
+long: $(STAMP)
+	AMPHI_LONG=1 AMPHI_FUZZ_QUESTIONS=1000 $(BIN)/python -m pytest -p no:cacheprovider \
+		tests/e2e/test_rehearsal.py tests/e2e/test_hostile_questions.py
 
 crash: $(STAMP)
 	AMPHI_CRASH_SEEDS=20 $(BIN)/python -m pytest -s -p no:cacheprovider tests/e2e/test_crash.py tests/e2e/test_crash_questions.py tests/e2e/test_crash_notices.py -k "every_promise or once"

@@ -4,7 +4,6 @@ registrations: nothing lost, nothing twice."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sqlite3
 import threading
@@ -23,6 +22,7 @@ from tests.support.processes import (
     meeting_file,
     register_remote,
     run_env,
+    store_seeds,
     zone_at_mid_morning,
 )
 
@@ -72,8 +72,6 @@ async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path, 
 
 
 BURST = 300
-#: Seeded kill moments; `make crash` runs 20 of them.
-SEEDS = range(int(os.environ.get("AMPHI_CRASH_SEEDS", "2")))
 #: How long another writer holds the seats' lock at the start of an odd seed's burst: past
 #: Amphi's wait for an answer in the first response, short of Discord's 3-second deadline.
 HOLD_SECONDS = 1.3
@@ -102,7 +100,7 @@ def hold_the_seats(database_url: str, held: threading.Event) -> None:
         connection.rollback()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
 async def test_a_hard_kill_mid_burst_keeps_every_promise(
     fake, tmp_path: Path, database_url: str, runs, seed: int
 ) -> None:

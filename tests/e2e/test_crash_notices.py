@@ -4,7 +4,6 @@ notice still reaches the announcements channel once, and each attendee who opted
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.harness import eventually
-from tests.support.processes import kill, meeting_file, register_remote, run_env
+from tests.support.processes import CRASH_SEEDS, kill, meeting_file, register_remote, run_env
 
 MEMBERS = 120
-#: Seeded kill moments; `make crash` runs 20 of them.
-SEEDS = range(int(os.environ.get("AMPHI_CRASH_SEEDS", "2")))
+#: Seeded kill moments: one in `make test`, 20 in `make crash`.
+SEEDS = range(CRASH_SEEDS)
 
 
 def notices(fake) -> list[str]:

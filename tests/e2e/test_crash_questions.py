@@ -16,9 +16,8 @@ from bot.core.config import load_settings
 from bot.questions.model import QuestionStatus
 from bot.services import prepare
 from bot.store.models import QuestionRow
-from tests.e2e.test_crash import SEEDS
 from tests.support.harness import eventually
-from tests.support.processes import kill, meeting_file, run_env
+from tests.support.processes import kill, meeting_file, run_env, store_seeds
 
 ASKERS = 80
 
@@ -41,7 +40,7 @@ async def approve_as_they_come(fake, moderator, clicked: set[int]) -> None:
         await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
 async def test_a_hard_kill_among_questions_keeps_every_promise(
     fake, tmp_path: Path, database_url: str, runs, seed: int
 ) -> None:

@@ -1,16 +1,25 @@
-"""The rehearsal of the shipped meeting, played whole at high speed: the real bot against the
-shipped Discord double, simulated members, and what the transcript shows."""
+"""The rehearsal of the shipped meeting's day, played whole at high speed: the real bot against
+the shipped Discord double, simulated members, and what the transcript shows.
+
+In `make test` the day is the shipped meeting made compact: a room of 60 seats (a thousand
+registrations at once are tested in tests/e2e/test_registration.py) and the afternoon moved up
+to follow the morning. `make long` (AMPHI_LONG=1) plays the shipped meeting as it is."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from bot.rehearsal.run import Options, Rehearsal, rehearse
 from bot.rehearsal.transcript import DM_KIND, POST
 from tests.support.paths import SHIPPED_MEETING
 
-#: The shipped day (09:00 to 18:10) in about 30 s.
+#: The shipped day (08:30 to 18:10) in about 30 s; the compact one (to 15:10) in about 22 s.
 SPEED = 1100.0
+#: The afternoon's times, moved three hours earlier.
+AFTERNOON = {"16:00": "13:00", "16:20": "13:20", "16:40": "13:40", "17:00": "14:00",
+             "17:45": "14:45", "18:05": "15:05"}  # fmt: skip
 AUDIENCE = {"@In person", "@Remote"}
 
 
@@ -27,8 +36,24 @@ def first(day: Rehearsal, what: str, test) -> int:
     raise AssertionError(f"the transcript has no {what}:\n{transcript(day)}")
 
 
-async def test_the_shipped_day_plays_whole_in_order() -> None:
-    day = await rehearse(Options(SHIPPED_MEETING, speed=SPEED))
+def compact_day(folder: Path) -> Path:
+    """The shipped meeting with 60 seats and no gap between its sessions."""
+    text = SHIPPED_MEETING.read_text(encoding="utf-8")
+    assert text.count("capacity = 600\n") == 1
+    text = text.replace("capacity = 600\n", "capacity = 60\n")
+    morning, afternoon = text.split('title = "Session 2"')
+    for before, after in AFTERNOON.items():
+        assert f'"{before}"' in afternoon, before
+        afternoon = afternoon.replace(f'"{before}"', f'"{after}"')
+    text = morning + 'title = "Session 2"' + afternoon
+    path = folder / SHIPPED_MEETING.name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_the_shipped_day_plays_whole_in_order(tmp_path: Path) -> None:
+    meeting_file = SHIPPED_MEETING if os.environ.get("AMPHI_LONG") else compact_day(tmp_path)
+    day = await rehearse(Options(meeting_file, speed=SPEED))
     entries, meeting = day.entries, day.meeting
     shown = transcript(day)
 

@@ -12,8 +12,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.support.harness import eventually
 from tests.support.paths import ROOT
+
+#: How many seeded kill moments a crash test plays on each store: one in `make test`, 20 in
+#: `make crash`.
+CRASH_SEEDS = int(os.environ.get("AMPHI_CRASH_SEEDS", "1"))
+
+
+def store_seeds() -> list:
+    """(store, seed) cases for `parametrize(("database_url", "seed"), ..., indirect=...)`: each
+    store with each seed; with one seed, PostgreSQL plays seed 1 so that an odd seed (the slow
+    store of the registration burst) runs in `make test` too."""
+    postgres = pytest.mark.postgres
+    if CRASH_SEEDS == 1:
+        return [("sqlite", 0), pytest.param("postgresql", 1, marks=postgres)]
+    return [
+        case
+        for seed in range(CRASH_SEEDS)
+        for case in (("sqlite", seed), pytest.param("postgresql", seed, marks=postgres))
+    ]
 
 
 def zone_at_mid_morning(instant: datetime) -> ZoneInfo:

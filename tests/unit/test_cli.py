@@ -1,32 +1,16 @@
-"""The `amphi` command line, run as the operator runs it."""
+"""The `amphi` command line, called in the test's process: what each command says and does, and
+what it refuses."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.store.migrate import head_revision
-from tests.support.paths import ROOT, SHIPPED_MEETING
+from tests.support.paths import SHIPPED_MEETING
 
 
-def amphi(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "AMPHI_"))}
-    clean["PYTHONPATH"] = str(ROOT)
-    clean.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def test_run_without_a_token_exits_2_saying_how_to_get_one(tmp_path: Path) -> None:
-    result = amphi("run", cwd=tmp_path)
+def test_run_without_a_token_exits_2_saying_how_to_get_one(cli, tmp_path: Path) -> None:
+    result = cli("run", cwd=tmp_path)
     assert result.returncode == 2
     assert "DISCORD_TOKEN is not set" in result.stderr
     assert "https://discord.com/developers/applications" in result.stderr
@@ -34,17 +18,17 @@ def test_run_without_a_token_exits_2_saying_how_to_get_one(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
 
 
-def test_run_with_an_invalid_setting_names_it(tmp_path: Path) -> None:
+def test_run_with_an_invalid_setting_names_it(cli, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         "DISCORD_TOKEN=MTAxMjM0NTY3ODkwMTIzNDU2.Gabcde.fake-token\nDISCORD_GUILD_ID=the-lab\n"
     )
-    result = amphi("run", cwd=tmp_path)
+    result = cli("run", cwd=tmp_path)
     assert result.returncode == 2
     assert "DISCORD_GUILD_ID" in result.stderr and "the-lab" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_run_with_broken_meeting_files_lists_the_problems(tmp_path: Path) -> None:
+def test_run_with_broken_meeting_files_lists_the_problems(cli, tmp_path: Path) -> None:
     broken = tmp_path / "meetings"
     broken.mkdir()
     (broken / "x.toml").write_text('slug = "x"\ntitle = ""\n')
@@ -54,31 +38,31 @@ def test_run_with_broken_meeting_files_lists_the_problems(tmp_path: Path) -> Non
         "AMPHI_MEETINGS": str(broken),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
     }
-    result = amphi("run", cwd=tmp_path, env=env)
+    result = cli("run", cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert "x.toml: date" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_check_passes_on_the_shipped_meeting(tmp_path: Path) -> None:
-    result = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path)
+def test_check_passes_on_the_shipped_meeting(cli, tmp_path: Path) -> None:
+    result = cli("check", str(SHIPPED_MEETING), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
 
 
-def test_check_defaults_to_amphi_meetings(tmp_path: Path) -> None:
-    result = amphi("check", cwd=tmp_path, env={"AMPHI_MEETINGS": str(SHIPPED_MEETING.parent)})
+def test_check_defaults_to_amphi_meetings(cli, tmp_path: Path) -> None:
+    result = cli("check", cwd=tmp_path, env={"AMPHI_MEETINGS": str(SHIPPED_MEETING.parent)})
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_check_reports_each_error_of_a_broken_copy(tmp_path: Path) -> None:
+def test_check_reports_each_error_of_a_broken_copy(cli, tmp_path: Path) -> None:
     copy = tmp_path / "broken.toml"
     text = SHIPPED_MEETING.read_text(encoding="utf-8")
     text = text.replace('start = "10:45"', 'start = "25:00"', 1)
     text = text.replace("capacity = 600", 'capacity = "six hundred"', 1)
     text = text.replace('timezone = "Europe/Paris"', 'timezone = "Europe/Pariss"', 1)
     copy.write_text(text, encoding="utf-8")
-    result = amphi("check", str(copy), cwd=tmp_path)
+    result = cli("check", str(copy), cwd=tmp_path)
     assert result.returncode == 1
     lines = [line for line in result.stdout.splitlines() if line.startswith(str(copy))]
     keys = {line.split(": ")[1] for line in lines}
@@ -87,14 +71,14 @@ def test_check_reports_each_error_of_a_broken_copy(tmp_path: Path) -> None:
     assert "25:00" in result.stdout
 
 
-def test_db_upgrade(tmp_path: Path) -> None:
+def test_db_upgrade(cli, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    result = amphi("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": url})
+    result = cli("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     assert f"revision {head_revision()}" in result.stdout
 
 
-def test_status_and_export_read_the_store(tmp_path: Path) -> None:
+def test_status_and_export_read_the_store(cli, tmp_path: Path) -> None:
     import asyncio
 
     from bot.core.config import load_settings
@@ -115,25 +99,25 @@ def test_status_and_export_read_the_store(tmp_path: Path) -> None:
     finally:
         services.close()
 
-    status = amphi("status", cwd=tmp_path, env=env)
+    status = cli("status", cwd=tmp_path, env=env)
     assert status.returncode == 0, status.stderr
     assert "registered in person: 1" in status.stdout
     assert "registered remote:    1" in status.stdout
     assert "seats left:           599" in status.stdout
 
-    exported = amphi("export", "registrations", cwd=tmp_path, env=env)
+    exported = cli("export", "registrations", cwd=tmp_path, env=env)
     assert exported.returncode == 0, exported.stderr
     lines = exported.stdout.splitlines()
     assert lines[0].startswith("name,discord_id,mode,member")
     assert lines[1].startswith("u1,1,in_person,yes") and lines[2].startswith("u2,2,remote,no")
 
-    written = amphi("export", "registrations", "-o", "out.csv", cwd=tmp_path, env=env)
+    written = cli("export", "registrations", "-o", "out.csv", cwd=tmp_path, env=env)
     assert "2 registration(s) written" in written.stdout
     assert (tmp_path / "out.csv").read_text(encoding="utf-8-sig") == exported.stdout
 
 
-def test_plan_lists_every_post_of_the_day_in_paris_time(tmp_path: Path) -> None:
-    result = amphi("plan", str(SHIPPED_MEETING), cwd=tmp_path)
+def test_plan_lists_every_post_of_the_day_in_paris_time(cli, tmp_path: Path) -> None:
+    result = cli("plan", str(SHIPPED_MEETING), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
@@ -151,7 +135,7 @@ def test_plan_lists_every_post_of_the_day_in_paris_time(tmp_path: Path) -> None:
         "17:00 Europe/Paris  talk-start" in line and "classical statistics" in line
         for line in lines
     )
-    with_link = amphi(
+    with_link = cli(
         "plan", str(SHIPPED_MEETING), cwd=tmp_path, env={"REMOTE_LINK": "https://v.example/x"}
     )
     assert "2021-06-28 09:50 Europe/Paris  link-dms" in with_link.stdout
@@ -206,7 +190,9 @@ def _talks(url: str) -> list[tuple]:
         db.close()
 
 
-def test_check_says_what_loading_would_keep_as_removed_and_changes_nothing(tmp_path: Path) -> None:
+def test_check_says_what_loading_would_keep_as_removed_and_changes_nothing(
+    cli, tmp_path: Path
+) -> None:
     env, key = _store_with_a_question(tmp_path)
     edited = tmp_path / "edited.toml"
     text = SHIPPED_MEETING.read_text(encoding="utf-8").replace('start = "11:05"', 'start = "11:10"')
@@ -214,7 +200,7 @@ def test_check_says_what_loading_would_keep_as_removed_and_changes_nothing(tmp_p
     edited.write_text(text, encoding="utf-8")
     before = _talks(env["DATABASE_URL"])
 
-    result = amphi("check", str(edited), cwd=tmp_path, env={"DATABASE_URL": env["DATABASE_URL"]})
+    result = cli("check", str(edited), cwd=tmp_path, env={"DATABASE_URL": env["DATABASE_URL"]})
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
@@ -225,13 +211,13 @@ def test_check_says_what_loading_would_keep_as_removed_and_changes_nothing(tmp_p
     assert _talks(env["DATABASE_URL"]) == before
     assert all(removed_at is None for *_, removed_at in before)
 
-    unchanged = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path, env=env)
+    unchanged = cli("check", str(SHIPPED_MEETING), cwd=tmp_path, env=env)
     assert unchanged.stdout.splitlines() == [f"{SHIPPED_MEETING}: OK"]
 
 
-def test_check_without_a_store_says_nothing_more_and_creates_none(tmp_path: Path) -> None:
+def test_check_without_a_store_says_nothing_more_and_creates_none(cli, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "store.sqlite3"
-    result = amphi(
+    result = cli(
         "check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": f"sqlite:///{missing}"}
     )
     assert result.returncode == 0, result.stderr
@@ -240,9 +226,9 @@ def test_check_without_a_store_says_nothing_more_and_creates_none(tmp_path: Path
     assert not missing.parent.exists()
 
 
-def test_check_notes_a_store_it_cannot_read_in_one_line(tmp_path: Path) -> None:
+def test_check_notes_a_store_it_cannot_read_in_one_line(cli, tmp_path: Path) -> None:
     for url in ("postgresql://amphi:hunter2@127.0.0.1:1/amphi", "nosuchdb://somewhere/amphi"):
-        result = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": url})
+        result = cli("check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": url})
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [f"{SHIPPED_MEETING}: OK"]
         [note] = result.stderr.splitlines()
@@ -250,7 +236,7 @@ def test_check_notes_a_store_it_cannot_read_in_one_line(tmp_path: Path) -> None:
         assert "hunter2" not in note and "Traceback" not in result.stderr
 
 
-def test_check_on_a_store_behind_the_schema_says_to_upgrade_it(tmp_path: Path) -> None:
+def test_check_on_a_store_behind_the_schema_says_to_upgrade_it(cli, tmp_path: Path) -> None:
     from bot.store.db import Database
     from bot.store.migrate import upgrade
 
@@ -258,14 +244,14 @@ def test_check_on_a_store_behind_the_schema_says_to_upgrade_it(tmp_path: Path) -
     db = Database(url)
     upgrade(db.engine, "0005")
     db.close()
-    result = amphi("check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": url})
+    result = cli("check", str(SHIPPED_MEETING), cwd=tmp_path, env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     [note] = result.stderr.splitlines()
     assert "schema revision 0005" in note and "amphi db upgrade" in note
 
 
-def test_health_without_a_health_file_says_so(tmp_path: Path) -> None:
-    result = amphi("health", cwd=tmp_path)
+def test_health_without_a_health_file_says_so(cli, tmp_path: Path) -> None:
+    result = cli("health", cwd=tmp_path)
     assert result.returncode == 2 and "AMPHI_HEALTH_FILE is not set" in result.stderr
-    missing = amphi("health", cwd=tmp_path, env={"AMPHI_HEALTH_FILE": str(tmp_path / "h")})
+    missing = cli("health", cwd=tmp_path, env={"AMPHI_HEALTH_FILE": str(tmp_path / "h")})
     assert missing.returncode == 1 and "does not exist" in missing.stderr

@@ -13,7 +13,6 @@ import pytest
 from bot.cli import main
 from bot.programme.files import load_meeting_file
 from tests.unit.schedule_import.sources.samples import SAMPLES
-from tests.unit.test_cli import amphi
 
 DEMOCON = SAMPLES / "c3voc-pretalx-democon.json"
 FOSDEM = SAMPLES / "pentabarf-fosdem-2013.xml"
@@ -24,22 +23,22 @@ def shown(result) -> str:
     return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
 
 
-def test_an_export_becomes_a_meeting_file(tmp_path: Path) -> None:
+def test_an_export_becomes_a_meeting_file(cli, tmp_path: Path) -> None:
     out = tmp_path / "democon.toml"
-    result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
+    result = cli("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 0, shown(result)
     meeting = load_meeting_file(out)
     assert f"Wrote {out}: {len(meeting.talks)} talk(s)" in result.stdout, shown(result)
     assert "set `capacity`" in result.stderr
     assert meeting.talks and all(talk.uid for talk in meeting.talks)
     assert out.read_text(encoding="utf-8").startswith("# Imported from ")
-    checked = amphi("check", str(out), cwd=tmp_path)
+    checked = cli("check", str(out), cwd=tmp_path)
     assert checked.returncode == 0, shown(checked)
 
 
-def test_an_update_keeps_the_files_settings_and_says_what_changed(tmp_path: Path) -> None:
+def test_an_update_keeps_the_files_settings_and_says_what_changed(cli, tmp_path: Path) -> None:
     out = tmp_path / "democon.toml"
-    assert amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path).returncode == 0
+    assert cli("import", str(DEMOCON), "-o", str(out), cwd=tmp_path).returncode == 0
     text = out.read_text(encoding="utf-8").replace("capacity = 0", "capacity = 321")
     out.write_text(text, encoding="utf-8")
     edited = tmp_path / "edited.json"
@@ -48,21 +47,21 @@ def test_an_update_keeps_the_files_settings_and_says_what_changed(tmp_path: Path
     assert raw.count(f'"title": "{first.title}"') == 1
     edited.write_text(raw.replace(f'"title": "{first.title}"', '"title": "A new title"'))
 
-    dry = amphi("import", str(edited), "-o", str(out), "--dry-run", cwd=tmp_path)
+    dry = cli("import", str(edited), "-o", str(out), "--dry-run", cwd=tmp_path)
     assert dry.returncode == 0, shown(dry)
     assert f"Would write {out}" in dry.stdout
     assert f"changed: A new title: retitled from {first.title!r}" in dry.stdout, shown(dry)
     assert out.read_text(encoding="utf-8") == text  # nothing written
 
-    done = amphi("import", str(edited), "-o", str(out), cwd=tmp_path)
+    done = cli("import", str(edited), "-o", str(out), cwd=tmp_path)
     assert done.returncode == 0, shown(done)
     meeting = load_meeting_file(out)
     assert meeting.capacity == 321
     assert meeting.talks[0].title == "A new title" and meeting.talks[0].uid == first.uid
 
 
-def test_without_output_the_meeting_file_is_printed(tmp_path: Path) -> None:
-    result = amphi("import", str(FOSDEM), "--timezone", "Europe/Brussels", cwd=tmp_path)
+def test_without_output_the_meeting_file_is_printed(cli, tmp_path: Path) -> None:
+    result = cli("import", str(FOSDEM), "--timezone", "Europe/Brussels", cwd=tmp_path)
     assert result.returncode == 0, shown(result)
     assert result.stdout.startswith("# ") is False and 'slug = "fosdem-2013"' in result.stdout
     assert "[[sessions.talks]]" in result.stdout
@@ -73,16 +72,16 @@ def server(tmp_path: Path) -> Iterator[str]:
     """A web server on 127.0.0.1 serving `tmp_path`."""
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
 
 
-def test_an_export_at_a_web_address(tmp_path: Path, server: str) -> None:
+def test_an_export_at_a_web_address(cli, tmp_path: Path, server: str) -> None:
     (tmp_path / "schedule.json").write_bytes(DEMOCON.read_bytes())
-    result = amphi("import", f"{server}/schedule.json", "--dry-run", cwd=tmp_path)
+    result = cli("import", f"{server}/schedule.json", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, shown(result)
     assert "Would write a meeting file" in result.stdout
 
@@ -100,40 +99,40 @@ def test_an_export_at_a_web_address(tmp_path: Path, server: str) -> None:
     ids=["missing-file", "malformed-xml", "unknown-format", "no-timezone", "bad-timezone", "ftp"],
 )
 def test_a_bad_source_is_refused_clearly_and_writes_nothing(
-    tmp_path: Path, make, options: tuple[str, ...], said: str
+    cli, tmp_path: Path, make, options: tuple[str, ...], said: str
 ) -> None:
     (tmp_path / "broken.xml").write_text("<schedule><day>", encoding="utf-8")
     (tmp_path / "notes.json").write_text('{"shopping": ["bread"]}', encoding="utf-8")
     out = tmp_path / "out.toml"
-    result = amphi("import", str(make(tmp_path)), "-o", str(out), *options, cwd=tmp_path)
+    result = cli("import", str(make(tmp_path)), "-o", str(out), *options, cwd=tmp_path)
     assert result.returncode == 1, shown(result)
     assert said in result.stderr and "Nothing was written." in result.stderr, shown(result)
     assert "Traceback" not in result.stderr
     assert not out.exists()
 
 
-def test_a_404_is_refused_with_its_status(tmp_path: Path, server: str) -> None:
-    result = amphi("import", f"{server}/nowhere.json", cwd=tmp_path)
+def test_a_404_is_refused_with_its_status(cli, tmp_path: Path, server: str) -> None:
+    result = cli("import", f"{server}/nowhere.json", cwd=tmp_path)
     assert result.returncode == 1, shown(result)
     assert "404" in result.stderr, shown(result)
 
 
-def test_an_unknown_format_option_is_a_usage_error(tmp_path: Path) -> None:
-    result = amphi("import", str(DEMOCON), "--format", "ical", cwd=tmp_path)
+def test_an_unknown_format_option_is_a_usage_error(cli, tmp_path: Path) -> None:
+    result = cli("import", str(DEMOCON), "--format", "ical", cwd=tmp_path)
     assert result.returncode == 2 and "invalid choice" in result.stderr, shown(result)
 
 
-def test_a_broken_meeting_file_to_update_is_left_alone(tmp_path: Path) -> None:
+def test_a_broken_meeting_file_to_update_is_left_alone(cli, tmp_path: Path) -> None:
     out = tmp_path / "m.toml"
     out.write_text('slug = "x"\n', encoding="utf-8")
-    result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
+    result = cli("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 2 and "fix them before updating it" in result.stderr
     assert out.read_text(encoding="utf-8") == 'slug = "x"\n'
 
 
-def test_an_output_in_a_missing_folder_is_refused_clearly(tmp_path: Path) -> None:
+def test_an_output_in_a_missing_folder_is_refused_clearly(cli, tmp_path: Path) -> None:
     out = tmp_path / "missing" / "m.toml"
-    result = amphi("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
+    result = cli("import", str(DEMOCON), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 1 and "cannot be written" in result.stderr, shown(result)
     assert "Traceback" not in result.stderr
 

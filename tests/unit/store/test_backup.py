@@ -12,7 +12,6 @@ from bot.store import state
 from bot.store.backup import BackupError, backup, restore
 from bot.store.db import Database
 from bot.store.migrate import upgrade
-from tests.unit.test_cli import amphi
 
 
 def value(url: str) -> str | None:
@@ -76,14 +75,14 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(
     assert value(sqlite_url) == "precious"
 
 
-def test_the_command_line_says_what_it_did_and_refuses_politely(tmp_path: Path) -> None:
+def test_the_command_line_says_what_it_did_and_refuses_politely(cli, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'amphi.sqlite3'}"
     keep(url, "x")
     env = {"DATABASE_URL": url}
-    done = amphi("db", "backup", "saved.sqlite3", cwd=tmp_path, env=env)
+    done = cli("db", "backup", "saved.sqlite3", cwd=tmp_path, env=env)
     assert done.returncode == 0 and "copied to saved.sqlite3" in done.stdout, done.stderr
-    again = amphi("db", "backup", "saved.sqlite3", cwd=tmp_path, env=env)
+    again = cli("db", "backup", "saved.sqlite3", cwd=tmp_path, env=env)
     assert again.returncode == 2 and "exists already" in again.stderr
     assert "Traceback" not in again.stderr
-    back = amphi("db", "restore", "saved.sqlite3", cwd=tmp_path, env=env)
+    back = cli("db", "restore", "saved.sqlite3", cwd=tmp_path, env=env)
     assert back.returncode == 0 and "restored from saved.sqlite3" in back.stdout, back.stderr
