@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class ProgrammeService:
         self.clock = clock
         self._meetings: list[Meeting] | None = None
         self._chosen: str | None = None  # an organizer's choice of meeting ("" for none)
+        self._reading = asyncio.Lock()
         #: What the last `import_files` did to what hangs on talks, one edit per meeting file.
         self.edits: list[ProgrammeEdit] = []
 
@@ -86,12 +88,17 @@ class ProgrammeService:
     async def _programme(self) -> tuple[list[Meeting], str]:
         """The meetings and the organizers' choice, read from the store the first time only."""
         if self._meetings is None or self._chosen is None:
-            meetings, chosen = await self.db.run(store.load_programme)
-            # Keep what an import or a choice made meanwhile: it is newer than this read.
-            if self._meetings is None:
-                self._meetings = meetings
-            if self._chosen is None:
-                self._chosen = chosen
+            # One read for every caller, who then go on in the order they asked (commands
+            # finished after a restart reach the registration desk first come, first served).
+            async with self._reading:
+                if self._meetings is None or self._chosen is None:
+                    meetings, chosen = await self.db.run(store.load_programme)
+                    # Keep what an import or a choice made meanwhile: it is newer than this.
+                    if self._meetings is None:
+                        self._meetings = meetings
+                    if self._chosen is None:
+                        self._chosen = chosen
+        assert self._meetings is not None and self._chosen is not None
         return self._meetings, self._chosen
 
     def _active(self, meetings: list[Meeting], chosen: str) -> Meeting:
