@@ -19,6 +19,7 @@ def amphi(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproces
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
         env=clean,
+        stdin=subprocess.DEVNULL,  # as under cron or a container: no terminal to ask
         capture_output=True,
         text=True,
         timeout=60,
