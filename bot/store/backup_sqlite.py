@@ -58,7 +58,9 @@ def check_backup(source: Path) -> None:
             found = db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MARKER,)
             ).fetchone()
-            revision = db.execute(f"SELECT version_num FROM {MARKER}").fetchone() if found else None
+            revision = (
+                db.execute("SELECT version_num FROM alembic_version").fetchone() if found else None
+            )
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{source} is not a SQLite file ({error}); nothing was changed") from None
     if found is None:
