@@ -45,6 +45,9 @@ def copy_into(db: sqlite3.Connection, target: Path) -> None:
     try:
         with closing(sqlite3.connect(target)) as out:
             db.backup(out)
+            # One self-contained file (the copy would keep the store's WAL mode): reading it
+            # later leaves no -wal or -shm beside it. The bot turns WAL on again when it opens it.
+            out.execute("PRAGMA journal_mode=DELETE")
     except BaseException:
         remove_with_side_files(target)
         raise

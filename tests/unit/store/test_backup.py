@@ -63,6 +63,7 @@ def test_a_backup_restores_what_the_store_held(database_url: str, tmp_path: Path
     keep(database_url, "changed since")
     assert "restored from" in restore(database_url, saved)
     assert value(database_url) == "as it was"
+    assert list(tmp_path.glob("amphi.backup?*")) == []  # one file: no -wal or -shm beside it
 
 
 def test_a_restore_keeps_the_store_it_replaces_and_says_where(
