@@ -167,14 +167,30 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    from bot.store.backup import BackupError, restore
+    from bot.store.backup import BackupError, plan_restore, restore
 
+    settings = settings_or_exit()
+    source = Path(args.file)
     try:
-        print(restore(settings_or_exit().database_url, Path(args.file)))
+        plan = plan_restore(settings.database_url, source, health_file=settings.health_file)
+        if not args.yes and not _confirmed(f"Replace {plan.store} with {source}?"):
+            print("Nothing was changed.", file=sys.stderr)
+            return 1
+        print(restore(settings.database_url, source, health_file=settings.health_file))
     except BackupError as error:
         return fail(str(error))
     print("Start the bot again: it migrates an older backup's schema at start.")
     return 0
+
+
+def _confirmed(question: str) -> bool:
+    """The operator's yes at a terminal; with no terminal to ask, a refusal that names --yes."""
+    if not sys.stdin.isatty():
+        raise SystemExit(
+            fail("a restore replaces the store (a copy of it is kept): add --yes to confirm")
+        )
+    answer = input(f"{question} The current store is kept aside first. [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -353,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     saved.set_defaults(func=cmd_db_backup)
     back = db_commands.add_parser("restore", help="replace the store with FILE (stop the bot)")
     back.add_argument("file", help="a file made by amphi db backup")
+    back.add_argument(
+        "--yes", action="store_true", help="replace the store without asking (the bot stopped)"
+    )
     back.set_defaults(func=cmd_db_restore)
     return parser
 

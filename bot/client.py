@@ -201,6 +201,11 @@ class AmphiBot(commands.Bot):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if self.settings.health_file is not None:
+            # No longer connected: `amphi health` says so at once, and a restore need not wait
+            # for the file to age.
+            with contextlib.suppress(OSError):
+                self.settings.health_file.unlink(missing_ok=True)
         await self.services.posts.stop()
         await self.services.kept.flush()
         await super().close()

@@ -177,7 +177,7 @@ def image_hash(value: Any) -> str | None:
         data = base64.b64decode(match.group(1), validate=True)
     except (binascii.Error, ValueError):
         return None
-    return hashlib.md5(data).hexdigest() if data else None
+    return hashlib.md5(data, usedforsecurity=False).hexdigest() if data else None
 
 
 def is_int(value: Any, allowed: tuple[int, ...]) -> bool:

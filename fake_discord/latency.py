@@ -26,7 +26,7 @@ class Latency:
     _random: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
+        self._random = random.Random(self.seed)  # noqa: S311  simulated delays, repeatable by seed
 
     def round_trip(self) -> float:
         """One round trip, in seconds."""

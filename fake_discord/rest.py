@@ -1,4 +1,6 @@
-"""REST routes of the fake Discord: users, commands, channels, messages, members, roles."""
+"""REST routes of the fake Discord: users, commands, channels and messages; and the answers every
+route shares (JSON, Discord's errors, request bodies). The server's own routes (the guild, its
+channels, roles and members) are in rest_guild."""
 
 from __future__ import annotations
 
@@ -79,7 +81,6 @@ class RestApi:
         """(method, path, handler) for every route."""
         app, guild = "/applications/{app_id}", "/guilds/{guild_id}"
         channel, message = "/channels/{channel_id}", "/channels/{channel_id}/messages/{message_id}"
-        member = f"{guild}/members/{{user_id}}"
         table = [
             ("GET", "/users/@me", self.get_me),
             ("GET", "/users/{user_id}", self.get_user),
@@ -101,13 +102,6 @@ class RestApi:
             ("POST", f"{channel}/threads", self.create_thread),
             ("POST", f"{message}/threads", self.create_thread),
             ("POST", "/users/@me/channels", self.create_dm),
-            ("GET", guild, self.get_guild),
-            ("GET", f"{guild}/channels", self.get_channels),
-            ("GET", f"{guild}/roles", self.get_roles),
-            ("GET", member, self.get_member),
-            ("PATCH", member, self.patch_member),
-            ("PUT", f"{member}/roles/{{role_id}}", self.add_role),
-            ("DELETE", f"{member}/roles/{{role_id}}", self.remove_role),
         ]
         return [(method, API + path, handler) for method, path, handler in table]
 
@@ -347,83 +341,3 @@ class RestApi:
         except (KeyError, ValueError):
             return error(400, 50035, "Invalid Form Body")
         return json_response(self.fake.state.dm_channel(member).payload())
-
-    # ----- guild -----------------------------------------------------------------------------
-    def _guild_ok(self, request: web.Request) -> bool:
-        return request.match_info["guild_id"] == str(self.fake.guild_id)
-
-    async def get_guild(self, request: web.Request) -> web.Response:
-        """``GET /guilds/{id}``."""
-        if not self._guild_ok(request):
-            return error(404, 10004, "Unknown Guild")
-        data = self.fake.state.guild_payload()
-        for key in ("members", "channels", "threads", "presences", "voice_states"):
-            data.pop(key)
-        return json_response(data)
-
-    async def get_channels(self, request: web.Request) -> web.Response:
-        """``GET /guilds/{id}/channels``."""
-        if not self._guild_ok(request):
-            return error(404, 10004, "Unknown Guild")
-        channels = self.fake.state.channels.values()
-        return json_response([c.payload() for c in channels if not c.is_thread])
-
-    async def get_roles(self, request: web.Request) -> web.Response:
-        """``GET /guilds/{id}/roles``."""
-        if not self._guild_ok(request):
-            return error(404, 10004, "Unknown Guild")
-        return json_response([r.payload() for r in self.fake.state.roles.values()])
-
-    def _member(self, request: web.Request) -> Any:
-        if not self._guild_ok(request):
-            return None
-        try:
-            return self.fake.state.member(int(request.match_info["user_id"]))
-        except KeyError:
-            return None
-
-    async def get_member(self, request: web.Request) -> web.Response:
-        """``GET /guilds/{id}/members/{id}``."""
-        member = self._member(request)
-        if member is None:
-            return error(404, 10007, "Unknown Member")
-        return json_response(self.fake.state.member_payload(member))
-
-    async def patch_member(self, request: web.Request) -> web.Response:
-        """``PATCH /guilds/{id}/members/{id}``: roles and nick."""
-        member = self._member(request)
-        if member is None:
-            return error(404, 10007, "Unknown Member")
-        body = await request.json()
-        if "roles" in body:
-            roles = [int(r) for r in body["roles"]]
-            if any(r not in self.fake.state.roles for r in roles):
-                return error(404, 10011, "Unknown Role")
-            member.roles[:] = roles
-        if "nick" in body:
-            member.nick = body["nick"]
-        await self.fake.member_updated(member)
-        return json_response(self.fake.state.member_payload(member))
-
-    async def add_role(self, request: web.Request) -> web.Response:
-        """``PUT /guilds/{id}/members/{id}/roles/{id}``."""
-        return await self._change_role(request, add=True)
-
-    async def remove_role(self, request: web.Request) -> web.Response:
-        """``DELETE /guilds/{id}/members/{id}/roles/{id}``."""
-        return await self._change_role(request, add=False)
-
-    async def _change_role(self, request: web.Request, *, add: bool) -> web.Response:
-        member = self._member(request)
-        if member is None:
-            return error(404, 10007, "Unknown Member")
-        role_id = int(request.match_info["role_id"])
-        if role_id not in self.fake.state.roles or role_id == self.fake.guild_id:
-            return error(404, 10011, "Unknown Role")
-        if add and role_id not in member.roles:
-            member.roles.append(role_id)
-            self.fake.role_grants[(member.id, role_id)] = asyncio.get_running_loop().time()
-        elif not add and role_id in member.roles:
-            member.roles.remove(role_id)
-        await self.fake.member_updated(member)
-        return no_content()

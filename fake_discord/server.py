@@ -20,6 +20,7 @@ from .latency import Latency
 from .messages import EPHEMERAL, FakeMessage
 from .patch import patch_discord
 from .rest import API, RestApi
+from .rest_guild import GuildApi
 from .rest_interactions import InteractionApi
 from .state import DM, FakeChannel, FakeMember, GuildState, Snowflakes
 from .traffic import RequestRecord, Traffic, Unhandled
@@ -39,7 +40,7 @@ class FakeDiscord(InteractionDriver, ScheduledEventHelpers):
         *,
         application_id: int | None = None,
         bot_name: str = "Amphi",
-        token: str = "fake-discord-bot-token",
+        token: str = "fake-discord-bot-token",  # noqa: S107  the double's own, guards nothing
         interaction_deadline: float = 3.0,
         latency: Latency | None = None,
     ) -> None:
@@ -130,7 +131,8 @@ class FakeDiscord(InteractionDriver, ScheduledEventHelpers):
         app = web.Application(
             middlewares=[self.traffic.middleware], client_max_size=64 * 1024 * 1024
         )
-        routes = RestApi(self).routes() + InteractionApi(self).routes() + EventApi(self).routes()
+        routes = RestApi(self).routes() + GuildApi(self).routes()
+        routes += InteractionApi(self).routes() + EventApi(self).routes()
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._download)

@@ -10,19 +10,31 @@ from rich.table import Table
 from bot.doctor.checks import FAIL, OK, WARN, Finding
 
 STYLES = {OK: "green", WARN: "yellow", FAIL: "bold red"}
+HEADINGS = ("check", "status", "detail", "how to fix")
 
 
 def table(findings: Sequence[Finding], console: Console | None = None) -> None:
-    """Print the findings, then one line that says whether the set-up is ready."""
+    """Print the findings, then one line that says whether the set-up is ready.
+
+    At a terminal they make a table; elsewhere (a file, a pipe, a pasted report) one plain row
+    each, since a table there wraps its words across lines ("Manage" above "Roles").
+    """
     console = console or Console(highlight=False)
-    shown = Table("check", "status", "detail", "how to fix", show_lines=False)
-    for finding in findings:
-        status = f"[{STYLES[finding.status]}]{finding.status}[/]"
-        shown.add_row(finding.check, status, finding.detail, finding.fix, end_section=False)
-    console.print(shown)
+    if console.is_terminal:
+        shown = Table(*HEADINGS, show_lines=False)
+        for finding in findings:
+            status = f"[{STYLES[finding.status]}]{finding.status}[/]"
+            shown.add_row(finding.check, status, finding.detail, finding.fix, end_section=False)
+        console.print(shown)
+    else:
+        for row in (HEADINGS, *((f.check, f.status, f.detail, f.fix) for f in findings)):
+            console.out(" | ".join(row).removesuffix(" | "), highlight=False)
     failed = sum(f.status == FAIL for f in findings)
     warned = sum(f.status == WARN for f in findings)
     if failed:
-        console.print(f"{failed} check(s) failed, {warned} warning(s): fix them, then run again.")
+        console.out(
+            f"{failed} check(s) failed, {warned} warning(s): fix them, then run again.",
+            highlight=False,
+        )
     else:
-        console.print(f"Ready: every check passed ({warned} warning(s)).")
+        console.out(f"Ready: every check passed ({warned} warning(s)).", highlight=False)

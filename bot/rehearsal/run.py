@@ -165,7 +165,7 @@ async def rehearse(
     """Play the day; `show` sees each transcript entry as it happens."""
     meeting, start, end, speed = plan(options)
     outcome = Rehearsal(meeting, speed, start.astimezone(meeting.tz), end.astimezone(meeting.tz))
-    rng = random.Random(options.seed)
+    rng = random.Random(options.seed)  # noqa: S311  simulated members, repeatable by seed
     locale = "fr" if options.language == "fr" else "en-US"
     attendees = options.attendees
     if attendees is None:

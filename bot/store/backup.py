@@ -1,24 +1,27 @@
 """`amphi db backup` and `amphi db restore`: SQLite through its online backup API (safe while the
-bot writes), PostgreSQL through pg_dump and pg_restore in their custom format."""
+bot writes), PostgreSQL through pg_dump and pg_restore in their custom format.
+
+A restore never loses the store it replaces: it refuses while the bot runs, refuses what is not a
+backup of Amphi's store or was made by a newer Amphi, and keeps a copy of the current store
+first. Backups and those copies are readable by their owner only.
+"""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import subprocess
-from contextlib import closing
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.store.db import normalize_url
+from bot.store import backup_postgres, backup_sqlite
+from bot.store.backup_files import MARKER, BackupError
+from bot.store.db import normalize_url, shown_url
 
-#: Amphi's own table, which a backup of its store holds.
-MARKER = "alembic_version"
+__all__ = ["MARKER", "BackupError", "RestorePlan", "backup", "plan_restore", "restore"]
 
-
-class BackupError(Exception):
-    """A backup or a restore that cannot be done; the message says what to do instead."""
+#: A health file touched this recently means the bot is connected (`amphi health`'s default).
+HEALTH_FRESH_SECONDS = 90.0
 
 
 def backup(url: str, target: Path) -> str:
@@ -27,88 +30,82 @@ def backup(url: str, target: Path) -> str:
         raise BackupError(
             f"{target} exists already: choose a new file name, nothing is overwritten"
         )
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        source = sqlite_path(url)
-        if not source.is_file():
-            raise BackupError(f"there is no SQLite store at {source} yet: nothing to back up")
-        copy_sqlite(source, target)
+    if is_sqlite(url):
+        source = backup_sqlite.store_path(url)
+        backup_sqlite.backup(source, target)
         return f"SQLite store {source} copied to {target}."
-    run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", libpq(url)], "pg_dump")
-    return f"PostgreSQL database {parsed.database} dumped to {target} (pg_dump's custom format)."
+    backup_postgres.backup(url, target)
+    return (
+        f"PostgreSQL database {make_url(normalize_url(url)).database} dumped to {target} "
+        "(pg_dump's custom format)."
+    )
 
 
-def restore(url: str, source: Path) -> str:
-    """Replace the store at `url` with the backup in `source`; stop the bot first."""
+@dataclass(frozen=True)
+class RestorePlan:
+    """A restore that was checked and may go ahead: what it replaces, with what."""
+
+    url: str
+    source: Path
+
+    @property
+    def store(self) -> str:
+        """The store it replaces, for the operator."""
+        if is_sqlite(self.url):
+            return f"the SQLite store {backup_sqlite.store_path(self.url)}"
+        return f"the PostgreSQL database {shown_url(self.url)}"
+
+
+def plan_restore(url: str, source: Path, *, health_file: Path | None = None) -> RestorePlan:
+    """Check that `source` may replace the store at `url`, changing nothing.
+
+    Refused: a `source` that is not a backup of Amphi's store, one made by a newer Amphi, and any
+    restore while the bot runs (its health file is fresh, or a SQLite store is open elsewhere).
+    """
     if not source.is_file():
         raise BackupError(f"{source} is not a file")
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        target = sqlite_path(url)
-        check_sqlite_backup(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        copy_sqlite(source, target)
-        return f"SQLite store {target} restored from {source}."
-    run(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            f"--dbname={libpq(url)}",
-            str(source),
-        ],
-        "pg_restore",
-    )
-    return f"PostgreSQL database {parsed.database} restored from {source}."
+    refuse_while_connected(health_file)
+    if is_sqlite(url):
+        backup_sqlite.check_backup(source)
+        backup_sqlite.refuse_while_open(backup_sqlite.store_path(url))
+    else:
+        backup_postgres.check_backup(source)
+    return RestorePlan(url, source)
 
 
-def copy_sqlite(source: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent copy even while the bot writes to `source`."""
-    with (
-        closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db,
-        closing(sqlite3.connect(target)) as out,
-    ):
-        db.backup(out)
-
-
-def sqlite_path(url: str) -> Path:
-    database = make_url(url).database
-    if not database or database == ":memory:":
-        raise BackupError(
-            "DATABASE_URL names an in-memory SQLite store: there is nothing to back up"
+def restore(url: str, source: Path, *, health_file: Path | None = None) -> str:
+    """Replace the store at `url` with the backup in `source`, the bot stopped; what was done."""
+    plan_restore(url, source, health_file=health_file)
+    if is_sqlite(url):
+        target = backup_sqlite.store_path(url)
+        aside = backup_sqlite.restore(source, target)
+        done = f"SQLite store {target} restored from {source}."
+    else:
+        aside = backup_postgres.restore(url, source)
+        done = (
+            f"PostgreSQL database {make_url(normalize_url(url)).database} restored from {source}."
         )
-    return Path(database)
-
-
-def check_sqlite_backup(source: Path) -> None:
-    """Refuse anything but an Amphi store: restoring it would lose everything."""
-    try:
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
-            found = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MARKER,)
-            ).fetchone()
-    except sqlite3.DatabaseError as error:
-        raise BackupError(f"{source} is not a SQLite file ({error}); nothing was changed") from None
-    if found is None:
-        raise BackupError(f"{source} is not a backup of Amphi's store; nothing was changed")
-
-
-def libpq(url: str) -> str:
-    """The URL as pg_dump reads it (no SQLAlchemy driver name)."""
+    if aside is None:
+        return f"{done} There was no store to keep aside."
     return (
-        make_url(normalize_url(url))
-        .set(drivername="postgresql")
-        .render_as_string(hide_password=False)
+        f"{done} The store it replaced was kept in {aside}; remove it when you no longer need it."
     )
 
 
-def run(command: list[str], tool: str) -> None:
-    if shutil.which(tool) is None:
+def refuse_while_connected(health_file: Path | None) -> None:
+    """The running bot touches its health file every 30 s while connected."""
+    if health_file is None:
+        return
+    try:
+        age = time.time() - health_file.stat().st_mtime
+    except FileNotFoundError:
+        return
+    if age < HEALTH_FRESH_SECONDS:
         raise BackupError(
-            f"{tool} is not installed: install PostgreSQL's client tools (Debian: apt install "
-            "postgresql-client), of the server's major version or newer"
+            f"the bot is running (it touched {health_file} {age:.0f} s ago): stop it, then "
+            "restore; nothing was changed"
         )
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BackupError(f"{tool} failed: {done.stderr.strip() or done.returncode}")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(normalize_url(url)).get_backend_name() == "sqlite"
