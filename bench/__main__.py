@@ -1,7 +1,13 @@
-"""`python -m bench`: run the benchmarks, print a table, write bench/results/*.json."""
+"""`python -m bench`: run the benchmarks, print a table, write bench/results/*.json.
+
+`python -m bench --burst-only --network Discord-like --runs 1 --bots ping,amphi-sqlite` runs
+only the registration burst, with one network, once per row, for the bots named (the floors
+`ping` and `plain`, `amphi-sqlite`, `amphi-postgresql`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -96,13 +102,45 @@ def _print_ratios(rows: list[dict], floor_roles: float) -> None:
         print(f"  {name}: " + "; ".join(parts))
 
 
+BOT_NAMES = {
+    "ping": ("ping", "-"),
+    "plain": ("plain", "sqlite"),
+    "amphi-sqlite": ("amphi", "sqlite"),
+    "amphi-postgresql": ("amphi", "postgresql"),
+}
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--burst-only", action="store_true", help="only the registration burst")
+    parser.add_argument(
+        "--network",
+        action="append",
+        choices=list(registration_burst.NETWORKS),
+        help="the burst's network (repeatable; all by default)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per row (the median is shown)")
+    parser.add_argument(
+        "--bots",
+        default=",".join(BOT_NAMES),
+        help=f"the burst's rows, comma-separated among {', '.join(BOT_NAMES)}",
+    )
+    return parser.parse_args()
+
+
 def main() -> None:
+    args = arguments()
     logging.basicConfig(level=logging.ERROR)
-    burst = asyncio.run(registration_burst.run())
-    lateness = asyncio.run(posts.reminder_lateness())
-    broadcast = asyncio.run(posts.broadcast())
+    networks = args.network or list(registration_burst.NETWORKS)
+    bots = [BOT_NAMES[name] for name in args.bots.split(",")]
+    burst = asyncio.run(registration_burst.run(args.runs, networks, bots))
     print(f"Machine: {machine()}")
     print_burst(burst)
+    if args.burst_only:
+        write({"machine": machine(), "registration_burst": burst})
+        return
+    lateness = asyncio.run(posts.reminder_lateness())
+    broadcast = asyncio.run(posts.broadcast())
     late = lateness["lateness"]
     print(
         f"\nReminder lateness over {lateness['posts']} planned posts, {lateness['spacing_ms']} ms "
@@ -116,15 +154,21 @@ def main() -> None:
         f"{broadcast['throttle_floor_s']} s ({broadcast['ratio_to_floor']}x); "
         f"429s: {broadcast['http_429']}; DMed twice: {broadcast['dm_twice']}"
     )
+    write(
+        {
+            "machine": machine(),
+            "registration_burst": burst,
+            "reminder_lateness": lateness,
+            "dm_broadcast": broadcast,
+        }
+    )
+
+
+def write(results: dict) -> None:
+    """The figures, to bench/results/bench-<time>.json."""
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"bench-{stamp}.json"
-    results = {
-        "machine": machine(),
-        "registration_burst": burst,
-        "reminder_lateness": lateness,
-        "dm_broadcast": broadcast,
-    }
     out.write_text(json.dumps(results, indent=2))
     print(f"\nWritten to {out}")
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,7 +112,7 @@ def rss_mib(pid: int) -> float:
 
 
 class BotProcess:
-    """A bot started under `bench.probe`, its stderr watched for the line that says it is ready."""
+    """A bot started under `bench.probe`, its output watched for the line that says it is ready."""
 
     def __init__(self, module: list[str], env: dict[str, str], folder: Path) -> None:
         self.module, self.env = module, env
@@ -128,15 +128,16 @@ class BotProcess:
             sys.executable,
             *["-m", "bench.probe", str(self.stalls), *self.module],
             env=self.env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
+            # Amphi logs on stdout, the floor bot on stderr: both are read for the ready line.
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         self._reader = asyncio.create_task(self._watch())
         return self
 
     async def _watch(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        async for line in self.process.stderr:  # read to the end, or the bot blocks on a full pipe
+        assert self.process is not None and self.process.stdout is not None
+        async for line in self.process.stdout:  # read to the end, or the bot blocks on a full pipe
             if not self.ready_at and any(s in line.decode(errors="replace") for s in READY_LINES):
                 self.ready_at = asyncio.get_running_loop().time()
 
@@ -316,9 +317,13 @@ async def median_of(runs: int, bot: str, store: str, network: str) -> dict[str, 
 BOTS = [("ping", "-"), ("plain", "sqlite"), ("amphi", "sqlite"), ("amphi", "postgresql")]
 
 
-async def run(runs: int = 3) -> list[dict[str, Any]]:
+async def run(
+    runs: int = 3,
+    networks: Sequence[str] = tuple(NETWORKS),
+    bots: Sequence[tuple[str, str]] = tuple(BOTS),
+) -> list[dict[str, Any]]:
     """Every row: the floors and Amphi, paced over one second (the median of `runs` each), with
-    the fake's round trip and with a Discord-like one."""
+    the fake's round trip and with a Discord-like one (or only the `networks` and `bots` asked)."""
     return [
-        await median_of(runs, bot, store, network) for network in NETWORKS for bot, store in BOTS
+        await median_of(runs, bot, store, network) for network in networks for bot, store in bots
     ]

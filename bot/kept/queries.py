@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from bot.store.db import insert_or_ignore, upsert
 from bot.store.models import CommandRow
 
 _APPLIED = "amphi.applied_commands"
+_TOGETHER = "amphi.applied_together"
 
 T = TypeVar("T")
 
@@ -69,50 +71,69 @@ def get(session: Session, *, interaction_id: int) -> KeptCommand | None:
     return None if row is None else _command(row)
 
 
-def mark_applied(session: Session, *, command: KeptCommand, result: dict[str, Any]) -> None:
-    """In the transaction of its effect: the command is applied, with what to answer.
-
-    The command need not be written down yet: one answered in its first response never is, and
-    one written down while its effect commits must not be left "received". So the row is
-    written whole, or marked if it is there. Collected, and written by `write_applied` at the
-    end of the transaction in one statement.
-    """
-    session.info.setdefault(_APPLIED, []).append(_row(command, KeptState.APPLIED, result))
-
-
-def write_applied(session: Session) -> None:
-    """Write what `mark_applied` collected in this transaction (an executemany upsert)."""
-    applied = session.info.pop(_APPLIED, [])
-    if applied:
-        statement = upsert(session, CommandRow, key="id", replace=("state", "result"))
-        session.execute(statement, applied)
-
-
 def apply_kept(
     session: Session,
     *,
     effect: Callable[[], T],
     command: KeptCommand | None,
     result: Callable[[T], dict[str, Any]],
+    savepoint: bool = True,
 ) -> T | AmphiError:
     """Run `effect` and mark the kept command applied with `result(outcome)`, in this transaction.
 
-    A refusal undoes the effect's writes (a savepoint) but is kept with the command and
-    returned, not raised, so the transaction commits it: a restart tells the same refusal.
-    Without a command, `effect` simply runs.
+    The one way a kept command is applied (registration and questions alike). The command need
+    not be written down yet: one answered in its first response never is, and one written down
+    while its effect commits must not be left "received"; so its row is written whole, or
+    marked if it is there.
+
+    A refusal is kept with the command and returned, not raised, so the transaction commits it:
+    a restart tells the same refusal. Its writes are undone (a savepoint), unless `savepoint`
+    is False: for effects that refuse before they write anything, such as the registration
+    desk's, whose batch of a hundred would otherwise pay a savepoint each. Without a command,
+    `effect` simply runs (a refusal is raised). Inside `applied_together`, the mark is written
+    with the others at its end; otherwise at once.
     """
     if command is None:
         return effect()
+    outcome: T | AmphiError
     try:
-        with session.begin_nested():
+        if savepoint:
+            with session.begin_nested():
+                outcome = effect()
+        else:
             outcome = effect()
     except AmphiError as refusal:
-        mark_applied(session, command=command, result=refusal_result(refusal))
-        write_applied(session)
-        return refusal
-    mark_applied(session, command=command, result=result(outcome))
-    write_applied(session)
+        outcome = refusal
+        marked = refusal_result(refusal)
+    else:
+        marked = result(outcome)
+    session.info.setdefault(_APPLIED, []).append(_row(command, KeptState.APPLIED, marked))
+    if not session.info.get(_TOGETHER):
+        _write_applied(session)
     return outcome
+
+
+@contextmanager
+def applied_together(session: Session) -> Iterator[None]:
+    """Within: the commands `apply_kept` marks applied are written at the end, in one
+    statement (a batch of the registration desk); nothing is written if it fails."""
+    session.info[_TOGETHER] = True
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_APPLIED, None)
+        raise
+    finally:
+        session.info.pop(_TOGETHER, None)
+    _write_applied(session)
+
+
+def _write_applied(session: Session) -> None:
+    """Write the marks `apply_kept` collected (an executemany upsert)."""
+    applied = session.info.pop(_APPLIED, [])
+    if applied:
+        statement = upsert(session, CommandRow, key="id", replace=("state", "result"))
+        session.execute(statement, applied)
 
 
 def mark_answered(session: Session, *, interaction_ids: Sequence[int], now: datetime) -> None:

@@ -4,7 +4,7 @@ Writes group themselves: every command that arrives while one write is under way
 next, so a burst of 1,000 `/register` costs a few transactions, and a command waits for at most
 one write before its "thinking…". The rules of what a restart does are in
 `bot.kept.model`; the effect's own transaction marks its command applied
-(`bot.kept.queries.mark_applied`).
+(`bot.kept.queries.apply_kept`).
 """
 
 from __future__ import annotations

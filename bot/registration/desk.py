@@ -37,7 +37,6 @@ RESUME_AT_ONCE = 16
 class _Pending:
     meeting: Meeting
     job: seating.Job
-    user_id: int | None
     future: asyncio.Future[Any] = field(repr=False)
 
 
@@ -54,10 +53,11 @@ class RegistrationDesk:
         self._queue: deque[_Pending] = deque()
         self._worker: asyncio.Task[None] | None = None
 
-    async def submit(self, meeting: Meeting, job: seating.Job, user_id: int | None = None) -> Any:
-        """Run `job(seating)` in the next batch; its result, or its refusal raised."""
+    async def submit(self, meeting: Meeting, job: seating.Job) -> Any:
+        """Apply `job` in the next batch (its kept command marked applied in the same
+        transaction); its result, or its refusal raised."""
         future = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(meeting, job, user_id, future))
+        self._queue.append(_Pending(meeting, job, future))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name="amphi-registration-desk")
         return await future
@@ -118,7 +118,6 @@ class RegistrationDesk:
             seating.run_batch,
             meeting=batch[0].meeting,
             jobs=[p.job for p in batch],
-            user_ids=[p.user_id for p in batch if p.user_id is not None],
             write=True,
         )
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.core.errors import N_, AmphiError
 from bot.core.markup import timestamp
@@ -22,6 +23,8 @@ CHANGE_LIMIT_WINDOW = timedelta(minutes=10)
 
 #: The kinds of the kept commands that change a registration (see `bot.kept`).
 REGISTER, UNREGISTER = "register", "unregister"
+
+T = TypeVar("T")
 
 
 class Mode(StrEnum):
@@ -161,7 +164,7 @@ def place(
 
     In person: a seat while the room has one, else the waitlist (first come, first served).
     Remote: confirmed while remote places remain (no limit unless the meeting sets one), else
-    RemoteFull. The caller counts under the meeting's lock, so two people never get one seat.
+    RemoteFull. The counts are read under the meeting's lock, so two people never get one seat.
     """
     if mode is Mode.REMOTE:
         if remote_capacity is not None and remote >= remote_capacity:
@@ -173,6 +176,75 @@ def place(
 def seats_to_give(*, seated: int, capacity: int) -> int:
     """How many of the waitlist get a seat now: the free seats; a lowered capacity bumps nobody."""
     return max(capacity - seated, 0)
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where the seat rule puts someone joining."""
+
+    status: Status
+    queue_number: int | None = None  # their number in line while waitlisted (the highest yet)
+    position: int | None = None  # their 1-based place in line while waitlisted
+
+
+@dataclass(frozen=True)
+class Room:
+    """A meeting's seats as the seat rule sees them: its capacities and who holds what.
+
+    Read once under the meeting's lock, then carried through a batch of requests, each step
+    returning the room after it, so the requests apply in arrival order without counting again.
+    """
+
+    capacity: int
+    remote_capacity: int | None
+    seated: int = 0  # in person, confirmed
+    waiting: int = 0  # the waitlist
+    remote: int = 0  # remote (always confirmed)
+    last_queue_number: int = 0  # the highest number in line
+
+    @property
+    def free_seats(self) -> int:
+        """Seats the waitlist may take now (none below a lowered capacity)."""
+        return seats_to_give(seated=self.seated, capacity=self.capacity)
+
+    def join(self, mode: Mode) -> tuple[Room, Seat]:
+        """Someone joins in `mode` (registering, or changing mode): the room after, and their
+        seat. In person: a seat while one is free, else the end of the line; remote: a place
+        while one remains, else RemoteFull (raised before anything changes)."""
+        status = place(
+            mode,
+            seated=self.seated,
+            capacity=self.capacity,
+            remote=self.remote,
+            remote_capacity=self.remote_capacity,
+        )
+        if mode is Mode.REMOTE:
+            return replace(self, remote=self.remote + 1), Seat(Status.CONFIRMED)
+        if status is Status.CONFIRMED:
+            return replace(self, seated=self.seated + 1), Seat(Status.CONFIRMED)
+        number, waiting = self.last_queue_number + 1, self.waiting + 1
+        room = replace(self, waiting=waiting, last_queue_number=number)
+        return room, Seat(Status.WAITLISTED, queue_number=number, position=waiting)
+
+    def leave(self, mode: Mode, status: Status) -> Room:
+        """Someone in `mode` and `status` leaves (cancelling, or changing mode): their seat,
+        place in line or remote place is free; `promote` gives a freed seat away."""
+        if status is Status.WAITLISTED:
+            return replace(self, waiting=self.waiting - 1)
+        if mode is Mode.REMOTE:
+            return replace(self, remote=self.remote - 1)
+        return replace(self, seated=self.seated - 1)
+
+    def with_capacity(self, seats: int) -> Room:
+        """The organizers changed the room's capacity; lowering it bumps nobody."""
+        return replace(self, capacity=seats)
+
+    def promote(self, waitlist: Sequence[T]) -> tuple[Room, list[T]]:
+        """The first of `waitlist` (in line order) who get the free seats, and the room after:
+        first come, first served, never more than the room holds."""
+        chosen = list(waitlist[: min(self.free_seats, self.waiting)])
+        room = replace(self, seated=self.seated + len(chosen), waiting=self.waiting - len(chosen))
+        return room, chosen
 
 
 def check_changes(changes: Iterable[datetime], *, now: datetime) -> None:

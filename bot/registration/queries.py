@@ -1,12 +1,13 @@
-"""Registration reads, and the small writes that take or free no seat.
-
-The writes that do (register, unregister, capacity, opening) are in `bot.registration.seating`.
+"""Registration's statements: the reads, the small writes that take or free no seat, and those
+of the seat-changing transaction (`bot.registration.seating`): the lock, the seat counts, the
+batch's registrations, the head of the waitlist, the new registrations.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.registration.model import (
     Change,
     Mode,
     Registration,
+    Room,
     Status,
     registration_open,
     room_capacity,
@@ -47,15 +49,55 @@ def lock_control(session: Session, *, meeting: Meeting) -> RegistrationControlRo
     ).one()
 
 
-def count(session: Session, *, meeting_id: int, mode: Mode, status: Status) -> int:
-    """Registrations of a meeting in one mode and status."""
-    return session.exec(
-        select(func.count())
-        .select_from(RegistrationRow)
+def room(session: Session, *, meeting_id: int, capacity: int, remote_capacity: int | None) -> Room:
+    """The meeting's seats as the seat rule sees them, counted in one statement."""
+    found = Room(capacity=capacity, remote_capacity=remote_capacity)
+    for mode, status, n, last in session.exec(
+        select(
+            RegistrationRow.mode,
+            RegistrationRow.status,
+            func.count(),
+            func.max(RegistrationRow.queue_number),
+        )
         .where(RegistrationRow.meeting_id == meeting_id)
-        .where(RegistrationRow.mode == mode.value)
-        .where(RegistrationRow.status == status.value)
-    ).one()
+        .group_by(col(RegistrationRow.mode), col(RegistrationRow.status))
+    ):
+        if status == Status.WAITLISTED.value:
+            last = max(last or 0, found.last_queue_number)
+            found = replace(found, waiting=found.waiting + n, last_queue_number=last)
+        elif mode == Mode.IN_PERSON.value:
+            found = replace(found, seated=found.seated + n)
+        else:
+            found = replace(found, remote=found.remote + n)
+    return found
+
+
+def registrations_of(
+    session: Session, *, meeting_id: int, user_ids: Collection[int]
+) -> list[RegistrationRow]:
+    """The registrations of `user_ids` (those who have one), in one statement."""
+    return list(
+        session.exec(
+            select(RegistrationRow)
+            .where(RegistrationRow.meeting_id == meeting_id)
+            .where(col(RegistrationRow.user_id).in_(list(user_ids)))
+        )
+    )
+
+
+def first_in_line(session: Session, *, meeting_id: int, limit: int) -> list[RegistrationRow]:
+    """The first `limit` of the waitlist, in line order."""
+    if limit <= 0:
+        return []
+    return list(
+        session.exec(
+            select(RegistrationRow)
+            .where(RegistrationRow.meeting_id == meeting_id)
+            .where(RegistrationRow.status == Status.WAITLISTED.value)
+            .order_by(col(RegistrationRow.queue_number))
+            .limit(limit)
+        )
+    )
 
 
 def recent_changes(

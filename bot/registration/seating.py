@@ -1,15 +1,16 @@
-"""The transactions that take or free seats, run in batches by the registration desk.
+"""The transaction that takes or frees seats: a batch of the registration desk's requests.
 
-Where each person goes is the seat rule, `bot.registration.model.place`; this module counts
-the seats it needs under the meeting's lock and writes what it decides.
+Who gets a seat, who waits and who is promoted is the seat rule, `bot.registration.model.Room`;
+the statements are `bot.registration.queries`; this module applies the batch's requests in
+arrival order between the two.
 
 A batch first locks the meeting's control row, so seats are counted and taken by one transaction
 at a time (a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite); the unique (meeting, user)
-constraint forbids a second registration of the same person. Within a batch the requests apply
-in arrival order, and the seat counts are read once and kept as each new registration lands, so
-a burst costs a few statements per batch rather than several per person.
+constraint forbids a second registration of the same person. The seats are counted once, then
+the room is carried through the requests as each lands, so a burst costs a few statements per
+batch rather than several per person.
 
-Every job raises its refusal (an AmphiError) before it writes anything: a refused request is
+Every request raises its refusal (an AmphiError) before it writes anything: a refused request is
 refused alone and the rest of its batch commits.
 
 A member's own commands (kept ones) are held to the change limit
@@ -19,16 +20,17 @@ kept commands once, under the lock, and keeps them as its own changes land.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.errors import AmphiError
 from bot.kept import queries as commands
+from bot.kept.model import KeptCommand
 from bot.programme.model import Meeting
 from bot.registration.model import (
     CHANGE_LIMIT_WINDOW,
@@ -41,60 +43,42 @@ from bot.registration.model import (
     RegistrationClosed,
     RegistrationOutcome,
     RegistrationRequest,
+    Room,
     Status,
     check_changes,
-    place,
     registration_open,
     room_capacity,
-    seats_to_give,
 )
 from bot.registration.queries import (
     add_new,
-    count,
     figures,
+    first_in_line,
     lock_control,
     position_of,
     recent_changes,
+    registrations_of,
+    room,
     view,
 )
 from bot.store.models import RegistrationRow
 
-Job = Callable[["Seating"], Any]
+
+def _nothing_to_answer(_outcome: Any) -> dict[str, Any]:
+    return {}
 
 
-@dataclass
-class _Tally:
-    """Seat counts of one meeting, read once per batch and kept as new registrations land."""
+@dataclass(frozen=True)
+class Job:
+    """One request at the desk: what it does to the seats, and the kept command it fulfils."""
 
-    seated: int  # in person, confirmed
-    waiting: int
-    last_queue_number: int
-    remote: int
-
-    @classmethod
-    def read(cls, session: Session, meeting_id: int) -> _Tally:
-        counts = dict.fromkeys(("seated", "waiting", "remote"), 0)
-        for mode, status, n in session.exec(
-            select(RegistrationRow.mode, RegistrationRow.status, func.count())
-            .where(RegistrationRow.meeting_id == meeting_id)
-            .group_by(RegistrationRow.mode, RegistrationRow.status)
-        ):
-            if status == Status.WAITLISTED.value:
-                counts["waiting"] += n
-            elif mode == Mode.IN_PERSON.value:
-                counts["seated"] += n
-            else:
-                counts["remote"] += n
-        last = session.exec(
-            select(func.max(RegistrationRow.queue_number)).where(
-                RegistrationRow.meeting_id == meeting_id
-            )
-        ).one()
-        return cls(last_queue_number=last or 0, **counts)
+    apply: Callable[[Seating], Any]
+    user_id: int | None = None  # whose registration it reads: read with the batch's others
+    command: KeptCommand | None = None  # marked applied in the batch's transaction
+    result: Callable[[Any], dict[str, Any]] = _nothing_to_answer  # what the command answers
 
 
 class Seating:
-    """One locked transaction over a meeting's seats; its methods are the desk's jobs."""
+    """One locked transaction over a meeting's seats; its methods are what jobs apply."""
 
     def __init__(self, session: Session, meeting: Meeting) -> None:
         self.session = session
@@ -104,15 +88,22 @@ class Seating:
         self._rows: dict[int, RegistrationRow | None] = {}
         # New registrations of this batch, with their waitlist numbers: written together.
         self._new: dict[int, tuple[Registration, int | None]] = {}
-        self._tally: _Tally | None = None
+        self._room: Room | None = None
         # When each member changed their registration lately: their kept commands, read once
         # per batch, then this batch's own changes (its commands are marked applied at its end).
         self._changes: dict[int, list[datetime]] = {}
 
     @property
-    def capacity(self) -> int:
-        """Seats in the room: the organizers' figure, else the meeting file's."""
-        return room_capacity(self.meeting, override=self.control.capacity)
+    def room(self) -> Room:
+        """The seats, counted at the batch's first need, then kept as each request lands."""
+        if self._room is None:
+            self._room = room(
+                self.session,
+                meeting_id=self.meeting_id,
+                capacity=room_capacity(self.meeting, override=self.control.capacity),
+                remote_capacity=self.meeting.remote_capacity,
+            )
+        return self._room
 
     def load_rows(self, user_ids: Sequence[int]) -> None:
         """Read the registrations of everyone in the batch with one statement."""
@@ -120,11 +111,7 @@ class Seating:
         if not wanted:
             return
         self._rows.update(dict.fromkeys(wanted))
-        for row in self.session.exec(
-            select(RegistrationRow)
-            .where(RegistrationRow.meeting_id == self.meeting_id)
-            .where(col(RegistrationRow.user_id).in_(wanted))
-        ):
+        for row in registrations_of(self.session, meeting_id=self.meeting_id, user_ids=wanted):
             self._rows[row.user_id] = row
 
     def _row(self, user_id: int) -> RegistrationRow | None:
@@ -134,11 +121,7 @@ class Seating:
         return self._rows[user_id]
 
     def flush_new(self) -> None:
-        """Write the batch's new registrations, before anything counts or reads them back.
-
-        After a change counted with queries, the next new registration reads the counts again.
-        """
-        self._tally = None
+        """Write the batch's new registrations, before anything reads them back."""
         if not self._new:
             return
         add_new(self.session, meeting_id=self.meeting_id, registrations=self._new.values())
@@ -166,7 +149,7 @@ class Seating:
         if limited:
             self._recent_changes(user_id, at).append(at)
 
-    # ----- jobs -----------------------------------------------------------------------------
+    # ----- what jobs apply ------------------------------------------------------------------
     def register(
         self, request: RegistrationRequest, *, limited: bool = False
     ) -> RegistrationOutcome:
@@ -188,37 +171,20 @@ class Seating:
 
     def _create(self, request: RegistrationRequest, limited: bool) -> RegistrationOutcome:
         self._check_limit(request.user_id, request.at, limited)
-        tally = self._tally = self._tally or _Tally.read(self.session, self.meeting_id)
-        position = queue_number = None
-        status = place(
-            request.mode,
-            seated=tally.seated,
-            capacity=self.capacity,
-            remote=tally.remote,
-            remote_capacity=self.meeting.remote_capacity,
-        )
-        if request.mode is Mode.REMOTE:
-            tally.remote += 1
-        elif status is Status.CONFIRMED:
-            tally.seated += 1
-        else:
-            tally.waiting += 1
-            tally.last_queue_number += 1
-            queue_number = tally.last_queue_number
-            position = tally.waiting  # the new number is the highest: everyone else is ahead
+        self._room, seat = self.room.join(request.mode)
         registration = Registration(
             user_id=request.user_id,
             display_name=request.display_name,
             mode=request.mode,
-            status=status,
+            status=seat.status,
             member=request.member,
             affiliation=request.affiliation or "",
             dm=bool(request.dm),
             registered_at=request.at,
-            position=position,
+            position=seat.position,
             locale=request.locale,
         )
-        self._new[request.user_id] = (registration, queue_number)
+        self._new[request.user_id] = (registration, seat.queue_number)
         self._rows[request.user_id] = None
         self._count_change(request.user_id, request.at, limited)
         return RegistrationOutcome(registration=registration, change=Change.CREATED, previous=None)
@@ -243,12 +209,13 @@ class Seating:
         if not same:
             self._check_limit(row.user_id, request.at, limited)
         if row.mode != mode.value:
-            if mode is Mode.REMOTE:
-                self._check_remote_room()
-                row.status, row.queue_number = Status.CONFIRMED.value, None
-            else:
-                self._seat_or_queue(row)
-            row.mode = mode.value
+            # Leaves their seat, place in line or remote place, and joins anew (or RemoteFull).
+            self._room, seat = self.room.leave(Mode(row.mode), Status(row.status)).join(mode)
+            row.mode, row.status, row.queue_number = (
+                mode.value,
+                seat.status.value,
+                seat.queue_number,
+            )
         row.member, row.affiliation, row.dm = request.member, affiliation, dm
         row.display_name = request.display_name
         row.locale = request.locale or row.locale
@@ -278,6 +245,7 @@ class Seating:
         self._check_limit(user_id, now, limited)
         self.flush_new()
         cancelled = view(row, position_of(self.session, row=row))
+        self._room = self.room.leave(cancelled.mode, cancelled.status)
         self.session.delete(row)
         self._rows[user_id] = None
         self._count_change(user_id, now, limited)
@@ -303,82 +271,50 @@ class Seating:
         control = self.control
         control.capacity, control.changed_by, control.changed_at = seats, by, now
         self.session.add(control)
+        self._room = self.room.with_capacity(seats)
         promoted = self._promote(now)
         return figures(self.session, meeting=self.meeting, now=now), promoted
 
-    # ----- counted with queries -------------------------------------------------------------
-    def _count(self, mode: Mode) -> int:
-        """Confirmed registrations in `mode`, counted now."""
-        return count(self.session, meeting_id=self.meeting_id, mode=mode, status=Status.CONFIRMED)
-
-    def _seat_or_queue(self, row: RegistrationRow) -> None:
-        """Give `row` (in person, not yet counted) a free seat, else the end of the line."""
-        taken = self._count(Mode.IN_PERSON)
-        status = place(
-            Mode.IN_PERSON, seated=taken, capacity=self.capacity, remote=0, remote_capacity=None
-        )
-        if status is Status.CONFIRMED:
-            row.status, row.queue_number = Status.CONFIRMED.value, None
-            return
-        last = self.session.exec(
-            select(func.max(RegistrationRow.queue_number)).where(
-                RegistrationRow.meeting_id == self.meeting_id
-            )
-        ).one()
-        row.status, row.queue_number = Status.WAITLISTED.value, (last or 0) + 1
-
-    def _check_remote_room(self) -> None:
-        limit = self.meeting.remote_capacity
-        if limit is None:
-            return
-        remote = self._count(Mode.REMOTE)
-        place(Mode.REMOTE, seated=0, capacity=0, remote=remote, remote_capacity=limit)
-
     def _promote(self, now: datetime) -> tuple[Registration, ...]:
         """Seat the first in line while seats are free; each promoted person is to be told."""
-        session = self.session
-        session.flush()
-        taken = self._count(Mode.IN_PERSON)
-        free = seats_to_give(seated=taken, capacity=self.capacity)
-        if not free:
+        room = self.room
+        if not (room.free_seats and room.waiting):
             return ()
-        first_in_line = session.exec(
-            select(RegistrationRow)
-            .where(RegistrationRow.meeting_id == self.meeting_id)
-            .where(RegistrationRow.status == Status.WAITLISTED.value)
-            .order_by(col(RegistrationRow.queue_number))
-            .limit(free)
-        )
-        promoted = []
-        for row in first_in_line:
+        self.flush_new()
+        self.session.flush()  # the line as this batch left it
+        head = first_in_line(self.session, meeting_id=self.meeting_id, limit=room.free_seats)
+        self._room, chosen = room.promote(head)
+        for row in chosen:
             row.status, row.queue_number = Status.CONFIRMED.value, None
             row.notice_pending = True
             row.updated_at = now
-            session.add(row)
-            promoted.append(view(row))
-        session.flush()
-        return tuple(promoted)
+            self.session.add(row)
+        self.session.flush()
+        return tuple(view(row) for row in chosen)
 
 
-def run_batch(
-    session: Session,
-    *,
-    meeting: Meeting,
-    jobs: Sequence[Job],
-    user_ids: Sequence[int] = (),
-) -> list[Any]:
-    """Run `jobs` in order in this transaction; each one's result, or its refusal.
+def run_batch(session: Session, *, meeting: Meeting, jobs: Sequence[Job]) -> list[Any]:
+    """Apply `jobs` in order in this transaction; each one's result, or its refusal.
 
-    The kept commands the jobs mark applied are written at the end, in one statement.
+    Each kept command is marked applied with its job's result or refusal
+    (`bot.kept.queries.apply_kept`), all of them written at the end in one statement.
     """
     seating = Seating(session, meeting)
-    seating.load_rows(user_ids)
+    seating.load_rows([job.user_id for job in jobs if job.user_id is not None])
     results: list[Any] = []
-    for job in jobs:
-        try:
-            results.append(job(seating))
-        except AmphiError as refusal:
-            results.append(refusal)
-    seating.flush_new()
-    commands.write_applied(session)
+    with commands.applied_together(session):
+        for job in jobs:
+            try:
+                results.append(
+                    commands.apply_kept(
+                        session,
+                        effect=functools.partial(job.apply, seating),
+                        command=job.command,
+                        result=job.result,
+                        savepoint=False,  # a job refuses before it writes
+                    )
+                )
+            except AmphiError as refusal:  # a job without a kept command
+                results.append(refusal)
+        seating.flush_new()
     return results

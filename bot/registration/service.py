@@ -1,21 +1,19 @@
 """Registration: seats in the room, the waitlist, remote attendance, opening and closing.
 
-Every change of seats goes through the registration desk, whose transactions first lock the
-meeting's control row, so the room is never overbooked whatever the concurrency
-(`bot.registration.seating`). The rule that seats someone or puts them on the waitlist is
-`bot.registration.model.place`.
+A user's action is one call here and one transaction. Every change of seats goes through the
+registration desk, which runs the requests queued together in one transaction that first locks
+the meeting's control row, so the room is never overbooked whatever the concurrency
+(`bot.registration.seating`); the same transaction marks each kept command applied. Who gets a
+seat, who waits and who is promoted is the seat rule, `bot.registration.model.Room`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from bot.core.clock import Clock
-from bot.core.errors import AmphiError
-from bot.kept import queries as commands
-from bot.kept.model import KeptCommand, refusal_result
+from bot.kept.model import KeptCommand
 from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
 from bot.registration import queries as store
@@ -50,20 +48,9 @@ class RegistrationService:
     async def _meeting(self) -> Meeting:
         return await self.programme.active_meeting()
 
-    async def _submit(
-        self,
-        job: Job,
-        *,
-        meeting: Meeting | None,
-        user_id: int | None = None,
-        command: KeptCommand | None = None,
-        result: Callable[[Any], dict[str, Any]] = lambda _outcome: {},
-    ) -> Any:
-        """Run `job` at the desk for `meeting` (the active one by default); with `command`, the
-        same transaction marks that kept command applied, with `result(outcome)` to answer."""
-        if command is not None:
-            job = kept(job, command, result)
-        return await self.desk.submit(meeting or await self._meeting(), job, user_id)
+    async def _submit(self, job: Job, meeting: Meeting | None) -> Any:
+        """Apply `job` at the desk for `meeting` (the active one by default)."""
+        return await self.desk.submit(meeting or await self._meeting(), job)
 
     async def register(
         self,
@@ -94,10 +81,13 @@ class RegistrationService:
             locale=locale[:10],
             at=self.clock(),
         )
-        job = functools.partial(Seating.register, request=request, limited=command is not None)
-        return await self._submit(
-            job, meeting=meeting, user_id=user_id, command=command, result=registered_result
+        job = Job(
+            functools.partial(Seating.register, request=request, limited=command is not None),
+            user_id=user_id,
+            command=command,
+            result=registered_result,
         )
+        return await self._submit(job, meeting)
 
     async def unregister(
         self, *, user_id: int, command: KeptCommand | None = None, meeting: Meeting | None = None
@@ -106,12 +96,15 @@ class RegistrationService:
 
         With `command`, a member's own kept command, held to the change limit like `register`.
         """
-        job = functools.partial(
-            Seating.unregister, user_id=user_id, now=self.clock(), limited=command is not None
+        job = Job(
+            functools.partial(
+                Seating.unregister, user_id=user_id, now=self.clock(), limited=command is not None
+            ),
+            user_id=user_id,
+            command=command,
+            result=cancelled_result,
         )
-        return await self._submit(
-            job, meeting=meeting, user_id=user_id, command=command, result=cancelled_result
-        )
+        return await self._submit(job, meeting)
 
     async def mine(self, *, user_id: int) -> tuple[Registration, bool]:
         """A person's registration, and whether they are told now of an earlier promotion."""
@@ -136,8 +129,8 @@ class RegistrationService:
     ) -> CapacityFigures:
         """Open or close registration by an organizer's decision."""
         state = "open" if is_open else "closed"
-        job = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
-        return await self._submit(job, meeting=meeting, command=command)
+        apply = functools.partial(Seating.set_state, state=state, by=by, now=self.clock())
+        return await self._submit(Job(apply, command=command), meeting)
 
     async def set_capacity(
         self,
@@ -150,8 +143,8 @@ class RegistrationService:
         """Change the room's capacity; raising it promotes from the waitlist at once."""
         if not 0 <= seats <= 100_000:
             raise InvalidCapacity(seats)
-        job = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
-        return await self._submit(job, meeting=meeting, command=command, result=capacity_result)
+        apply = functools.partial(Seating.set_capacity, seats=seats, by=by, now=self.clock())
+        return await self._submit(Job(apply, command=command, result=capacity_result), meeting)
 
     async def all_registrations(self, meeting: Meeting | None = None) -> list[Registration]:
         """Every registration (of the active meeting by default): confirmed, waitlist, remote."""
@@ -194,21 +187,6 @@ class RegistrationService:
             message_id=message_id,
             write=True,
         )
-
-
-def kept(job: Job, command: KeptCommand, result: Callable[[Any], dict[str, Any]]) -> Job:
-    """`job`, which also marks `command` applied in its transaction, with what to answer."""
-
-    def run(seating: Seating) -> Any:
-        try:
-            outcome = job(seating)
-        except AmphiError as refusal:
-            commands.mark_applied(seating.session, command=command, result=refusal_result(refusal))
-            raise
-        commands.mark_applied(seating.session, command=command, result=result(outcome))
-        return outcome
-
-    return run
 
 
 def registered_result(outcome: RegistrationOutcome) -> dict[str, Any]:

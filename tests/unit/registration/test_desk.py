@@ -19,7 +19,7 @@ from bot.registration.model import (
     RemoteFull,
     Status,
 )
-from bot.registration.seating import Seating
+from bot.registration.seating import Job, Seating
 from bot.registration.service import RegistrationService
 from bot.store.db import Database
 from tests.support.harness import BEFORE_MEETING as BEFORE
@@ -88,7 +88,7 @@ async def test_a_failing_job_is_retried_alone_and_writes_nothing(service) -> Non
 
     results = await asyncio.gather(
         register(service, 1),
-        service.desk.submit(meeting, half_written, 99),
+        service.desk.submit(meeting, Job(half_written, user_id=99)),
         register(service, 2),
         return_exceptions=True,
     )

@@ -13,6 +13,7 @@ from bot.registration.model import (
     Mode,
     RegistrationClosed,
     RemoteFull,
+    Room,
     Status,
     TooManyChanges,
     check_changes,
@@ -61,6 +62,51 @@ def test_freed_seats_go_to_the_waitlist_and_a_lowered_capacity_bumps_nobody() ->
     assert seats_to_give(seated=598, capacity=600) == 2
     assert seats_to_give(seated=600, capacity=600) == 0
     assert seats_to_give(seated=600, capacity=500) == 0
+
+
+def test_a_room_seats_first_come_then_queues_in_order() -> None:
+    room = Room(capacity=2, remote_capacity=None, seated=1, waiting=0, last_queue_number=7)
+    room, first = room.join(Mode.IN_PERSON)
+    room, second = room.join(Mode.IN_PERSON)
+    room, third = room.join(Mode.IN_PERSON)
+    assert first.status is Status.CONFIRMED and first.queue_number is None
+    assert (second.status, second.queue_number, second.position) == (Status.WAITLISTED, 8, 1)
+    assert (third.status, third.queue_number, third.position) == (Status.WAITLISTED, 9, 2)
+    assert (room.seated, room.waiting, room.remote) == (2, 2, 0)
+
+
+def test_a_room_refuses_remote_once_its_places_are_taken_and_changes_nothing() -> None:
+    room = Room(capacity=0, remote_capacity=1)
+    room, seat = room.join(Mode.REMOTE)
+    assert seat.status is Status.CONFIRMED and room.remote == 1
+    with pytest.raises(RemoteFull):
+        room.join(Mode.REMOTE)
+    assert room.remote == 1
+
+
+def test_a_freed_seat_goes_to_the_first_in_line_and_never_more() -> None:
+    room = Room(capacity=2, remote_capacity=None, seated=2, waiting=3)
+    room = room.leave(Mode.IN_PERSON, Status.CONFIRMED)
+    room, chosen = room.promote(["first", "second", "third"])
+    assert chosen == ["first"]
+    assert (room.seated, room.waiting) == (2, 2)
+    room, chosen = room.with_capacity(5).promote(["second", "third"])
+    assert chosen == ["second", "third"] and (room.seated, room.waiting) == (4, 0)
+
+
+def test_a_lowered_capacity_bumps_nobody() -> None:
+    room = Room(capacity=3, remote_capacity=None, seated=3, waiting=2).with_capacity(1)
+    room, chosen = room.promote(["waiting"])
+    assert chosen == [] and (room.seated, room.waiting) == (3, 2)
+    room, seat = room.leave(Mode.IN_PERSON, Status.CONFIRMED).join(Mode.IN_PERSON)
+    assert seat.status is Status.WAITLISTED  # 2 seated in a room of 1: still full
+
+
+def test_leaving_frees_what_was_held() -> None:
+    room = Room(capacity=1, remote_capacity=1, seated=1, waiting=1, remote=1)
+    assert room.leave(Mode.IN_PERSON, Status.WAITLISTED).waiting == 0
+    assert room.leave(Mode.REMOTE, Status.CONFIRMED).remote == 0
+    assert room.leave(Mode.IN_PERSON, Status.CONFIRMED).free_seats == 1
 
 
 def test_the_organizers_capacity_wins_over_the_files(meeting) -> None:
