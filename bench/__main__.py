@@ -92,7 +92,7 @@ def _print_ratios(rows: list[dict], floor_roles: float) -> None:
         parts = []
         if ping:
             ratio = row["first_response"]["p99_ms"] / max(ping["first_response"]["p99_ms"], 0.1)
-            parts.append(f"ack p99 {ratio:.2f}x /ping's (target 2x)")
+            parts.append(f"ack p99 {ratio:.2f}x /ping's (target 1.5x)")
         if plain:
             ratio = row["reply"]["p99_ms"] / max(plain["reply"]["p99_ms"], 0.1)
             parts.append(f"answer p99 {ratio:.2f}x the plain bot's (target 0.5x)")

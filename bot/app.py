@@ -45,7 +45,12 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             show_changes=changes.show_preview,
         ),
         RegistrationCog(
-            bot, settings=settings, service=services.registration, journal=services.kept, dms=dms
+            bot,
+            settings=settings,
+            service=services.registration,
+            kept=services.kept,
+            dms=dms,
+            interested=events.interested,
         ),
         PostsCog(
             bot,
@@ -68,7 +73,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             bot,
             settings=settings,
             service=services.questions,
-            journal=services.kept,
+            kept=services.kept,
             broadcaster=services.broadcaster,
             dms=dms,
             posts=services.posts,

@@ -28,8 +28,8 @@ from bot.store import state
 log = logging.getLogger(__name__)
 
 #: A command waits this long at most for its effect before saying "thinking…": answering in
-#: the first response spares a deferral, its journal write and an edit, which under a burst is
-#: the difference between answering 1,000 members in 0.4 s and in 1.2 s (make bench).
+#: the first response spares a deferral, the write of its kept command and an edit, which under
+#: a burst is the difference between answering 1,000 members in 0.4 s and in 1.2 s (make bench).
 ANSWER_WAIT = 1.0
 #: Calls that can wait behind the rest: attendance roles, given and checked by the thousand.
 BULK_ROUTES = frozenset(
@@ -158,13 +158,15 @@ class AmphiBot(commands.Bot):
         await self.sync_commands_if_changed()
         # The posts need the server's channels and roles, which arrive with the gateway.
         self._posts_task = asyncio.create_task(self._start_posts(), name="amphi-posts")
-        self._promises_task = asyncio.create_task(self._keep_promises(), name="amphi-promises")
+        self._kept_task = asyncio.create_task(
+            self._finish_kept_commands(), name="amphi-kept-commands"
+        )
         if self.settings.health_file is not None:
             self._health_task = asyncio.create_task(
                 self._keep_health(self.settings.health_file), name="amphi-health"
             )
 
-    async def _keep_promises(self) -> None:
+    async def _finish_kept_commands(self) -> None:
         # Commands acknowledged by the last run and not answered are finished first thing.
         await self.wait_until_ready()
         await self.services.kept.keep_finishing()
@@ -195,7 +197,7 @@ class AmphiBot(commands.Bot):
                 delay = min(delay * 2, 60.0)
 
     async def close(self) -> None:
-        for name in ("_posts_task", "_promises_task", "_health_task"):
+        for name in ("_posts_task", "_kept_task", "_health_task"):
             task = getattr(self, name, None)
             if task is not None:
                 task.cancel()

@@ -29,7 +29,7 @@ from bot.kept.service import KeptCommands
 T = TypeVar("T")
 
 #: Seconds after its creation by which a command's first response leaves (Discord refuses
-#: one after 3 s; the rest covers the round trip, the journal write and a slow loop).
+#: one after 3 s; the rest covers the round trip, the write of the kept command and a slow loop).
 FIRST_RESPONSE_BY = 1.6
 
 #: Discord's answer to an edit through a token that has expired (15 minutes).
@@ -51,12 +51,12 @@ class KeptReplies:
     """Answers state-changing commands: in the first response when the store is quick, else
     "thinking…" once the command is written down, and the answer in an edit."""
 
-    def __init__(self, bot: AmphiBot, journal: KeptCommands, clock: Clock) -> None:
+    def __init__(self, bot: AmphiBot, kept: KeptCommands, clock: Clock) -> None:
         self.bot = bot
-        self.journal = journal
+        self.kept = kept
         self.clock = clock
 
-    async def fulfil(
+    async def handle(
         self,
         interaction: discord.Interaction,
         kind: str,
@@ -67,14 +67,14 @@ class KeptReplies:
         """Run `effect(command)` (its transaction marks the command applied) and answer with
         `reply(outcome)`; a refusal is raised for the error handler to tell."""
         command = kept_command(interaction, kind, options, self.clock)
-        self.journal.track(command.interaction_id)
+        self.kept.track(command.interaction_id)
         work = asyncio.ensure_future(effect(command))
         wait = answer_wait(interaction, self.bot.answer_wait)
         if wait > 0:
             await asyncio.wait({work}, timeout=wait)
         at_once = wait > 0 and work.done()
         if not at_once:
-            await self.journal.keep(command)  # before "thinking…": a restart finishes it
+            await self.kept.keep(command)  # before "thinking…": a restart finishes it
             at_once = wait > 0 and work.done()
         if at_once:
             outcome = work.result()  # a refusal is raised: told in the first response
@@ -89,7 +89,7 @@ class KeptReplies:
                 answer_later.embed,
                 suppress_embeds=answer_later.suppress_embeds,
             )
-        self.journal.answered(command.interaction_id)
+        self.kept.answered(command.interaction_id)
         return outcome
 
 

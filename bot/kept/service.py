@@ -1,4 +1,4 @@
-"""The command journal: state-changing commands are written down before they are acknowledged.
+"""Kept commands: state-changing commands are written down before they are acknowledged.
 
 Writes group themselves: every command that arrives while one write is under way goes into the
 next, so a burst of 1,000 `/register` costs a few transactions, and a command waits for at most
@@ -59,7 +59,7 @@ class KeptCommands:
         self._kept.add(command.interaction_id)
         self._waiting.append((command, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="amphi-command-journal")
+            self._writer = asyncio.create_task(self._write(), name="amphi-kept-commands-write")
         await future
 
     async def _write(self) -> None:

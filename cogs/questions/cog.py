@@ -150,7 +150,7 @@ class QuestionsCog(commands.Cog):
         *,
         settings: Settings,
         service: QuestionService,
-        journal: KeptCommands,
+        kept: KeptCommands,
         broadcaster: Broadcaster,
         dms: DirectMessages,
         posts: PostScheduler | None = None,
@@ -158,8 +158,8 @@ class QuestionsCog(commands.Cog):
         self.bot = bot
         self.settings = settings
         self.service = service
-        self.journal = journal
-        self.promises = KeptReplies(bot, journal, lambda: self.service.clock())
+        self.kept = kept
+        self.replies = KeptReplies(bot, kept, lambda: self.service.clock())
         self.posts = posts
         self.relay = QuestionRelay(
             bot, settings, service, card_buttons=card_buttons, upvote_button=upvote_button
@@ -175,7 +175,7 @@ class QuestionsCog(commands.Cog):
             self.posts.handle(PostKind.QA_THREAD, self.relay.open_thread_post)
             self.posts.handle(PostKind.QA_DIGEST, self.dms.digest_post)
         for kind, finish in KeptQuestions(self.bot, self.service, self.relay).kinds().items():
-            self.journal.finish_with(kind, finish)
+            self.kept.finish_with(kind, finish)
         self._catching_up = asyncio.create_task(
             self.catch_up.keep_running(), name="amphi-questions"
         )
@@ -234,7 +234,7 @@ class QuestionsCog(commands.Cog):
             )
 
         tr = reader(interaction)
-        asked = await self.promises.fulfil(
+        asked = await self.replies.handle(
             interaction,
             ASK,
             options,
@@ -287,7 +287,7 @@ class QuestionsCog(commands.Cog):
 
         tr = reader(interaction)
         try:
-            result = await self.promises.fulfil(
+            result = await self.replies.handle(
                 interaction,
                 QA_NEXT,
                 {"meeting": meeting.slug, "talk": found.key},
@@ -299,7 +299,7 @@ class QuestionsCog(commands.Cog):
                 # The chair never got it: the next /qa next offers it again, and no restart
                 # hands it to this chair later.
                 await self.service.give_back(question, taken_at=question.answered_at)
-                self.journal.answered(interaction.id)
+                self.kept.answered(interaction.id)
             raise
         if result.question is not None:
             log.info("Question %s taken by %s", result.question.id, interaction.user.id)

@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import io
 import logging
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import AmphiBot, amphi, reader
+from bot.client import AmphiBot, reader
 from bot.core.config import Settings
 from bot.core.errors import N_
 from bot.core.i18n import Translator, translator_for
@@ -44,7 +45,6 @@ from bot.registration.render import (
 from bot.registration.service import RegistrationService
 from cogs.common import card_to_embed, member_standing, only, privileged_group
 from cogs.dm import DirectMessages
-from cogs.events import EventsCog
 from cogs.kept import KeptReplies, Reply
 from cogs.registration.kept import (
     CAPACITY,
@@ -79,14 +79,16 @@ class RegistrationCog(commands.Cog):
         *,
         settings: Settings,
         service: RegistrationService,
-        journal: KeptCommands,
+        kept: KeptCommands,
         dms: DirectMessages,
+        interested: Callable[[Meeting], Awaitable[list[tuple[str, int]]]],
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.service = service
-        self.journal = journal
-        self.promises = KeptReplies(bot, journal, lambda: self.service.clock())
+        self.kept = kept
+        self.interested = interested  # the Events tab's Interested counts, for organizers
+        self.replies = KeptReplies(bot, kept, lambda: self.service.clock())
         self.dms = dms
         self.panel = CapacityPanel(bot, service)
         self.roles = AttendanceRoles(bot, settings, service, dms)
@@ -98,7 +100,7 @@ class RegistrationCog(commands.Cog):
             self.bot, self.service, self.roles, self.panel, send_link=self.send_link
         )
         for kind, finish in finisher.kinds().items():
-            self.journal.finish_with(kind, finish)
+            self.kept.finish_with(kind, finish)
         self._reconciling = asyncio.create_task(
             self.roles.keep_reconciling(), name="amphi-attendance-roles"
         )
@@ -158,7 +160,7 @@ class RegistrationCog(commands.Cog):
             )
             return outcome
 
-        outcome = await self.promises.fulfil(
+        outcome = await self.replies.handle(
             interaction,
             REGISTER,
             options,
@@ -198,7 +200,7 @@ class RegistrationCog(commands.Cog):
             return cancellation
 
         tr = reader(interaction)
-        cancellation = await self.promises.fulfil(
+        cancellation = await self.replies.handle(
             interaction,
             UNREGISTER,
             {"meeting": meeting.slug},
@@ -224,7 +226,7 @@ class RegistrationCog(commands.Cog):
         interested: list[tuple[str, int]] = []
         if organizer:  # Interested in the Events tab: a hint of the crowd, not a registration
             meeting = await self.service.programme.active_meeting()
-            interested = await amphi(interaction).cog(EventsCog).interested(meeting)
+            interested = await self.interested(meeting)
         card = render_capacity(
             figures, reader(interaction), for_organizer=organizer, interested=interested
         )
@@ -256,7 +258,7 @@ class RegistrationCog(commands.Cog):
 
         tr = reader(interaction)
         done = N_("The room's capacity is updated.")
-        _figures, promoted = await self.promises.fulfil(
+        _figures, promoted = await self.replies.handle(
             interaction,
             CAPACITY,
             {"meeting": meeting.slug, "seats": seats},
@@ -320,7 +322,7 @@ class RegistrationCog(commands.Cog):
 
         tr = reader(interaction)
         done = N_("Registration is open.") if is_open else N_("Registration is closed.")
-        await self.promises.fulfil(
+        await self.replies.handle(
             interaction,
             OPEN_OR_CLOSE,
             {"meeting": meeting.slug, "open": is_open},

@@ -80,7 +80,8 @@ HOLD_SECONDS = 1.3
 def hold_the_seats(database_url: str, held: threading.Event) -> None:
     """Another writer holds the seats' lock for `HOLD_SECONDS`: the burst's effects wait, so its
     commands are written down, acknowledged with "thinking…" and answered later (on SQLite the
-    journal waits too, and some go each way), the promises a kill can catch half done."""
+    write of the kept commands waits too, and some go each way), the promises a kill can catch
+    half done."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         connection = sqlite3.connect(str(url.database), isolation_level=None)

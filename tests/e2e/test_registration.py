@@ -436,7 +436,7 @@ async def test_a_kept_command_the_database_could_not_apply_is_finished_later(amp
     desk = services.registration.desk
     working = desk.db
     unreachable = Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
-    desk.db = unreachable  # the journal still writes: the command is kept, not applied
+    desk.db = unreachable  # the kept command is still written: kept, not applied
     try:
         ivy = fake.add_member("ivy")
         result, reply = await register(fake, ivy)
