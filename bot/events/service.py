@@ -2,7 +2,8 @@
 
 Discord is reached through `EventsOnDiscord`, which the events cog implements with discord.py,
 so this service knows nothing of discord.py. A pass lists the server's events once, asks the
-pure `reconcile` what to do, and does it; creating an event is claimed in the store first.
+pure `reconcile` (`bot.events.steps`) what to do, and does it; creating an event is claimed in
+the store first.
 """
 
 from __future__ import annotations
@@ -209,8 +210,9 @@ class EventService:
                 image = await asyncio.to_thread(image_data, plan.image)
                 if image is not None:
                     payload["image"] = image
-            if payload:
+            if payload:  # else Discord has it all already (an adopted event, say)
                 await discord.edit(action.event_id, payload)
+                report.updated.append(plan.name)
             await self.db.run(
                 store.record,
                 slug=slug,
@@ -220,7 +222,6 @@ class EventService:
                 now=now,
                 write=True,
             )
-            report.updated.append(plan.name)
         elif isinstance(action, Start):
             await discord.edit(action.event_id, {"status": int(EventStatus.ACTIVE)})
             log.info("Scheduled event %r started", action.plan.name)
