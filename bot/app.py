@@ -35,7 +35,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
         dms=dms,
     )
     # An edited programme reaches the Events tab at once, not at the next periodic pass.
-    services.follower.subscribe(events.sync)
+    services.follower.subscribe(events.programme_changed)
     bot.initial_cogs = [
         ProgrammeCog(
             settings=settings,

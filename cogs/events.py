@@ -47,17 +47,7 @@ class DiscordEvents:
 
     async def list(self) -> list[ListedEvent]:
         events = await self.http.get_scheduled_events(self.guild_id, True)
-        return [
-            ListedEvent(
-                id=int(e["id"]),
-                name=e["name"],
-                start=datetime.fromisoformat(e["scheduled_start_time"]),
-                status=EventStatus(e["status"]),
-                creator_id=int(creator) if (creator := e.get("creator_id")) else None,
-                user_count=int(e.get("user_count") or 0),
-            )
-            for e in events
-        ]
+        return [listed_event(e) for e in events]
 
     async def create(self, payload: dict[str, Any]) -> int:
         event = await self.http.create_guild_scheduled_event(self.guild_id, **payload)
@@ -65,6 +55,24 @@ class DiscordEvents:
 
     async def edit(self, event_id: int, payload: dict[str, Any]) -> None:
         await self.http.edit_scheduled_event(self.guild_id, event_id, **payload)
+
+
+def listed_event(data: Any) -> ListedEvent:
+    """A scheduled event of Discord's JSON, with what an edit is compared with."""
+    end, channel = data.get("scheduled_end_time"), data.get("channel_id")
+    return ListedEvent(
+        id=int(data["id"]),
+        name=data["name"],
+        start=datetime.fromisoformat(data["scheduled_start_time"]),
+        status=EventStatus(data["status"]),
+        creator_id=int(creator) if (creator := data.get("creator_id")) else None,
+        user_count=int(data.get("user_count") or 0),
+        end=datetime.fromisoformat(end) if end else None,
+        description=data.get("description"),
+        kind=EntityType(data["entity_type"]),
+        channel_id=int(channel) if channel else None,
+        location=(data.get("entity_metadata") or {}).get("location"),
+    )
 
 
 def missing_permissions(guild: discord.Guild, place: Place) -> list[str]:
@@ -115,6 +123,7 @@ class EventsCog(commands.Cog):
         self.place: Place | None = None  # None until checked, or when events cannot be held
         self._checked = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._failing: str | None = None  # why the last pass could not run, once said
 
     async def cog_load(self) -> None:
         self.posts.handle(PostKind.EVENT_START, self.start_event)
@@ -164,35 +173,41 @@ class EventsCog(commands.Cog):
             await self.sync()
             await asyncio.sleep(SYNC_INTERVAL)
 
-    async def sync(self, *, recreate: bool = False) -> SyncReport | None:
+    async def sync(
+        self, *, recreate: bool = False, retry: bool = False, at: datetime | None = None
+    ) -> SyncReport | None:
         """One pass; None when the events cannot be held here."""
         if self.place is None or self.bot.user is None:
             return None
         try:
-            return await self.service.sync(
-                self.discord, self.place, bot_id=self.bot.user.id, recreate=recreate
-            )
-        except Exception:
-            log.exception("Could not bring the scheduled events in step with the programme")
+            report = await self.service.sync(
+                self.discord, self.place, bot_id=self.bot.user.id, recreate=recreate,
+                retry=retry, at=at,
+            )  # fmt: skip
+        except Exception as error:
+            if str(error) != self._failing:  # said once until the cause changes
+                log.exception("Could not bring the scheduled events in step with the programme")
+            self._failing = str(error)
             return SyncReport(failed=["the server's events could not be read"])
+        self._failing = None
+        return report
+
+    async def programme_changed(self) -> None:
+        """After a reload: a pass, when the programme is not the one the last pass saw."""
+        if self.place is not None and await self.service.programme_moved():
+            await self.sync()
 
     async def start_event(self, post: PlannedPost, late: bool) -> None:
-        await self._set_live(post, start=True)
+        await self._at(post)
 
     async def end_event(self, post: PlannedPost, late: bool) -> None:
-        await self._set_live(post, start=False)
+        await self._at(post)
 
-    async def _set_live(self, post: PlannedPost, *, start: bool) -> None:
+    async def _at(self, post: PlannedPost) -> None:
+        """A session's start or end: a pass as of then, which starts and ends what is due
+        (the end of one session before the start of the next, in either post's pass)."""
         await self._checked.wait()
-        if self.place is None:
-            return
-        if start:  # the event must exist and be up to date before it starts
-            await self.sync()
-        changed = await self.service.set_live(
-            self.discord, post.meeting_slug, post.target, start=start
-        )
-        if changed:
-            log.info("Scheduled event %s %s", post.target, "started" if start else "ended")
+        await self.sync(at=post.due)
 
     async def interested(self, meeting: Meeting) -> list[tuple[str, int]]:
         """The meeting's events and their Interested counts; empty without events."""
@@ -210,7 +225,7 @@ class EventsCog(commands.Cog):
     async def sync_command(self, interaction: discord.Interaction, recreate: bool = False):
         tr = reader(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.sync(recreate=recreate)
+        report = await self.sync(recreate=recreate, retry=True)
         if report is None:
             text = tr.gettext(
                 "The meeting is not in the Events tab: Amphi lacks the permission to create "

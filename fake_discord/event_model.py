@@ -246,13 +246,12 @@ def event_changes(
         start = parse_time(body["scheduled_start_time"])
         if start is None:
             problems.append("scheduled_start_time: must be an ISO 8601 timestamp")
-        elif creating or start != old.get("scheduled_start_time"):
-            if old.get("status") == ACTIVE:
-                problems.append("scheduled_start_time: cannot change once the event is ACTIVE")
-            elif start <= now:
-                problems.append("scheduled_start_time: must be in the future")
-            else:
-                changes["scheduled_start_time"] = start
+        elif old.get("status") == ACTIVE and start != old.get("scheduled_start_time"):
+            problems.append("scheduled_start_time: cannot change once the event is ACTIVE")
+        elif start <= now:  # on an edit too, even the start the event already has
+            problems.append("scheduled_start_time: must be in the future")
+        else:
+            changes["scheduled_start_time"] = start
     if "scheduled_end_time" in body:
         end = parse_time(body["scheduled_end_time"])
         if body["scheduled_end_time"] is None or end is not None:

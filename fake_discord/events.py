@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .event_model import (
+    ACTIVE,
     HOST_PERMISSIONS,
     MANAGE_EVENTS,
+    STAGE_INSTANCE,
     FakeScheduledEvent,
     event_changes,
     snowflake,
@@ -166,6 +168,15 @@ class EventApi:
         needed = HOST_PERMISSIONS.get(entity_type, 0)
         return self.fake.state.permissions(self.fake.bot) & needed == needed
 
+    def _stage_taken(self, event: FakeScheduledEvent) -> bool:
+        """Whether another event is ACTIVE in this event's stage channel: a stage holds one
+        live stage instance, so Discord starts no second event there."""
+        return event.entity_type == STAGE_INSTANCE and any(
+            other.listed and other.status == ACTIVE and other.channel_id == event.channel_id
+            for other in self.fake.scheduled_events.values()
+            if other is not event
+        )
+
     def _channel_types(self) -> dict[int, int]:
         return {c.id: c.type for c in self.fake.state.channels.values()}
 
@@ -243,6 +254,8 @@ class EventApi:
             return invalid(problems)
         if not self._may_host(changes.get("entity_type", event.entity_type)):
             return missing_permissions()
+        if changes.get("status") == ACTIVE and self._stage_taken(event):
+            return error(400, 150006, "Stage already open")
         event.apply(changes)
         fake.changes.notify()
         await fake.emit(UPDATE, event.payload(), GUILD_SCHEDULED_EVENTS)

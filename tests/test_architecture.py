@@ -33,6 +33,7 @@ ROLES = {
     "bot.registration.desk": SERVICE,  # seat changes batched into transactions
     "bot.registration.seating": QUERIES,  # the locked transaction of a batch
     "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread
+    "bot.events.steps": MODEL,  # what a sync pass does to each event
 }
 
 #: Service methods that make more than one store round trip, and why that is right.

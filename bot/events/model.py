@@ -3,14 +3,14 @@ what Discord is sent for each, and what a sync pass must do to bring Discord in 
 
 Each event has a stable key ("s-" and the session's title or source id, or "day" for the whole
 meeting; the planned posts of a session use the same); the store
-keeps the event id Discord gave it, so a restart or a second pass never makes it twice.
+keeps the event id Discord gave it, so a restart or a second pass never makes it twice. What a
+pass does with them is `bot.events.steps`'.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -241,7 +241,8 @@ class StoredEvent:
 
 @dataclass(frozen=True)
 class ListedEvent:
-    """An event as Discord lists it (scheduled or active: Discord drops the others)."""
+    """An event as Discord lists it (scheduled or active: Discord drops the others), with
+    what an edit is compared with: only what differs is sent."""
 
     id: int
     name: str
@@ -249,122 +250,13 @@ class ListedEvent:
     status: EventStatus
     creator_id: int | None
     user_count: int = 0
+    end: datetime | None = None
+    description: str | None = None
+    kind: EntityType | None = None
+    channel_id: int | None = None
+    location: str | None = None
 
-
-@dataclass(frozen=True)
-class Create:
-    plan: EventPlan
-
-
-@dataclass(frozen=True)
-class Adopt:
-    """An event a crash left unrecorded, found again: record it (then edit it if need be)."""
-
-    plan: EventPlan
-    event_id: int
-
-
-@dataclass(frozen=True)
-class Update:
-    plan: EventPlan
-    event_id: int
-    active: bool  # an active event keeps its start time
-
-
-@dataclass(frozen=True)
-class Cancel:
-    """An event whose session left the programme."""
-
-    stored: StoredEvent
-    event_id: int | None
-    active: bool  # an active event is ended, a scheduled one cancelled
-
-
-@dataclass(frozen=True)
-class Lost:
-    """An event deleted in Discord by hand: not recreated unless an organizer asks."""
-
-    stored: StoredEvent
-
-
-@dataclass(frozen=True)
-class Done:
-    """An event past its end that Discord no longer lists."""
-
-    stored: StoredEvent
-
-
-Action = Create | Adopt | Update | Cancel | Lost | Done
-
-
-def reconcile(
-    plans: Iterable[EventPlan],
-    stored: Mapping[str, StoredEvent],
-    listed: Mapping[int, ListedEvent],
-    *,
-    now: datetime,
-    bot_id: int,
-    recreate: bool = False,
-) -> list[Action]:
-    """What one sync pass does, event by event, to bring Discord in step with the programme."""
-    actions: list[Action] = []
-    plans = list(plans)
-    held = {s.event_id for s in stored.values() if s.event_id is not None}
-    wanted = {plan.key for plan in plans}
-    for plan in plans:
-        row = stored.get(plan.key)
-        if row is not None and row.status == "done":
-            continue
-        if row is not None and row.status == "live" and row.event_id is not None:
-            event = listed.get(row.event_id)
-            if event is None:
-                if row.end <= now or plan.end <= now:
-                    actions.append(Done(row))
-                elif recreate and plan.start > now:
-                    actions.append(Create(plan))
-                else:
-                    actions.append(Lost(row))
-            elif row.digest != plan.digest:
-                active = event.status is EventStatus.ACTIVE
-                actions.append(Update(plan, event.id, active))
-            continue
-        if row is not None and row.status == "lost" and not recreate:
-            continue
-        orphan = _orphan(plan, row, listed, held, bot_id)
-        if orphan is not None:
-            held.add(orphan.id)
-            actions.append(Adopt(plan, orphan.id))
-            actions.append(Update(plan, orphan.id, orphan.status is EventStatus.ACTIVE))
-        elif plan.start > now:
-            actions.append(Create(plan))
-    for row in stored.values():
-        if row.key in wanted or row.status not in ("live", "creating"):
-            continue
-        event = listed.get(row.event_id) if row.event_id is not None else None
-        active = event is not None and event.status is EventStatus.ACTIVE
-        actions.append(Cancel(row, event.id if event else None, active))
-    return actions
-
-
-def _orphan(
-    plan: EventPlan,
-    row: StoredEvent | None,
-    listed: Mapping[int, ListedEvent],
-    held: set[int],
-    bot_id: int,
-) -> ListedEvent | None:
-    """The bot's event that a pass a crash cut short created for this claim: no row holds it,
-    and it has the name and start that were claimed (another meeting's events never do)."""
-    if row is None or row.status != "creating":
-        return None
-    return next(
-        (
-            event
-            for event in listed.values()
-            if event.creator_id == bot_id
-            and event.id not in held
-            and event.name == row.name
-            and event.start == row.start
-        ),
-        None,
-    )
+    @property
+    def live(self) -> bool:
+        """Whether it is held in a stage or voice channel, where the bot starts and ends it."""
+        return self.kind in (EntityType.STAGE_INSTANCE, EntityType.VOICE)

@@ -482,6 +482,38 @@ async def test_an_active_events_start_cannot_move(
     assert same["name"] == "Live"
 
 
+@pytest.mark.discord_invalid_requests
+async def test_an_edit_sends_no_start_in_the_past_not_even_the_one_it_has(
+    fake: FakeDiscord, client: discord.Client, clock: Clock
+) -> None:
+    """A stage event not started on time keeps its past start; an edit that sends it back
+    is refused as a start in the past, and one without it goes through."""
+    event = int((await post(fake, client, hosted(1, fake.channel_id("stage"))))["id"])
+    clock.now = START + timedelta(minutes=5)
+    refused = await refusal(
+        patch(fake, client, event, scheduled_start_time=START.isoformat(), name="Renamed")
+    )
+    assert (refused.status, refused.code) == (400, 50035)
+    assert "scheduled_start_time: must be in the future" in refused.text
+    assert fake.scheduled_events[event].name == "Biau: WGANs"
+    assert (await patch(fake, client, event, name="Renamed"))["name"] == "Renamed"
+
+
+@pytest.mark.discord_invalid_requests
+async def test_a_stage_holds_one_active_event_at_a_time(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    stage = fake.channel_id("stage")
+    first = int((await post(fake, client, hosted(1, stage)))["id"])
+    second = int((await post(fake, client, hosted(1, stage, name="Next")))["id"])
+    await patch(fake, client, first, status=ACTIVE)
+    refused = await refusal(patch(fake, client, second, status=ACTIVE))
+    assert (refused.status, refused.code) == (400, 150006)
+    assert fake.scheduled_events[second].status == SCHEDULED
+    await patch(fake, client, first, status=COMPLETED)
+    assert (await patch(fake, client, second, status=ACTIVE))["status"] == ACTIVE
+
+
 # ----- Discord's automation of external events ------------------------------------------------
 async def test_an_external_event_starts_and_ends_with_the_clock(
     fake: FakeDiscord, client: discord.Client, clock: Clock

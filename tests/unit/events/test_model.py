@@ -10,20 +10,14 @@ import pytest
 from bot.events.model import (
     DESCRIPTION_LIMIT,
     LOCATION_LIMIT,
-    Adopt,
-    Cancel,
-    Create,
-    Done,
     EntityType,
     EventStatus,
     ListedEvent,
-    Lost,
     Place,
     StoredEvent,
-    Update,
     plan_events,
-    reconcile,
 )
+from bot.events.steps import Adopt, Cancel, Create, Done, Lost, Update, reconcile
 from bot.programme.files import load_meeting_file
 from bot.programme.model import EventScope, EventSettings, Person, Talk
 from tests.support.paths import SHIPPED_MEETING
@@ -48,7 +42,13 @@ def stored(plan, event_id=1, status="live", digest=None) -> StoredEvent:
 
 
 def listed(plan, event_id=1, status=EventStatus.SCHEDULED, creator=BOT) -> ListedEvent:
-    return ListedEvent(event_id, plan.name, plan.start, status, creator)
+    """The plan's event as Discord lists it once made."""
+    location = None if plan.place.live else plan.location
+    return ListedEvent(
+        event_id, plan.name, plan.start, status, creator, end=plan.end,
+        description=plan.description, kind=plan.place.kind, channel_id=plan.place.channel_id,
+        location=location,
+    )  # fmt: skip
 
 
 def test_sessions_and_the_day() -> None:
@@ -84,8 +84,11 @@ def test_a_first_pass_creates_what_is_still_to_come() -> None:
 def test_an_unchanged_event_is_left_and_a_changed_one_edited() -> None:
     first, second = PLANS
     rows = {first.key: stored(first, 1), second.key: stored(second, 2, digest="old")}
-    events = {1: listed(first, 1), 2: listed(second, 2, EventStatus.ACTIVE)}
-    assert reconcile(PLANS, rows, events, now=BEFORE, bot_id=BOT) == [Update(second, 2, True)]
+    before = replace(second, description="old")
+    events = {1: listed(first, 1), 2: listed(before, 2, EventStatus.ACTIVE)}
+    assert reconcile(PLANS, rows, events, now=BEFORE, bot_id=BOT) == [
+        Update(second, 2, {"description": second.description})
+    ]
 
 
 @pytest.mark.parametrize("recreate", [False, True])
@@ -126,7 +129,7 @@ def test_a_creation_a_crash_cut_short_is_adopted_not_repeated() -> None:
     claimed = {first.key: stored(first, None, status="creating", digest="")}
     mine = {9: listed(first, 9)}
     actions = reconcile(PLANS[:1], claimed, mine, now=BEFORE, bot_id=BOT)
-    assert actions == [Adopt(first, 9), Update(first, 9, False)]
+    assert actions == [Adopt(first, 9), Update(first, 9, {})]  # what it has is not sent again
     # Someone else's event of the same name is not the bot's to take.
     theirs = {9: listed(first, 9, creator=7)}
     assert reconcile(PLANS[:1], claimed, theirs, now=BEFORE, bot_id=BOT) == [Create(first)]
