@@ -76,7 +76,11 @@ async def test_the_rate_is_kept(db: Database) -> None:
     spacing = [b - a for a, b in zip(inbox.times, inbox.times[1:], strict=False)]
     assert len(inbox.received) == 30
     assert inbox.times[-1] - inbox.times[0] >= throttle_floor(30, 100.0).total_seconds() * 0.95
-    assert min(spacing) >= 0.0095
+    # Slots are an interval apart; one gap may lose the jitter of a late wake-up before it, but
+    # never so much that any ten in a row come faster than the rate.
+    assert min(spacing) >= 0.008
+    tens = [b - a for a, b in zip(inbox.times, inbox.times[9:], strict=False)]
+    assert min(tens) >= 9 * 0.0095
 
 
 async def test_a_crash_mid_broadcast_resumes_without_repeats(db: Database) -> None:
