@@ -154,7 +154,10 @@ def render_capacity(
             )
         )
     if for_organizer and interested:
-        lines = [f"{escape(name)}: {count}" for name, count in interested]
+        lines = [
+            tr.gettext("{name}: {count}", name=escape(name), count=count)
+            for name, count in interested
+        ]
         lines.append(tr.gettext("(Interested is not registered: only /register takes a seat.)"))
         fields.append((tr.gettext("Interested in the Events tab"), "\n".join(lines)))
     return Card(title=escape(figures.meeting_title), fields=fields)

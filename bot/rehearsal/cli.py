@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bot.core.i18n import Translator
 from bot.programme.files import MeetingFileError
 from bot.rehearsal.cast import default_attendees
 from bot.rehearsal.run import (
@@ -24,16 +25,20 @@ from bot.rehearsal.show import Live, write
 
 EXIT_USAGE = 2
 
-INTRO = """\
-Rehearsal of {title}: nothing goes to Discord.
-Amphi runs as on the day, against a Discord double on this machine, with {attendees} simulated \
-members and a throw-away store. The day runs {speed:.0f}× as fast: {start:%H:%M} to {end:%H:%M} \
-in about {seconds:.0f} s. Only the clock is fast: DMs still go out at {rate:g} a second and \
-Discord's rate limits hold, so a DM broadcast that takes 5 s on the day spans \
-{spread:.0f} minutes here.
-To run for real: put DISCORD_TOKEN and DISCORD_GUILD_ID in .env (see .env.example and the \
-README), then `make run`.
-"""
+
+def intro(tr: Translator, **values: object) -> str:
+    """What is about to happen, and how to run for real."""
+    return tr.gettext(
+        "Rehearsal of {title}: nothing goes to Discord.\n"
+        "Amphi runs as on the day, against a Discord double on this machine, with {attendees} "
+        "simulated members and a throw-away store. The day runs {speed}× as fast: {start} to "
+        "{end} in about {seconds} s. Only the clock is fast: DMs still go out at {rate} a second "
+        "and Discord's rate limits hold, so a DM broadcast that takes 5 s on the day spans "
+        "{spread} minutes here.\n"
+        "To run for real: put DISCORD_TOKEN and DISCORD_GUILD_ID in .env (see .env.example and "
+        "the README), then `make run`.\n",
+        **values,
+    )
 
 
 def options_from(path: Path, args: argparse.Namespace) -> Options:
@@ -64,20 +69,21 @@ def rehearse_command(path: Path, args: argparse.Namespace, console: Console | No
     attendees = options.attendees
     if attendees is None:
         attendees = default_attendees(meeting.capacity)
-    console.print(
-        INTRO.format(
+    tr = Translator(options.language)
+    live = Live(console, tr)
+    live.paragraph(
+        intro(
+            tr,
             title=meeting.title,
             attendees=attendees,
-            speed=speed,
-            start=start.astimezone(meeting.tz),
-            end=end.astimezone(meeting.tz),
-            seconds=(end - start).total_seconds() / speed,
-            rate=DM_RATE,
-            spread=5 * speed / 60,
-        ),
-        markup=False,
+            speed=f"{speed:.0f}",
+            start=f"{start.astimezone(meeting.tz):%H:%M}",
+            end=f"{end.astimezone(meeting.tz):%H:%M}",
+            seconds=f"{(end - start).total_seconds() / speed:.0f}",
+            rate=f"{DM_RATE:g}",
+            spread=f"{5 * speed / 60:.0f}",
+        )
     )
-    live = Live(console)
     try:
         outcome = asyncio.run(rehearse(options, show=live.entry, repeats=live.repeats))
     except KeyboardInterrupt:
@@ -88,11 +94,11 @@ def rehearse_command(path: Path, args: argparse.Namespace, console: Console | No
         for line in error.log[-20:]:
             print(f"  {line}", file=sys.stderr)
         return 1
-    lines = outcome.summary.lines()
-    console.rule("Summary")
+    lines = outcome.summary.lines(tr)
+    console.rule(tr.gettext("Summary"))
     for line in lines:
-        console.print(line, markup=False)
+        live.paragraph(line)
     if args.out:
-        write(Path(args.out), outcome.title, outcome.entries, lines)
-        console.print(f"Transcript written to {args.out}", markup=False)
+        write(Path(args.out), outcome.title, outcome.entries, lines, tr)
+        console.print(tr.gettext("Transcript written to {path}", path=args.out), markup=False)
     return 1 if outcome.summary.failures else 0

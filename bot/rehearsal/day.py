@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.clock import Clock, wall_seconds
+from bot.core.i18n import Translator
 from bot.programme.model import Meeting, Talk
 from bot.registration.model import Mode, Status
 from bot.registration.service import RegistrationService
 from bot.rehearsal.cast import Attendee, Cast, default_attendees
+from bot.rehearsal.script import ANNOUNCEMENT, QUESTIONS, typed
 from bot.rehearsal.transcript import Transcript
 from fake_discord.interactions import InteractionResult
 from fake_discord.messages import FakeMessage
@@ -29,35 +31,6 @@ log = logging.getLogger(__name__)
 #: How long a simulated member waits for an answer before counting it as a failure.
 ANSWER_TIMEOUT = 20.0
 VIDEO_LINK = "amphi:video-link"
-
-QUESTIONS = {
-    "en": (
-        "How does this result depend on the width of the network?",
-        "Could you say more about the assumptions on the data distribution?",
-        "Is the bound tight in practice, or only up to constants?",
-        "How would the approach scale to ImageNet-sized problems?",
-        "What changes if the activation is not ReLU?",
-        "Is there a link with the neural tangent kernel regime?",
-        "Do you have code available for the experiments?",
-        "How sensitive is this to the choice of step size?",
-    ),
-    "fr": (
-        "Comment ce résultat dépend-il de la largeur du réseau ?",
-        "Pouvez-vous préciser les hypothèses sur la distribution des données ?",
-        "La borne est-elle atteinte en pratique, ou seulement à constante près ?",
-        "Comment l'approche passe-t-elle à l'échelle d'ImageNet ?",
-        "Que se passe-t-il si l'activation n'est pas ReLU ?",
-        "Y a-t-il un lien avec le régime du noyau tangent neuronal ?",
-        "Le code des expériences est-il disponible ?",
-        "Quelle est la sensibilité au choix du pas ?",
-    ),
-}
-ANNOUNCEMENT = {
-    "en": "Welcome! Coffee and badges are in the hall before the first session. Remote "
-    "attendees: the video link comes with each session's reminder.",
-    "fr": "Bienvenue ! Café et badges dans le hall avant la première session. À distance : le "
-    "lien vidéo arrive avec le rappel de chaque session.",
-}
 
 
 class Day:
@@ -82,6 +55,7 @@ class Day:
         self.meeting = meeting
         self.registration = registration
         self.language = language
+        self.tr = Translator(language)
         self.locale = "fr" if language == "fr" else "en-US"
         self.rng = rng
         self.failures: list[str] = []
@@ -94,15 +68,21 @@ class Day:
         self, start: datetime, end: datetime
     ) -> list[tuple[datetime, str, Callable[[], Awaitable[None]]]]:
         """(when, what, do) for the day between `start` and `end`."""
+        tr = self.tr
         steps: list[tuple[datetime, str, Callable[[], Awaitable[None]]]] = [
-            (start + timedelta(minutes=1), "the day's opening", self.opening(start, end))
+            (
+                start + timedelta(minutes=1),
+                tr.gettext("the day's opening"),
+                self.opening(start, end),
+            )
         ]
         for index, session in enumerate(self.meeting.sessions):
             when = session.start + timedelta(minutes=2)
-            steps.append((when, f"the video link, {session.title}", self.video_link(index)))
+            what = tr.gettext("the video link, {session}", session=session.title)
+            steps.append((when, what, self.video_link(index)))
         if self.meeting.talks:
             first = self.meeting.talks[0]
-            steps.append((first.start + timedelta(minutes=4), "/now", self.what_is_on))
+            steps.append((first.start + timedelta(minutes=4), self.typed("now"), self.what_is_on))
         for talk in self.meeting.talks:
             steps += self.questions_on(talk)
         return sorted((s for s in steps if start <= s[0] <= end), key=lambda s: s[0])
@@ -110,18 +90,21 @@ class Day:
     def opening(self, start: datetime, end: datetime) -> Callable[[], Awaitable[None]]:
         """Before the first session, one thing after another: each needs the one before (no
         cancellation can promote anyone before the burst has filled the room)."""
+        tr = self.tr
         chain = [
-            (1, "the speakers' accounts linked", self.link_speakers),
-            (3, "the registration burst", self.registration_burst),
-            (30, "a cancellation", self.cancellation),
-            (32, "the capacity report", self.capacity),
-            (40, "an announcement with DMs", self.announcement),
+            (1, tr.gettext("the speakers' accounts linked"), self.link_speakers),
+            (3, tr.gettext("the registration burst"), self.registration_burst),
+            (30, tr.gettext("a cancellation"), self.cancellation),
+            (32, tr.gettext("the capacity report"), self.capacity),
+            (40, tr.gettext("an announcement with DMs"), self.announcement),
         ]
 
         async def play() -> None:
             for minutes, what, do in chain:
                 if start + timedelta(minutes=minutes) > end:
-                    self.not_rehearsed.append(f"{what}: the rehearsal ends before its time")
+                    self.not_rehearsed.append(
+                        self.tr.gettext("{what}: the rehearsal ends before its time", what=what)
+                    )
                     continue
                 await self._step(start + timedelta(minutes=minutes), what, do)
 
@@ -151,7 +134,7 @@ class Day:
     ) -> FakeMessage:
         """A slash command; its answer (shown when only the member sees it and `show`)."""
         result = await self.fake.invoke(command, options, user=member, locale=self.locale)
-        return await self.answer(result, f"/{command}{shown_options(options)}", member, show)
+        return await self.answer(result, self.typed(command, options), member, show)
 
     async def click(
         self, message: FakeMessage, custom_id: str, member: FakeMember, *, show: bool = False
@@ -166,32 +149,56 @@ class Day:
         try:
             message = await result.message(timeout=ANSWER_TIMEOUT)
         except TimeoutError:
-            raise RuntimeError(f"{action} by {member.name} got no answer") from None
+            no_answer = self.tr.gettext(
+                "{action} by {name} got no answer", action=action, name=member.name
+            )
+            raise RuntimeError(no_answer) from None
         if show and message.ephemeral:
-            name = member.nick or member.name
-            self.transcript.reply(message, f"{name}: {action} · only {name} sees the answer")
+            self.transcript.reply(message, self.only_sees(member, action))
         return message
+
+    def only_sees(self, member: FakeMember, action: str) -> str:
+        """Where a reply only its member sees is shown: who did what."""
+        name = member.nick or member.name
+        return self.tr.gettext(
+            "{name}: {action} · only {name} sees the answer", name=name, action=action
+        )
+
+    def typed(self, command: str, options: dict[str, Any] | None = None) -> str:
+        return typed(command, options, self.tr)
 
     # ----- the steps ------------------------------------------------------------------------------
     async def link_speakers(self) -> None:
         speakers = self.people.speakers
         if not speakers:
-            self.not_rehearsed.append("the speakers' DMs: the meeting file names no speakers")
+            self.not_rehearsed.append(
+                self.tr.gettext("the speakers' DMs: the meeting file names no speakers")
+            )
             return
         for index, (talk_key, member) in enumerate(speakers.items()):
             options = {"talk": talk_key, "user": member}
             await self.run(self.people.organizer, "speaker link", options, show=index == 0)
         if len(speakers) > 1:
-            self.transcript.note(f"… and {len(speakers) - 1} more talks linked to their speaker.")
+            self.transcript.note(
+                self.tr.ngettext(
+                    "… and {count} more talk linked to its speaker.",
+                    "… and {count} more talks linked to their speaker.",
+                    len(speakers) - 1,
+                )
+            )
 
     async def registration_burst(self) -> None:
         attendees = self.people.attendees
         if not attendees:
-            self.not_rehearsed.append("registration: --attendees 0")
+            self.not_rehearsed.append(self.tr.gettext("registration: --attendees 0"))
             return
         capacity = self.meeting.capacity
         self.transcript.note(
-            f"{len(attendees)} members register at once, for {capacity} seats in the room."
+            self.tr.gettext(
+                "{count} members register at once, for {seats} seats in the room.",
+                count=len(attendees),
+                seats=capacity,
+            )
         )
         results = await asyncio.gather(*(self.register(a) for a in attendees))
         answers = await asyncio.gather(
@@ -199,7 +206,13 @@ class Day:
         )
         missing = [a.member.name for a, m in zip(attendees, answers, strict=True) if not ok(m)]
         if missing:
-            self.failures.append(f"{len(missing)} registrations got no answer, first {missing[0]}")
+            self.failures.append(
+                self.tr.gettext(
+                    "{count} registrations got no answer, first {name}",
+                    count=len(missing),
+                    name=missing[0],
+                )
+            )
         everyone = {r.user_id: r for r in await self.registration.all_registrations()}
         shown: set[str] = set()
         for attendee, answer in zip(attendees, answers, strict=True):
@@ -209,25 +222,30 @@ class Day:
             kind = found.status.value if found.mode is Mode.IN_PERSON else "remote"
             if kind not in shown:
                 shown.add(kind)
-                name = attendee.member.name
-                action = f"/register{shown_options(registration_options(attendee))}"
-                self.transcript.reply(answer, f"{name}: {action} · only {name} sees the answer")
+                action = self.typed("register", registration_options(attendee))
+                self.transcript.reply(answer, self.only_sees(attendee.member, action))
         in_person = sum(a.mode == "in_person" for a in attendees)
         if not everyone:
             deadline = self.meeting.registration_deadline.astimezone(self.meeting.tz)
             self.not_rehearsed.append(
-                f"registration: it closed at {deadline:%H:%M}, before the rehearsal began "
-                f"(start with --from before {deadline:%H:%M})"
+                self.tr.gettext(
+                    "registration: it closed at {time}, before the rehearsal began (start with "
+                    "--from before {time})",
+                    time=f"{deadline:%H:%M}",
+                )
             )
             if isinstance(answers[0], FakeMessage):
-                name = attendees[0].member.name
-                self.transcript.reply(
-                    answers[0], f"{name}: /register · only {name} sees the answer"
-                )
+                action = self.typed("register")
+                self.transcript.reply(answers[0], self.only_sees(attendees[0].member, action))
         elif in_person <= capacity:
             self.not_rehearsed.append(
-                f"the waitlist: {in_person} attendees in person for {capacity} seats "
-                f"(--attendees {default_attendees(capacity)} fills the room)"
+                self.tr.gettext(
+                    "the waitlist: {in_person} attendees in person for {seats} seats "
+                    "(--attendees {attendees} fills the room)",
+                    in_person=in_person,
+                    seats=capacity,
+                    attendees=default_attendees(capacity),
+                )
             )
 
     async def register(self, attendee: Attendee) -> InteractionResult:
@@ -239,7 +257,9 @@ class Day:
         waiting = [r for r in everyone if r.status is Status.WAITLISTED]
         seated = [r for r in everyone if r.status is Status.CONFIRMED and r.mode is Mode.IN_PERSON]
         if not waiting or not seated:
-            self.not_rehearsed.append("a waitlist promotion: nobody was waiting for a seat")
+            self.not_rehearsed.append(
+                self.tr.gettext("a waitlist promotion: nobody was waiting for a seat")
+            )
             return
         leaving = self.fake.member(self.rng.choice(seated).user_id)
         await self.run(leaving, "unregister", show=True)
@@ -252,7 +272,7 @@ class Day:
         preview = await self.run(self.people.organizer, "announce", options, show=True)
         send = next((c for c in preview.custom_ids() if ":send:" in c), None)
         if send is None:
-            raise RuntimeError("the announcement's preview has no Send button")
+            raise RuntimeError(self.tr.gettext("the announcement's preview has no Send button"))
         await self.click(preview, send, self.people.organizer, show=True)
 
     def video_link(self, index: int) -> Callable[[], Awaitable[None]]:
@@ -262,8 +282,11 @@ class Day:
             ]
             if not reminders:
                 self.not_rehearsed.append(
-                    f"the video link of {self.meeting.sessions[index].title}: no reminder with "
-                    "the button (no REMOTE_LINK, or no reminder)"
+                    self.tr.gettext(
+                        "the video link of {session}: no reminder with the button (no "
+                        "REMOTE_LINK, or no reminder)",
+                        session=self.meeting.sessions[index].title,
+                    )
                 )
                 return
             everyone = await self.registration.all_registrations()
@@ -271,8 +294,10 @@ class Day:
             seated = [r for r in everyone if not r.follows_remotely]
             if not remote:
                 self.not_rehearsed.append(
-                    f"the video link of {self.meeting.sessions[index].title}: nobody registered "
-                    "to follow remotely"
+                    self.tr.gettext(
+                        "the video link of {session}: nobody registered to follow remotely",
+                        session=self.meeting.sessions[index].title,
+                    )
                 )
             for found in [*remote[:1], *seated[:1]] if index == 0 else remote[:1]:
                 member = self.fake.member(found.user_id)
@@ -323,12 +348,20 @@ class Day:
         async def take() -> None:
             await self.run(self.people.chair, "qa next", {"talk": talk.key}, show=True)
 
-        title = talk.title
+        tr, title = self.tr, talk.title
         return [
-            (talk.start + span * 0.15, f"questions asked on {title}", ask),
-            (talk.start + span * 0.35, f"questions moderated on {title}", moderate),
-            (talk.start + span * 0.5, f"votes on {title}", vote),
-            (talk.start + span * 0.75, f"/qa next on {title}", take),
+            (talk.start + span * 0.15, tr.gettext("questions asked on {title}", title=title), ask),
+            (
+                talk.start + span * 0.35,
+                tr.gettext("questions moderated on {title}", title=title),
+                moderate,
+            ),
+            (talk.start + span * 0.5, tr.gettext("votes on {title}", title=title), vote),
+            (
+                talk.start + span * 0.75,
+                tr.gettext("{command} on {title}", command=self.typed("qa next"), title=title),
+                take,
+            ),
         ]
 
     def askers(self) -> list[FakeMember]:
@@ -352,17 +385,6 @@ class Day:
 
 def registration_options(attendee: Attendee) -> dict[str, Any]:
     return {"mode": attendee.mode, "member": attendee.network_member, "dm": attendee.dm}
-
-
-def shown_options(options: dict[str, Any] | None) -> str:
-    """Options as a member types them: ` mode:in_person dm:True`."""
-    shown = []
-    for name, value in (options or {}).items():
-        if isinstance(value, FakeMember):
-            value = "@" + (value.nick or value.name)
-        text = str(value)
-        shown.append(f"{name}:{text if len(text) <= 40 else text[:39] + '…'}")
-    return "".join(" " + s for s in shown)
 
 
 def ok(answer: object) -> bool:

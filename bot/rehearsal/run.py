@@ -17,15 +17,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from babel.dates import format_date
+
 from bot.app import create_bot
 from bot.core.clock import FastClock, wall_seconds
 from bot.core.config import load_settings
-from bot.core.i18n import LANGUAGES
+from bot.core.i18n import LANGUAGES, Translator
 from bot.posts.model import plan_posts
 from bot.programme.files import load_meetings
 from bot.programme.model import Meeting
 from bot.rehearsal.cast import cast, default_attendees
 from bot.rehearsal.day import Day
+from bot.rehearsal.reading import client_locale
 from bot.rehearsal.summary import Summary, summarize
 from bot.rehearsal.transcript import Entry, Transcript
 from bot.services import prepare
@@ -80,10 +83,13 @@ class Rehearsal:
     end: datetime
     entries: list[Entry] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
+    # The rehearsal's language: its members', its transcript's and its summary's.
+    tr: Translator = field(default_factory=Translator)
 
     @property
     def title(self) -> str:
-        return f"Rehearsal of {self.meeting.title}, {self.meeting.day:%d %B %Y}"
+        day = format_date(self.meeting.day, "long", locale=client_locale(self.tr))
+        return self.tr.gettext("Rehearsal of {title}, {date}", title=self.meeting.title, date=day)
 
 
 def parse_start(text: str) -> time:
@@ -164,7 +170,10 @@ async def rehearse(
 ) -> Rehearsal:
     """Play the day; `show` sees each transcript entry as it happens."""
     meeting, start, end, speed = plan(options)
-    outcome = Rehearsal(meeting, speed, start.astimezone(meeting.tz), end.astimezone(meeting.tz))
+    tr = Translator(options.language)
+    outcome = Rehearsal(
+        meeting, speed, start.astimezone(meeting.tz), end.astimezone(meeting.tz), tr=tr
+    )
     rng = random.Random(options.seed)  # noqa: S311  simulated members, repeatable by seed
     locale = "fr" if options.language == "fr" else "en-US"
     attendees = options.attendees
@@ -189,7 +198,7 @@ async def rehearse(
             services = prepare(settings, clock=clock)
             try:
                 people = cast(fake, meeting, attendees, rng)
-                transcript = Transcript(fake, clock, meeting.tz, show)
+                transcript = Transcript(fake, clock, meeting.tz, show, tr)
                 transcript.repeats_shown = repeats
                 transcript.watch()
                 day = Day(
@@ -212,10 +221,12 @@ async def rehearse(
                     try:
                         await asyncio.wait_for(playing, SETTLE_SECONDS * 10)
                     except TimeoutError:
-                        day.failures.append("the members' last steps were still running at the end")
+                        day.failures.append(
+                            tr.gettext("the members' last steps were still running at the end")
+                        )
                     await asyncio.sleep(SETTLE_SECONDS)
                     transcript.report_repeats(final=True)
-                    outcome.summary = await summarize(services, meeting, fake, errors.records)
+                    outcome.summary = await summarize(services, meeting, fake, errors.records, tr)
                 outcome.entries = transcript.entries
                 outcome.summary.failures[:0] = day.failures
                 outcome.summary.not_rehearsed += day.not_rehearsed

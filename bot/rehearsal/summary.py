@@ -7,13 +7,17 @@ import logging
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from babel.numbers import format_decimal
+
+from bot.core.i18n import Translator
 from bot.posts.model import PostKind
 from bot.programme.model import Meeting
 from bot.registration.model import CapacityFigures
-from bot.rehearsal.reading import pings
+from bot.rehearsal.reading import ENGLISH, client_locale, pings
 from bot.services import Services
 from fake_discord.server import FakeDiscord
 
@@ -48,56 +52,118 @@ class Summary:
     def late_beyond_grace(self) -> int:
         return sum(1 for s in self.lateness if s > self.grace.total_seconds())
 
-    def lines(self) -> list[str]:
-        """The summary as text, one figure a line."""
+    def lines(self, tr: Translator = ENGLISH) -> list[str]:
+        """The summary as text, one figure a line, in the rehearsal's language."""
+        locale = client_locale(tr)
         sent = sum(self.posts[s] for s in SENT)
         out = []
         if self.ready is not None:
-            out.append(f"The bot was ready at {self.ready:%H:%M:%S} on the rehearsal's clock.")
-        out += [
-            f"Planned posts: {sent} of {sum(self.posts.values())} sent ({describe(self.posts)})."
-        ]
-        if self.lateness:
-            sent_at, done_at = statistics.median(self.lateness), statistics.median(self.posted)
+            ready = f"{self.ready:%H:%M:%S}"
             out.append(
-                f"Lateness on the meeting's clock: sent a median {sent_at:.0f} s after their time, "
-                f"at most {max(self.lateness):.0f} s, {self.late_beyond_grace} beyond the "
-                f"{self.grace.total_seconds() / 60:g}-minute grace; delivered (DMs included) a "
-                f"median {done_at:.0f} s after, at most {max(self.posted):.0f} s "
-                f"({max(self.posted) / self.speed:.1f} s of real time)."
+                tr.gettext("The bot was ready at {time} on the rehearsal's clock.", time=ready)
             )
         out.append(
-            f"Messages: {self.channel_posts} in channels and threads, {self.dms} DMs, "
-            f"{self.replies} replies only their member saw."
+            tr.gettext(
+                "Planned posts: {sent} of {planned} sent ({statuses}).",
+                sent=sent,
+                planned=sum(self.posts.values()),
+                statuses=describe(self.posts, post_status, tr),
+            )
+        )
+        if self.lateness:
+            real = max(self.posted) / self.speed
+            out.append(
+                tr.gettext(
+                    "Lateness on the meeting's clock: sent a median {median} s after their time, "
+                    "at most {most} s, {beyond} beyond the {grace}-minute grace; delivered (DMs "
+                    "included) a median {delivered} s after, at most {delivered_most} s ({real} s "
+                    "of real time).",
+                    median=f"{statistics.median(self.lateness):.0f}",
+                    most=f"{max(self.lateness):.0f}",
+                    beyond=self.late_beyond_grace,
+                    grace=format_decimal(self.grace.total_seconds() / 60, locale=locale),
+                    delivered=f"{statistics.median(self.posted):.0f}",
+                    delivered_most=f"{max(self.posted):.0f}",
+                    real=format_decimal(real, "0.0", locale=locale),
+                )
+            )
+        out.append(
+            tr.gettext(
+                "Messages: {posts} in channels and threads, {dms} DMs, {replies} replies only "
+                "their member saw.",
+                posts=self.channel_posts,
+                dms=self.dms,
+                replies=self.replies,
+            )
         )
         if self.figures is not None:
             f = self.figures
             out.append(
-                f"Registrations: {f.in_person} in the room (of {f.capacity} seats), {f.remote} "
-                f"remote, {f.waitlist} on the waitlist; {f.members} network members."
+                tr.gettext(
+                    "Registrations: {in_person} in the room (of {capacity} seats), {remote} "
+                    "remote, {waitlist} on the waitlist; {members} network members.",
+                    in_person=f.in_person,
+                    capacity=f.capacity,
+                    remote=f.remote,
+                    waitlist=f.waitlist,
+                    members=f.members,
+                )
             )
         if any(self.questions.values()):
-            shown = ", ".join(f"{n} {status}" for status, n in sorted(self.questions.items()))
-            out.append(f"Questions: {shown}; {self.votes} votes.")
-        pinged = ", ".join(f"{who} ×{n}" for who, n in self.pings.most_common()) or "nobody"
-        out.append(f"Pinged: {pinged}.")
-        out.append("Failures: " + ("none." if not self.failures else f"{len(self.failures)}:"))
+            shown = describe(Counter(self.questions), question_status, tr)
+            out.append(
+                tr.gettext("Questions: {shown}; {votes} votes.", shown=shown, votes=self.votes)
+            )
+        pinged = ", ".join(f"{who} ×{n}" for who, n in self.pings.most_common())
+        out.append(tr.gettext("Pinged: {who}.", who=pinged or tr.gettext("nobody")))
+        if self.failures:
+            out.append(tr.gettext("Failures: {count}:", count=len(self.failures)))
+        else:
+            out.append(tr.gettext("Failures: none."))
         out += [f"  - {failure}" for failure in self.failures]
         if self.warnings:
-            out.append(f"Warnings logged: {sum(self.warnings.values())}:")
+            out.append(tr.gettext("Warnings logged: {count}:", count=sum(self.warnings.values())))
             out += [
                 f"  - {self.warning_examples[kind]}"
-                + (f" (and {n - 1} more like it)" if n > 1 else "")
+                + (tr.gettext(" (and {count} more like it)", count=n - 1) if n > 1 else "")
                 for kind, n in self.warnings.most_common(5)
             ]
         if self.not_rehearsed:
-            out.append("Not rehearsed:")
+            out.append(tr.gettext("Not rehearsed:"))
             out += [f"  - {part}" for part in self.not_rehearsed]
         return out
 
 
-def describe(counts: Counter[str]) -> str:
-    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+def post_status(status: str, count: int, tr: Translator) -> str:
+    """ "40 sent": a count of planned posts in one status (French agrees the word with it)."""
+    words = {
+        "sent": tr.ngettext("{count} sent", "{count} sent", count),
+        "late": tr.ngettext("{count} sent late", "{count} sent late", count),
+        "pending": tr.ngettext("{count} pending", "{count} pending", count),
+        "sending": tr.ngettext("{count} sending", "{count} sending", count),
+        "skipped": tr.ngettext("{count} skipped", "{count} skipped", count),
+        "cancelled": tr.ngettext("{count} cancelled", "{count} cancelled", count),
+        "failed": tr.ngettext("{count} failed", "{count} failed", count),
+    }
+    return words.get(status, f"{count} {status}")
+
+
+def question_status(status: str, count: int, tr: Translator) -> str:
+    """ "2 approved": a count of questions in one status."""
+    words = {
+        "pending": tr.ngettext("{count} pending", "{count} pending", count),
+        "approved": tr.ngettext("{count} approved", "{count} approved", count),
+        "rejected": tr.ngettext("{count} rejected", "{count} rejected", count),
+        "answered": tr.ngettext("{count} answered", "{count} answered", count),
+    }
+    return words.get(status, f"{count} {status}")
+
+
+def describe(
+    counts: Counter[str], word: Callable[[str, int, Translator], str], tr: Translator
+) -> str:
+    shown = ", ".join(word(status, n, tr) for status, n in sorted(counts.items()))
+    return shown or tr.gettext("none")
 
 
 async def summarize(
@@ -105,6 +171,7 @@ async def summarize(
     meeting: Meeting,
     fake: FakeDiscord,
     log: list[logging.LogRecord],
+    tr: Translator = ENGLISH,
 ) -> Summary:
     """The figures from the store, the double's records and the bot's own error log."""
     summary = Summary(
@@ -131,7 +198,7 @@ async def summarize(
             summary.dms += 1
         else:
             summary.channel_posts += 1
-        summary.pings.update(pings(message, fake.state))
+        summary.pings.update(pings(message, fake.state, tr))
     summary.figures = await services.registration.figures(meeting)
     summary.questions = await services.questions.tally()
     refused = Counter(
@@ -140,11 +207,19 @@ async def summarize(
         if r.status >= 400 and r.status != 429
     )
     summary.failures += [
-        f"Discord answered {status} to {n} × {method} {path}"
+        tr.gettext(
+            "Discord answered {status} to {count} × {method} {path}",
+            status=status,
+            count=n,
+            method=method,
+            path=path,
+        )
         for (method, path, status), n in sorted(refused.items())
     ]
     summary.failures += [
-        f"the bot logged: {r.getMessage()}" for r in log if r.levelno >= logging.ERROR
+        tr.gettext("the bot logged: {message}", message=r.getMessage())
+        for r in log
+        if r.levelno >= logging.ERROR
     ]
     # Amphi's own warnings; discord.py's (no voice support, say) are not the day's business.
     for logged in log:

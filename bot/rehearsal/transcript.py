@@ -14,7 +14,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
+from bot.core.i18n import Translator
 from bot.rehearsal.reading import (
+    ENGLISH,
     buttons_of,
     channel_label,
     name_of_user,
@@ -36,7 +38,9 @@ class Entry:
 
     at: datetime  # meeting-local
     kind: str  # POST, DM_KIND, REPLY or NOTE
-    place: str  # "#announcements", "DM to Léa M.", "/register · only Léa M. sees this"
+    place: (
+        str  # "#announcements", "DM to Léa M.", "Léa M.: /register · only Léa M. sees the answer"
+    )
     text: str
     buttons: tuple[str, ...] = ()
     pings: tuple[str, ...] = ()
@@ -52,8 +56,10 @@ class Transcript:
         clock: Clock,
         tz: ZoneInfo,
         show: Callable[[Entry], None] | None = None,
+        tr: Translator = ENGLISH,
     ) -> None:
         self.fake = fake
+        self.tr = tr  # the rehearsal's language, the members' and the transcript's
         self.clock = clock
         self.tz = tz
         self.show = show
@@ -75,7 +81,7 @@ class Transcript:
 
     def note(self, text: str) -> Entry:
         """A line of the rehearsal's own narration: what the simulated members do."""
-        return self._add(Entry(self.now(), NOTE, "rehearsal", text))
+        return self._add(Entry(self.now(), NOTE, self.tr.gettext("rehearsal"), text))
 
     def reply(self, message: FakeMessage, place: str) -> Entry:
         """A reply only its member sees, shown because the script says it is worth reading."""
@@ -89,8 +95,9 @@ class Transcript:
             return POST, label
         for member_id, dm in state.dm_channels.items():
             if dm.id == channel_id:
-                return DM_KIND, f"DM to {name_of_user(state, member_id)}"
-        return POST, f"channel {channel_id}"
+                name = name_of_user(state, member_id, self.tr)
+                return DM_KIND, self.tr.gettext("DM to {name}", name=name)
+        return POST, self.tr.gettext("channel {id}", id=channel_id)
 
     def _message_changed(self, message: FakeMessage, edited: bool) -> None:
         if message.ephemeral:
@@ -104,7 +111,8 @@ class Transcript:
         kind, place = self.place_of(message.channel_id)
         if message.interaction_metadata:
             user = int(message.interaction_metadata["user"]["id"])
-            place += f" · answer to {name_of_user(self.fake.state, user)}"
+            name = name_of_user(self.fake.state, user, self.tr)
+            place = self.tr.gettext("{place} · answer to {name}", place=place, name=name)
         entry = self._entry(message, kind, place)
         if kind == DM_KIND:
             self.dms += 1
@@ -123,8 +131,9 @@ class Transcript:
     def _entry(self, message: FakeMessage, kind: str, place: str) -> Entry:
         now = self.now()
         state = self.fake.state
-        text = resolve(text_of(message), state, self.tz, now)
-        return Entry(now, kind, place, text, buttons_of(message), tuple(pings(message, state)))
+        text = resolve(text_of(message, self.tr), state, self.tz, now, self.tr)
+        buttons, pinged = buttons_of(message, self.tr), tuple(pings(message, state, self.tr))
+        return Entry(now, kind, place, text, buttons, pinged)
 
     def _add(self, entry: Entry) -> Entry:
         self.report_repeats()

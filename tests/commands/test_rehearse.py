@@ -3,6 +3,7 @@ that play part of the day against the built-in Discord double."""
 
 from __future__ import annotations
 
+import html
 import shutil
 import subprocess
 import sys
@@ -35,10 +36,20 @@ def test_a_french_rehearsal_writes_its_transcript_as_html(tmp_path: Path) -> Non
     assert page.startswith("<!doctype html>")
     assert "Vous êtes inscrit" in page or "inscrit" in page  # the registration replies
     assert "Session 1" in page and "commence" in page  # the reminders, in French
+    # The frame speaks French too, dates as a French Discord client shows them, commands by
+    # their French names, with French typography.
+    assert "<h1>Répétition de «\u202fThéorie du deep learning\u202f», 28 juin 2021</h1>" in page
+    text = html.unescape(page)
+    assert "Capacité de la salle\u202f: 600" in text and "jusqu'au 28 juin 2021 10:00" in text
+    assert "/inscription mode:" in page and "réponse que seul·e" in page
+    assert "<h2>Bilan</h2>" in page and "Échecs\u202f: aucun." in page
+    english = ("June", "Rehearsal", "Summary", "only ", "The same DM", "link to", "/register")
+    assert [word for word in english if word in page] == []
     said = flat(result.stdout)
-    assert "Failures: none." in said
+    assert "rien ne part sur Discord" in said and "Échecs : aucun." in said
     # Thirty members for 600 seats: the summary says what could not be rehearsed.
-    assert "the waitlist: 26 attendees in person for 600 seats" in said and "fills the room" in said
+    assert "la liste d'attente : 26 participants en présentiel pour 600 places" in said
+    assert "remplit la salle" in said
 
 
 def test_a_rehearsal_of_the_days_end_says_what_it_could_not_play(tmp_path: Path) -> None:

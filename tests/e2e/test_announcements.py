@@ -172,7 +172,7 @@ async def test_dm_broadcast_reports_its_delivery(fast_dms, fake) -> None:
 async def test_preview_in_french(amphi, fake) -> None:
     _result, shown = await preview(fake, organizer(fake), locale="fr", message="Bonjour")
     assert "**Aperçu de l'annonce n° 1**" in shown.content
-    assert "Mentionne : personne." in shown.content
+    assert "Mentionne\u202f: personne." in shown.content
     assert shown.custom_ids() and "Envoyer" in str(shown.components)
 
 

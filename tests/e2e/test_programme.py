@@ -133,8 +133,8 @@ async def test_now_in_french(amphi, fake, clock) -> None:
     clock.now = datetime(2021, 6, 28, 8, 30, tzinfo=UTC)
     user = fake.add_member("fanny")
     reply = await (await fake.invoke("now", user=user, locale="fr")).message()
-    assert "**En ce moment :** Some Theoretical Insights" in reply.text()
-    assert "**Ensuite :**" in reply.text()
+    assert "**En ce moment\u202f:** Some Theoretical Insights" in reply.text()
+    assert "**Ensuite\u202f:**" in reply.text()
 
 
 async def test_calendar_attachment_parses_back(amphi, fake) -> None:
@@ -299,7 +299,7 @@ async def test_a_meeting_of_two_days_and_two_rooms(fake, clock, sqlite_url, tmp_
             "Jour deux · Amphi A · 09:00–11:00",
         ]
         text = reply.text()
-        assert "Salles : Amphi A, Salle B, Hall" in text and "2 jours" in text
+        assert "Salles\u202f: Amphi A, Salle B, Hall" in text and "2 jours" in text
         assert "`09:30` <t:1624865400:t> **Optimal transport for learning**" in text
         # Day two at its time (09:00 Paris = 07:00 UTC on the 29th), the posters in their room.
         assert "`09:00` <t:1624950000:t> **Scaling laws**" in text
@@ -319,4 +319,4 @@ async def test_a_meeting_of_two_days_and_two_rooms(fake, clock, sqlite_url, tmp_
         ) in lines
         assert "- **Amphi A:** Implicit bias of gradient descent" in lines
         french = await (await fake.invoke("now", user=anne, locale="fr")).message()
-        assert "- **Salle B :** Optimal transport for learning" in french.text()
+        assert "- **Salle B\u202f:** Optimal transport for learning" in french.text()

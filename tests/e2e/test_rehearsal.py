@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from bot.rehearsal.run import Options, Rehearsal, rehearse
@@ -69,9 +70,6 @@ async def test_the_shipped_day_plays_whole_in_order(tmp_path: Path) -> None:
         title = f"**{session.title}** of {meeting.title}"
         before = first(day, f"{session.title}'s reminder", post(f"{title} starts in "))
         at_start = first(day, f"{session.title}'s start", post(f"{title} starts now"))
-        # "starts in 15 minutes" as read when it arrives: a few seconds late on a loaded machine,
-        # where the day runs ~700 times as fast, "14" or "13 minutes" — not the 0-minute one.
-        assert re.search(r"starts in 1[2-5] minutes", entries[before].text), shown
         assert previous < before < at_start, shown
         # The reminder at the start and the first talk's "now on" share their time: either first.
         previous = before
@@ -92,8 +90,15 @@ async def test_the_shipped_day_plays_whole_in_order(tmp_path: Path) -> None:
 
     summary = day.summary
     assert summary.failures == [], shown
+    # Every planned post went out on time (none caught up late, none skipped), each claimed
+    # within the grace after its time: so each session's 15-minute reminder went out at least
+    # 10 minutes ahead, well before the one at its start. Read on the summary's figures, not on
+    # the transcript's "starts in 15 minutes", which a loaded machine reads a minute later.
     assert summary.posts == {"sent": 40}, shown
-    assert summary.lateness and summary.late_beyond_grace == 0, shown
+    assert len(summary.lateness) == 40 and summary.late_beyond_grace == 0, shown
+    ahead = timedelta(minutes=max(meeting.reminders.session_leads_minutes))
+    assert max(summary.lateness) <= summary.grace.total_seconds(), shown
+    assert summary.grace < ahead
     assert set(summary.pings) <= AUDIENCE and summary.pings, shown
     assert all(set(e.pings) <= AUDIENCE for e in entries), shown
     figures = summary.figures

@@ -111,3 +111,82 @@ def test_plurals() -> None:
     assert Translator("fr").ngettext("{count} talk", "{count} talks", 11) == "11 exposés"
     assert Translator("en").ngettext("{count} talk", "{count} talks", 0) == "0 talks"
     assert language_of("EN-gb") == "en"
+
+
+# French typography: a no-break space (narrow, U+202F, as the catalogue writes it; U+00A0 is
+# also right) before : ; ! ? and inside « », so that a line never starts with the mark.
+NO_BREAK = "\u202f\u00a0"
+#: A mark followed by a letter, a digit or a slash is not punctuation: 10:00, https://, mode:remote.
+PUNCTUATION = re.compile(r"[:;!?](?![\w/])")
+#: A command as a text names it: "/inscription", "/annonces liste"; not a path or an address.
+COMMAND = re.compile(r"(?<![\w/.:])/([\w-]+)(?: ([\w-]+))?")
+
+
+def french_texts() -> list[tuple[str, str]]:
+    """(msgid, msgstr) of every French text: each plural form is a text of its own."""
+    texts = []
+    for msgid, msgstr in _catalogue("fr").items():
+        source = msgid if isinstance(msgid, str) else msgid[1]
+        for target in [msgstr] if isinstance(msgstr, str) else msgstr:
+            texts.append((source, target))
+    return texts
+
+
+def typography_faults(text: str) -> list[tuple[str, str]]:
+    """(mark, the text up to it) for each mark without its no-break space."""
+    faults = []
+    for index, char in enumerate(text):
+        if char == "«":
+            spaced = text[index + 1 : index + 2] in tuple(NO_BREAK)
+        elif char == "»" or PUNCTUATION.match(text, index):
+            spaced = index > 0 and text[index - 1] in NO_BREAK
+        else:
+            continue
+        if not spaced:
+            faults.append((char, text[max(index - 12, 0) : index + 1]))
+    return faults
+
+
+def test_the_typography_check_tells_punctuation_from_times_and_addresses() -> None:
+    assert typography_faults("Salle\u202f: {room}, à 10:00, https://x.org, mode:remote") == []
+    assert typography_faults("«\u202fAmphi\u202f»\u202f!") == []
+    faults = typography_faults("« Amphi » ; la salle: 600 ?")
+    assert [mark for mark, _ in faults] == ["«", "»", ";", ":", "?"]
+
+
+def test_every_french_text_puts_a_no_break_space_before_double_punctuation() -> None:
+    faults = {target: typography_faults(target) for _source, target in french_texts()}
+    assert {text: found for text, found in faults.items() if found} == {}
+
+
+def french_commands() -> dict[str, str]:
+    """Each command's English name → its French one, groups and subcommands alike."""
+    french = _catalogue("fr")
+    names: dict[str, str] = {}
+    for cog in all_cogs():
+        for command in cog.walk_app_commands():
+            english = command.qualified_name
+            names[english] = " ".join(str(french.get(part, part)) for part in english.split())
+    return names
+
+
+def commands_named(text: str, known: set[str]) -> list[str]:
+    """The commands `text` names, with their subcommand when it names one."""
+    named = []
+    for match in COMMAND.finditer(text):
+        whole = f"{match[1]} {match[2]}"
+        named.append(whole if match[2] and whole in known else match[1])
+    return named
+
+
+def test_french_texts_name_the_commands_by_their_french_names() -> None:
+    commands = french_commands()
+    assert commands["register"] == "inscription"
+    assert commands["announcements cancel"] == "annonces annuler"
+    wrong = {}
+    for source, target in french_texts():
+        wanted = sorted(commands.get(c, c) for c in commands_named(source, set(commands)))
+        named = sorted(commands_named(target, set(commands.values())))
+        if named != wanted:
+            wrong[target] = wanted
+    assert wrong == {}

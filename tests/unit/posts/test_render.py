@@ -29,7 +29,9 @@ def test_a_session_reminder_names_its_room() -> None:
     assert card.title == "Morning B · Salle B"
     assert "Salle B" not in card.description  # the talks are in the session's room
     now, _ = session_reminder(TWO_DAYS, morning_b, 0, FR, has_link=False)
-    assert now == "**Morning B** de « Two days » commence maintenant, salle : Salle B."
+    assert now == (
+        "**Morning B** de «\u202fTwo days\u202f» commence maintenant, salle\u202f: Salle B."
+    )
     _text, posters = session_reminder(TWO_DAYS, TWO_DAYS.sessions[2], 15, EN, has_link=False)
     assert "**Talk p1** · Amphi A" in posters.description
     assert "**Talk p2** · Salle B" in posters.description
@@ -48,7 +50,7 @@ def test_now_on_names_the_room() -> None:
     assert talk_start(talk, EN) == (
         "Now on in Salle B: **Talk b1** — Speaker b1 (Lab), until <t:1624890600:t>."
     )
-    assert talk_start(talk, FR).startswith("En ce moment (Salle B) : **Talk b1**")
+    assert talk_start(talk, FR).startswith("En ce moment (Salle B)\u202f: **Talk b1**")
 
 
 def test_describe_post_names_the_room() -> None:
@@ -73,7 +75,7 @@ def test_the_timeline_of_two_days_heads_each_day() -> None:
     second = lines.index("**mardi 29 juin**")
     assert all(line.startswith("`") for line in lines[1:second])  # the first day's posts
     assert "`08:45`" in lines[second + 1] and "Day two (Amphi A)" in lines[second + 1]
-    assert "Evening (Salle B) : rappel, 15 min avant" in card.description
+    assert "Evening (Salle B)\u202f: rappel, 15 min avant" in card.description
 
 
 def test_the_shipped_timeline_has_no_day_headings() -> None:

@@ -187,7 +187,7 @@ def test_a_meeting_of_two_days_has_its_days_as_headings() -> None:
     assert heading == [
         "28\u2009–\u200929 juin · 2 jours (America/Toronto)",  # thin spaces (CLDR)
         "Campus Nord",
-        "Salles : Amphi A, Salle B",
+        "Salles\u202f: Amphi A, Salle B",
         "7 exposés",
     ]
     assert cards[1].description == "`09:00–16:00` · 5 exposés"
@@ -212,7 +212,7 @@ def test_a_talk_of_a_meeting_of_two_days_shows_its_date_and_room() -> None:
     when, room = card.description.split("\n")[:2]
     assert when.startswith("mardi 29 juin, Day two, <t:1624971600:t>")
     assert "(09:00–10:00 America/Toronto)" in when
-    assert room == "Salle : Amphi A"
+    assert room == "Salle\u202f: Amphi A"
 
 
 def test_one_room_one_day_programmes_name_no_room_nor_day(meeting) -> None:
@@ -237,7 +237,7 @@ def test_now_lists_the_talks_of_every_room() -> None:
         "- **Amphi A:** Talk a2 — Speaker a2 (Lab)",
     ]
     french = render_now(TWO_DAYS, state, FR).description
-    assert french.startswith("**En ce moment :**\n- **Amphi A :** Talk a1")
+    assert french.startswith("**En ce moment\u202f:**\n- **Amphi A\u202f:** Talk a1")
     assert "**Ensuite**, à <t:1624888800:f>" in french
 
 

@@ -68,7 +68,7 @@ def test_moderators_see_who_asked_even_anonymously() -> None:
     for text in (public_text(hidden, EN), speaker_dm(hidden, EN), ask_ack(hidden, EN)):
         assert "Ada" not in text and "1234" not in text
     assert public_text(hidden, EN).startswith("**Anonymous** asks:")
-    assert public_text(hidden, FR).startswith("**Anonyme** demande :")
+    assert public_text(hidden, FR).startswith("**Anonyme** demande\u202f:")
     assert public_text(question(), EN).startswith("**Ada \\*\\*L\\*\\*** asks:")
 
 

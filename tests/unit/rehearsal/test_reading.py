@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.i18n import Translator
 from bot.rehearsal.reading import buttons_of, pings, relative, resolve, text_of
 from fake_discord.messages import FakeMessage
 from fake_discord.state import FakeMember, GuildState, Snowflakes
 
 PARIS = ZoneInfo("Europe/Paris")
+FRENCH = Translator("fr")
 NOW = datetime(2021, 6, 28, 7, 45, tzinfo=UTC)  # 09:45 in Paris
 TEN = int(datetime(2021, 6, 28, 8, 0, tzinfo=UTC).timestamp())
 
@@ -53,12 +55,46 @@ def test_a_message_link_names_its_channel(state: GuildState) -> None:
         (":t", "10:00"),
         (":T", "10:00:00"),
         (":d", "28/06/2021"),
-        (":F", "Monday 28 June 2021 10:00"),
+        (":D", "28 June 2021"),
+        (":F", "Monday, 28 June 2021 10:00"),
         (":R", "in 15 minutes"),
     ],
 )
 def test_times_read_in_the_meetings_zone(state: GuildState, style: str, read: str) -> None:
     assert resolve(f"<t:{TEN}{style}>", state, PARIS, NOW) == read
+
+
+@pytest.mark.parametrize(
+    ("style", "read"),
+    [
+        ("", "28 juin 2021 10:00"),
+        (":t", "10:00"),
+        (":T", "10:00:00"),
+        (":d", "28/06/2021"),
+        (":D", "28 juin 2021"),
+        (":F", "lundi 28 juin 2021 10:00"),
+        (":R", "dans 15 minutes"),
+    ],
+)
+def test_times_read_as_a_french_discord_client_shows_them(
+    state: GuildState, style: str, read: str
+) -> None:
+    assert resolve(f"<t:{TEN}{style}>", state, PARIS, NOW, FRENCH) == read
+
+
+def test_a_french_reader_reads_the_frame_in_french(state: GuildState) -> None:
+    thread = state.channel("thread-title").id
+    link = f"https://discord.com/channels/{state.guild_id}/{thread}/123456789012"
+    assert resolve(f"Approuvée\u202f: {link} <@99>", state, PARIS, NOW, FRENCH) == (
+        "Approuvée\u202f: [lien vers un message dans #questions › thread-title] @utilisateur 99"
+    )
+    assert relative(NOW - datetime(2021, 6, 28, 9, 45, tzinfo=UTC), FRENCH) == "il y a 2 heures"
+    capacity = message(embeds=[{"fields": [{"name": "Capacité de la salle", "value": "600"}]}])
+    assert text_of(capacity, FRENCH) == "Capacité de la salle\u202f: 600"
+    more = {"type": 2, "style": 2, "label": "Suite", "custom_id": "b", "disabled": True}
+    assert buttons_of(message(components=[{"type": 1, "components": [more]}]), FRENCH) == (
+        "Suite (désactivé)",
+    )
 
 
 def test_relative_times_round_to_the_largest_unit() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.rehearsal.show import markdown, page
+from rich.console import Console
+
+from bot.core.i18n import Translator
+from bot.rehearsal.show import Live, markdown, page
 from bot.rehearsal.transcript import DM_KIND, NOTE, POST, REPLY, Entry, Transcript
 from fake_discord import FakeDiscord, FakeMessage
 
@@ -83,3 +86,42 @@ def test_html_escapes_what_members_typed() -> None:
     assert "<title>A &lt;day&gt;</title>" in html
     assert '<span class="ping">pings @Remote</span>' in html
     assert "<li>Pinged: @Remote ×1.</li>" in html
+
+
+async def test_a_french_transcript_reads_in_french() -> None:
+    fake = FakeDiscord()
+    shown: list[Entry] = []
+    transcript = Transcript(fake, lambda: NOON, PARIS, shown.append, Translator("fr"))
+    transcript.watch()
+    lea = fake.add_member("Léa M.")
+    closes = int(datetime(2021, 6, 28, 8, 0, tzinfo=UTC).timestamp())
+    await fake.create_message(
+        fake.state.dm_channel(lea), {"content": f"Ouvertes jusqu'au <t:{closes}:f>"}, []
+    )
+    transcript.note("742 membres s'inscrivent")
+    assert [(e.place, e.text) for e in shown] == [
+        ("Message privé à Léa M.", "Ouvertes jusqu'au 28 juin 2021 10:00"),
+        ("répétition", "742 membres s'inscrivent"),
+    ]
+
+
+def test_the_french_files_frame_the_transcript_in_french() -> None:
+    at = datetime(2021, 6, 28, 9, 45, tzinfo=PARIS)
+    french = Translator("fr")
+    entries = [Entry(at, DM_KIND, "Message privé à Léa M.", "Le lien", pings=("@Remote",), also=62)]
+    text = markdown("Répétition", entries, ["Échecs\u202f: aucun."], french)
+    assert "(mentionne @Remote)" in text
+    assert "*Le même message privé est parti à 63 membres en tout.*" in text
+    assert text.endswith("## Bilan\n\n- Échecs\u202f: aucun.\n")
+    html = page("Répétition", entries, ["Échecs\u202f: aucun."], french)
+    assert html.startswith('<!doctype html>\n<html lang="fr">') and "<h2>Bilan</h2>" in html
+
+
+def test_the_terminal_never_breaks_a_line_at_a_no_break_space() -> None:
+    console = Console(width=24, record=True, color_system=None)
+    live = Live(console, Translator("fr"))
+    live.paragraph("Capacité de la salle\u202f: 600 et liste d'attente\u202f: 12")
+    shown = console.export_text()
+    lines = shown.splitlines()
+    assert len(lines) > 1 and not any(line.lstrip().startswith(":") for line in lines)
+    assert shown.count("\u202f") == 2
