@@ -163,6 +163,7 @@ class ChangesCog(commands.Cog):
         self.broadcaster = broadcaster
         self.dms = dms
         self._task: asyncio.Task[None] | None = None
+        self._unsaid: set[str] = set()  # held versions the moderation channel could not be told
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ChangesButton, HeldImportButton)
@@ -249,7 +250,10 @@ class ChangesCog(commands.Cog):
         said = [render_unmatched(link, self._tr()) for r in refreshes for link in r.unmatched]
         untold = await self.follower.untold()
         if channel is None:
-            if said or untold:
+            # Said once per held version, not at every round.
+            unseen = {h.version for h in untold} - self._unsaid
+            self._unsaid |= unseen
+            if said or unseen:
                 log.warning(
                     "MODERATION_CHANNEL=%s is not on the server: the organizers were not told "
                     "of %d speaker link(s) and %d held source version(s)",

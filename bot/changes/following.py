@@ -21,7 +21,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.changes.held import clear_held, mark_held, read_held, version_of, write_held
+from bot.changes.held import (
+    clear_held,
+    held_path,
+    mark_held,
+    read_held,
+    version_of,
+    write_held,
+)
 from bot.changes.model import HeldImport, import_cut
 from bot.core.clock import Clock
 from bot.programme.files import MeetingFileError, load_meeting_file
@@ -159,12 +166,12 @@ class ProgrammeFollower:
 
     async def untold(self) -> list[HeldImport]:
         """The held versions the organizers were not told of yet."""
-        found = []
-        for meeting in await self.programme.meetings():
-            held = await self.held(meeting.slug) if meeting.follow.enabled else None
-            if held is not None and not held.told:
-                found.append(held)
-        return found
+
+        def scan() -> list[HeldImport]:
+            kept = [read_held(f) for f in self._files() if held_path(f).exists()]
+            return [h for h in kept if h is not None and h.waiting and not h.told]
+
+        return await asyncio.to_thread(scan)
 
     async def told(self, held: HeldImport) -> None:
         """The organizers were told of `held`: not again at the next round, nor after a restart."""

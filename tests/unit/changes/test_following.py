@@ -183,20 +183,21 @@ async def test_a_dropped_cut_down_export_is_not_held_again(setup) -> None:
 async def test_a_slow_download_holds_up_no_other_refresh(setup) -> None:
     follower, programme, _clock, export, path, _changes = setup
     await follower.refresh("democon", asked=True)
-    answered = threading.Event()
+    answered, started = threading.Event(), threading.Event()
     fast = export.data
 
     def slow(source: str) -> bytes:
+        started.set()
         answered.wait(timeout=30)
         return fast
 
     follower.fetch = slow
-    downloading = asyncio.create_task(follower.refresh("democon"))
-    await asyncio.sleep(0)
     path.write_text(
         path.read_text(encoding="utf-8").replace("capacity = 50", "capacity = 80"),
         encoding="utf-8",
     )
+    downloading = asyncio.create_task(follower.refresh("democon"))
+    assert await asyncio.to_thread(started.wait, 10)
     try:
         # The edited file is loaded while the export is still downloading.
         reloaded = await asyncio.wait_for(follower.reload(), timeout=10)
