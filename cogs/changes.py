@@ -163,6 +163,7 @@ class ChangesCog(commands.Cog):
         self.broadcaster = broadcaster
         self.dms = dms
         self._task: asyncio.Task[None] | None = None
+        self._telling = asyncio.Lock()
         self._unsaid: set[str] = set()  # held versions the moderation channel could not be told
 
     async def cog_load(self) -> None:
@@ -245,6 +246,10 @@ class ChangesCog(commands.Cog):
     async def tell_organizers(self, refreshes: list[Refresh]) -> None:
         """In the moderation channel: each speaker link a refresh left without its name, and
         each version of a source held for them (once per version, across restarts)."""
+        async with self._telling:  # the watch and /meeting refresh would both tell a version
+            await self._tell_organizers(refreshes)
+
+    async def _tell_organizers(self, refreshes: list[Refresh]) -> None:
         guild = self.bot.get_guild(self.settings.guild_id or 0)
         channel = find_channel(guild, self.settings.moderation_channel) if guild else None
         said = [render_unmatched(link, self._tr()) for r in refreshes for link in r.unmatched]

@@ -84,6 +84,7 @@ class ProgrammeFollower:
         self._stamps = self._scan()
         self._fetched: dict[str, datetime] = {}
         self._versions: dict[str, str] = {}  # the last version fetched of each meeting
+        self._fetching: set[str] = set()  # the meetings whose source is being fetched
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[], Awaitable[object]]] = []
 
@@ -112,7 +113,9 @@ class ProgrammeFollower:
             follow = meeting.follow
             last = self._fetched.get(meeting.slug)
             every = timedelta(minutes=follow.refresh_minutes)
-            if follow.enabled and (last is None or now - last >= every):
+            due = last is None or now - last >= every
+            # One fetch of a source at a time: two at once would agree with each other.
+            if follow.enabled and due and meeting.slug not in self._fetching:
                 done.append(await self.refresh(meeting.slug))
         if self._scan() != self._stamps:
             done.append(await self.reload())
@@ -122,8 +125,15 @@ class ProgrammeFollower:
         """Re-import the meeting's source (when it follows one) and load the files. A new
         version waits for a second fetch that agrees: at the next round, or at once when an
         organizer `asked` (a source flapping between versions still changes nothing)."""
-        meeting = await self.programme.meeting(slug)
         self._fetched[slug] = self.clock()
+        self._fetching.add(slug)
+        try:
+            return await self._refresh(slug, asked)
+        finally:
+            self._fetching.discard(slug)
+
+    async def _refresh(self, slug: str, asked: bool) -> Refresh:
+        meeting = await self.programme.meeting(slug)
         if not meeting.follow.enabled:
             return await self.reload()
         try:

@@ -408,3 +408,23 @@ async def test_a_speaker_spelled_differently_keeps_their_link_and_organizers_are
         await (await fake.invoke("meeting refresh", user=olga)).message()
         assert services.db.call(speaker_accounts, talk_id=third) == [gerard.id]
         assert len(moderation(fake, "Speaker link")) == 1
+
+
+async def test_a_source_flapping_between_two_versions_tells_nobody(
+    fake, clock, settings, meeting_file: Path
+) -> None:
+    clock.now = START
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        ada = fake.add_member("ada")
+        await register(services.registration, ada.id, Mode.REMOTE, dm=True)
+        programme = await services.programme.active_meeting()
+        # A cache in front of the source answers the old and the new version in turn.
+        for flip in range(8):
+            write(meeting_file.parent / "schedule.xml", frab(FIRST if flip % 2 else EDITED))
+            clock.now += timedelta(minutes=5)
+            await services.follower.tick()
+            await services.notices.reconcile()
+
+        assert await services.programme.active_meeting() == programme
+        assert notice_statuses(services) == []
+        assert notices(fake) == [] and fake.dms(ada) == []
