@@ -62,7 +62,12 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         live_events=settings.live_events,
     )
     notices = ChangeNotices(
-        db, clock, programme, posts, delay=timedelta(seconds=settings.notice_delay_seconds)
+        db,
+        clock,
+        programme,
+        posts,
+        delay=timedelta(seconds=settings.notice_delay_seconds),
+        min_gap=timedelta(seconds=settings.notice_min_gap_seconds),
     )
 
     async def programme_changed() -> None:

@@ -30,6 +30,7 @@ ROLES = {
     "bot.programme.toml_reader": MODEL,
     "bot.programme.ics": RENDER,
     "bot.changes.following": SERVICE,  # files and exports reloaded into the programme
+    "bot.changes.held": SERVICE,  # a re-import held for an organizer, next to its meeting file
     "bot.registration.desk": SERVICE,  # seat changes batched into transactions
     "bot.registration.seating": QUERIES,  # the locked transaction of a batch
     "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread

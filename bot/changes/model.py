@@ -22,6 +22,10 @@ from bot.programme.model import Meeting
 
 #: How long a notice waits for more edits before it is posted.
 NOTICE_DELAY = timedelta(minutes=3)
+#: The least time between two notices of a meeting (each one DMs every opted-in attendee).
+NOTICE_MIN_GAP = timedelta(minutes=30)
+#: A re-import that would remove more than this share of the talks waits for an organizer.
+MOST_REMOVED_SHARE = 0.25
 
 
 def what_changed(told: str, programme: tuple[TalkState, ...], at: datetime) -> ProgrammeDiff:
@@ -52,6 +56,15 @@ def notice_to_plan(
     if not owed or held or planned is not None:
         return None
     return PlannedPost.make(meeting.slug, PostKind.PROGRAMME_CHANGES, f"n{count + 1}", due)
+
+
+def notice_due(due: datetime, last_told: datetime | None, gap: timedelta) -> datetime:
+    """When a notice planned for `due` goes: not within `gap` of the last notice that told
+    attendees something (`last_told`), so a source that keeps changing DMs them at most once
+    per gap, each notice telling everything that stands by then."""
+    if last_told is None:
+        return due
+    return max(due, last_told + gap)
 
 
 def notice_number(post: PlannedPost) -> int:
@@ -161,3 +174,47 @@ class NoticeTurn:
     preview: NoticePreview
     planned: PostRecord | None = None
     cancelled: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportCut:
+    """What a re-import would take out of a programme: the talks gone (by title) and the days
+    left without any talk. A source that suddenly drops much (a half-published schedule, a stale
+    cache) is not followed blindly: an organizer approves or drops it."""
+
+    removed: tuple[str, ...]
+    days: tuple[str, ...]  # the meeting-local dates, ISO, left without a talk
+    before: int  # how many talks there were
+
+    @property
+    def too_much(self) -> bool:
+        """Whether an organizer must approve it: more than a quarter of the talks, or a day."""
+        return bool(self.days) or len(self.removed) > self.before * MOST_REMOVED_SHARE
+
+
+def import_cut(before: Meeting, after: Meeting) -> ImportCut:
+    """What going from `before` to `after` removes; talks are matched by the source's id, else
+    by key (as the store matches them)."""
+    kept = {t.uid for t in after.talks if t.uid} | {t.key for t in after.talks}
+    removed = tuple(t.title for t in before.talks if (t.uid or t.key) not in kept)
+    days_after = {after.local_day(t.start) for t in after.talks}
+    days = sorted({before.local_day(t.start) for t in before.talks} - days_after)
+    return ImportCut(removed, tuple(d.isoformat() for d in days), len(before.talks))
+
+
+@dataclass(frozen=True)
+class HeldImport:
+    """A version of a followed export that would remove too much, held (the programme stays
+    as it was) until an organizer applies or drops it."""
+
+    slug: str
+    version: str  # the export's digest: the buttons act on this version only
+    data: bytes
+    cut: ImportCut
+    told: bool = False  # the organizers were told of it in the moderation channel
+    dropped: bool = False  # an organizer dropped it: the same version is not held again
+
+    @property
+    def waiting(self) -> bool:
+        """Whether it waits for an organizer."""
+        return not self.dropped

@@ -5,7 +5,7 @@ and each step of a notice as one transaction, its rules in `bot.changes.model`."
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -17,6 +17,7 @@ from bot.changes.model import (
     NoticePreview,
     NoticeTurn,
     first_told,
+    notice_due,
     notice_number,
     notice_to_plan,
     what_changed,
@@ -74,6 +75,16 @@ def notices_planned(session: Session, *, slug: str) -> int:
     ).one()
 
 
+def _told_at_key(slug: str) -> str:
+    return f"programme-changes-told-at:{slug}"
+
+
+def last_told(session: Session, *, slug: str) -> datetime | None:
+    """When the meeting's last notice that told something was sent; None before any."""
+    raw = state.get_state(session, key=_told_at_key(slug))
+    return datetime.fromisoformat(raw) if raw else None
+
+
 def _held_key(slug: str) -> str:
     return f"programme-changes-held:{slug}"
 
@@ -112,10 +123,16 @@ def _owed(session: Session, meeting: Meeting, now: datetime) -> ProgrammeDiff:
 
 
 def _plan(
-    session: Session, meeting: Meeting, *, now: datetime, due: datetime, sending: str = ""
+    session: Session,
+    meeting: Meeting,
+    *,
+    now: datetime,
+    due: datetime,
+    gap: timedelta,
+    sending: str = "",
 ) -> tuple[ProgrammeDiff, PostRecord | None]:
     """What is owed, and the notice planned for it now, if one is (none while one other than
-    `sending` is planned, or notices are held)."""
+    `sending` is planned, or notices are held); it goes at `due`, or `gap` after the last."""
     owed = _owed(session, meeting, now)
     post = notice_to_plan(
         meeting,
@@ -123,7 +140,7 @@ def _plan(
         held=held(session, slug=meeting.slug),
         planned=open_notice(session, slug=meeting.slug, other_than=sending),
         count=notices_planned(session, slug=meeting.slug),
-        due=due,
+        due=notice_due(due, last_told(session, slug=meeting.slug), gap),
     )
     if post is None:
         return owed, None
@@ -133,13 +150,14 @@ def _plan(
 
 
 def plan_notices(
-    session: Session, *, meetings: list[Meeting], now: datetime, due: datetime
+    session: Session, *, meetings: list[Meeting], now: datetime, due: datetime, gap: timedelta
 ) -> list[tuple[ProgrammeDiff, PostRecord]]:
-    """Plan, due at `due`, the notice each meeting's changes call for (after an edit, and at
-    start, so a crash between an edit and its notice loses nothing); the ones planned now."""
+    """Plan, due at `due` (or `gap` after the last notice), the notice each meeting's changes
+    call for (after an edit, and at start, so a crash between an edit and its notice loses
+    nothing); the ones planned now."""
     planned = []
     for meeting in meetings:
-        owed, record = _plan(session, meeting, now=now, due=due)
+        owed, record = _plan(session, meeting, now=now, due=due, gap=gap)
         if record is not None:
             planned.append((owed, record))
     return planned
@@ -169,14 +187,22 @@ def hold(session: Session, *, meeting: Meeting, now: datetime) -> NoticeTurn:
 
 
 def release(
-    session: Session, *, meeting: Meeting, now: datetime, due: datetime, at_once: bool
+    session: Session,
+    *,
+    meeting: Meeting,
+    now: datetime,
+    due: datetime,
+    gap: timedelta,
+    at_once: bool,
 ) -> NoticeTurn:
-    """Let the meeting's notices go: one is planned, due at `due`; `at_once` first cancels
-    the one planned for later, so the new one goes now."""
+    """Let the meeting's notices go: one is planned, due at `due` (or `gap` after the last);
+    `at_once` first cancels the one planned for later, so the new one goes now (an organizer
+    decides it: the gap does not apply)."""
     set_held(session, slug=meeting.slug, value=False)
     planned = open_notice(session, slug=meeting.slug) if at_once else None
     cancelled = _cancel(session, planned, now=now, detail="sent now")
-    _owed, record = _plan(session, meeting, now=now, due=due)
+    gap = timedelta(0) if at_once else gap
+    _owed, record = _plan(session, meeting, now=now, due=due, gap=gap)
     turn = preview(session, meeting=meeting, now=now)
     return NoticeTurn(turn, planned=record, cancelled=cancelled or None)
 
@@ -212,13 +238,17 @@ def told(
     meeting: Meeting,
     now: datetime,
     due: datetime,
+    gap: timedelta,
 ) -> tuple[ProgrammeDiff, PostRecord | None]:
     """Attendees now know what the notice told; changes made meanwhile (in `meeting`, the
-    programme now) get a notice due at `due`, which this transaction plans."""
+    programme now) get a notice due at `due`, or `gap` after this one if it told something
+    (one that found its changes undone sent nothing, and does not count)."""
     set_announced(
         session,
         slug=meeting.slug,
         states=notice.frozen.states,
         number=notice_number(post),
     )
-    return _plan(session, meeting, now=now, due=due, sending=post.key)
+    if notice.diff:
+        state.set_state(session, key=_told_at_key(meeting.slug), value=now.isoformat())
+    return _plan(session, meeting, now=now, due=due, gap=gap, sending=post.key)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.changes.model import HeldImport
 from bot.core.i18n import Translator
 from bot.core.markup import escape, timestamp
 from bot.programme.diff import ProgrammeDiff, TalkChange, TalkState
-from bot.programme.model import Meeting
+from bot.programme.model import Meeting, UnmatchedLink
 from bot.schedule_import.sources import shown_source
 
 #: Discord's limit for a message's content.
@@ -171,4 +172,77 @@ def render_correction(meeting: Meeting, title: str, start: datetime, tr: Transla
         title=escape(title),
         when=f"`{_local(meeting, start)}`",
         relative=timestamp(start, "R"),
+    )
+
+
+def render_waiting(tr: Translator) -> str:
+    """`/meeting refresh`, when the source gave two different versions in a row."""
+    return tr.gettext(
+        "The source gave two different versions in a row, so the programme stays as it was: "
+        "a version is applied once two fetches agree. Refresh again in a moment."
+    )
+
+
+def render_held(meeting: Meeting, held: HeldImport, tr: Translator) -> str:
+    """A version of the source held for an organizer: what it would remove, and what to do."""
+    cut = held.cut
+    lines = [
+        tr.gettext(
+            "**Held for an organizer** · {title}: the new version of {source} would remove "
+            "{removed} of its {total} talks.",
+            title=escape(meeting.title),
+            source=escape(shown_source(meeting.follow.source)),
+            removed=len(cut.removed),
+            total=cut.before,
+        )
+    ]
+    if cut.days:
+        lines.append(
+            tr.gettext(
+                "Days left without any talk: {days}.", days=", ".join(f"`{d}`" for d in cut.days)
+            )
+        )
+    shown = [f"- {escape(title)}" for title in cut.removed[:10]]
+    if len(cut.removed) > len(shown):
+        shown.append(
+            tr.ngettext(
+                "… and {count} more talk", "… and {count} more talks", len(cut.removed) - 10
+            )
+        )
+    lines += shown
+    lines.append(
+        tr.gettext(
+            "The programme stays as it was until an organizer applies or drops this version: "
+            "/meeting changes."
+        )
+    )
+    return truncate_preview("\n".join(lines))
+
+
+def render_held_outcome(outcome: str, tr: Translator) -> str:
+    """What Apply or Drop under a held version did (`applied`, `dropped` or `gone`)."""
+    if outcome == "applied":
+        return tr.gettext(
+            "Applied: the programme now follows this version of its source. "
+            "/meeting changes shows the notice attendees will get."
+        )
+    if outcome == "dropped":
+        return tr.gettext(
+            "Dropped: the programme stays as it was, and this version of the source will not "
+            "be held again."
+        )
+    return tr.gettext(
+        "This version is no longer the one held; /meeting changes shows where things stand."
+    )
+
+
+def render_unmatched(link: UnmatchedLink, tr: Translator) -> str:
+    """For the organizers: a speaker link that no longer matches a speaker name of its talk."""
+    return tr.gettext(
+        "**Speaker link**: {name} is no longer listed as a speaker of {talk}; the link to "
+        "<@{user}> is kept with the talk until the name comes back. If they still speak under "
+        "another name, link them again with /speaker link.",
+        name=f"**{escape(link.speaker_name)}**",
+        talk=f"**{escape(link.talk_title)}**",
+        user=link.discord_user_id,
     )

@@ -4,8 +4,11 @@ tells attendees what changed; edits within a few minutes of each other make one 
 The store keeps what attendees were last told (`announced`). A notice is planned whenever the
 programme differs from it in the future and none is planned already (after each edit, and at
 start, so a crash between an edit and its notice loses nothing); when it is sent, what it told
-becomes the new `announced`. Organizers may hold notices, and let them go. Each step is one
-transaction of `bot.changes.queries`; the rules are `bot.changes.model`'s.
+becomes the new `announced`. A notice goes no sooner than `min_gap` after the last one that
+told something (a source that keeps changing DMs attendees at most once per gap, each notice
+telling what stands then); a change undone before its notice goes tells nothing. Organizers may
+hold notices, and let them go. Each step is one transaction of `bot.changes.queries`; the rules
+are `bot.changes.model`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 from datetime import timedelta
 
 from bot.changes import queries as store
-from bot.changes.model import NOTICE_DELAY, Notice, NoticePreview, NoticeTurn
+from bot.changes.model import NOTICE_DELAY, NOTICE_MIN_GAP, Notice, NoticePreview, NoticeTurn
 from bot.core.clock import Clock
 from bot.posts.model import PlannedPost, PostRecord
 from bot.posts.service import NONCE_WINDOW, PostScheduler
@@ -38,12 +41,14 @@ class ChangeNotices:
         posts: PostScheduler,
         *,
         delay: timedelta = NOTICE_DELAY,
+        min_gap: timedelta = NOTICE_MIN_GAP,
     ) -> None:
         self.db = db
         self.clock = clock
         self.programme = programme
         self.posts = posts
         self.delay = delay
+        self.min_gap = min_gap  # between two notices of a meeting: each DMs its attendees
         # One notice number at a time: two transactions counting the same notices would both
         # take the next number.
         self._planning = asyncio.Lock()
@@ -54,7 +59,12 @@ class ChangeNotices:
         now = self.clock()
         async with self._planning:
             planned = await self.db.run(
-                store.plan_notices, meetings=meetings, now=now, due=now + self.delay, write=True
+                store.plan_notices,
+                meetings=meetings,
+                now=now,
+                due=now + self.delay,
+                gap=self.min_gap,
+                write=True,
             )
         for owed, record in planned:
             await self._planned(owed, record)
@@ -72,13 +82,20 @@ class ChangeNotices:
         return await self._turned(turn)
 
     async def release(self, *, now: bool = False) -> NoticePreview:
-        """Let the active meeting's notices go: one is planned (right away with `now`)."""
+        """Let the active meeting's notices go: one is planned (right away with `now`, even
+        within the least gap between notices: an organizer decides it)."""
         meeting = await self.programme.active_meeting()
         instant = self.clock()
         due = instant if now else instant + self.delay
         async with self._planning:
             turn = await self.db.run(
-                store.release, meeting=meeting, now=instant, due=due, at_once=now, write=True
+                store.release,
+                meeting=meeting,
+                now=instant,
+                due=due,
+                gap=self.min_gap,
+                at_once=now,
+                write=True,
             )
         return await self._turned(turn)
 
@@ -116,6 +133,7 @@ class ChangeNotices:
                 meeting=meeting,
                 now=now,
                 due=now + self.delay,
+                gap=self.min_gap,
                 write=True,
             )
         if record is not None:

@@ -102,6 +102,7 @@ class Settings:
     dm_rate: float = 20.0  # DMs a second in broadcasts
     watch_seconds: float = 15.0  # how often the meeting files and followed sources are checked
     notice_delay_seconds: float = 180.0  # a change notice waits this long for more edits
+    notice_min_gap_seconds: float = 1800.0  # the least time between two change notices
     # Where the scheduled events happen: a stage or a voice channel (None: at the venue).
     stage_channel: Ref | None = None
     voice_channel: Ref | None = None
@@ -256,6 +257,12 @@ SETTINGS = (
         "notice_delay_seconds",
         number("seconds from 0 to 3600", least=0, most=3600),
         "180",
+    ),
+    Setting(
+        "CHANGE_NOTICE_MIN_GAP",
+        "notice_min_gap_seconds",
+        number("seconds from 0 to 86400", least=0, most=86400),
+        "1800",
     ),
     Setting("STAGE_CHANNEL", "stage_channel", Ref),
     Setting("VOICE_CHANNEL", "voice_channel", Ref),

@@ -178,8 +178,10 @@ class HeldTalk:
 
 
 @dataclass(frozen=True)
-class DroppedLink:
-    """A speaker's Discord link, dropped because their name left the talk's speakers."""
+class UnmatchedLink:
+    """A speaker's Discord link that no longer matches a speaker name of the talk: their name
+    left its speakers (or is spelled differently). The link is kept with the talk, off the
+    programme, until the name comes back or an organizer links the account again."""
 
     talk_key: str
     talk_title: str
@@ -199,12 +201,12 @@ class ProgrammeEdit:
     kept_removed: tuple[HeldTalk, ...] = ()  # gone from the file now, kept out of the programme
     still_removed: tuple[HeldTalk, ...] = ()  # gone before, still kept
     brought_back: tuple[HeldTalk, ...] = ()  # removed before, live again
-    dropped_links: tuple[DroppedLink, ...] = ()
+    unmatched_links: tuple[UnmatchedLink, ...] = ()
 
     @property
     def changes_held_data(self) -> bool:
         """Whether this edit kept, brought back or unlinked anything (still-removed talks aside)."""
-        return bool(self.kept_removed or self.brought_back or self.dropped_links)
+        return bool(self.kept_removed or self.brought_back or self.unmatched_links)
 
 
 class DayPhase(Enum):

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from bot.core.errors import UnknownMeeting
 from bot.programme.model import (
-    DroppedLink,
     EventScope,
     EventSettings,
     FollowSettings,
@@ -22,6 +21,7 @@ from bot.programme.model import (
     ProgrammeEdit,
     ReminderSettings,
     Talk,
+    UnmatchedLink,
 )
 from bot.programme.model import Session as MeetingSession
 from bot.store import state
@@ -37,6 +37,8 @@ from bot.store.models import (
 
 #: Where the organizers' choice of meeting is kept ("" for none: the current or next one).
 ACTIVE_MEETING_KEY = "active-meeting"
+#: The position of a linked speaker whose name left the talk: kept for its link, not listed.
+UNLISTED = -1
 
 
 def meeting_id(session: Session, *, slug: str) -> int:
@@ -50,7 +52,7 @@ def save_meeting(
     session: Session, *, meeting: Meeting, source: str, now: datetime
 ) -> ProgrammeEdit:
     """Insert or update `meeting`; talks keep their rows (and speakers their links) by the
-    source's id, else by key.
+    source's id, else by key; a linked speaker whose name is gone keeps its row and link.
 
     A talk gone from the file is deleted only when nothing hangs on it; one with questions, a Q&A
     thread or a linked speaker is kept as removed (out of the programme) until the file brings
@@ -64,7 +66,7 @@ def save_meeting(
     _make_room_for_keys(session, old_rows, matched, {talk.key for talk in meeting.talks})
     old_talks = {t.key: t for t in old_rows if t.id not in {m.id for m in matched.values()}}
     brought_back: list[HeldTalk] = []
-    dropped: list[DroppedLink] = []
+    unmatched: list[UnmatchedLink] = []
     position = 0
     for session_row, meeting_session in zip(session_rows, meeting.sessions, strict=True):
         for talk in meeting_session.talks:
@@ -96,7 +98,7 @@ def save_meeting(
             session.add(talk_row)
             session.flush()
             assert talk_row.id is not None
-            dropped += _save_speakers(session, talk_row.id, talk)
+            unmatched += _save_speakers(session, talk_row.id, talk)
             position += 1
     kept, still = _keep_or_delete(session, old_talks.values(), session_rows[0], position, now)
     session.flush()
@@ -112,7 +114,7 @@ def save_meeting(
         kept_removed=tuple(kept),
         still_removed=tuple(still),
         brought_back=tuple(brought_back),
-        dropped_links=tuple(dropped),
+        unmatched_links=tuple(unmatched),
     )
 
 
@@ -276,11 +278,16 @@ def _save_sessions(session: Session, meeting_id: int, meeting: Meeting) -> list[
     return rows
 
 
-def _save_speakers(session: Session, talk_id: int, talk: Talk) -> list[DroppedLink]:
-    """Save the talk's speakers by name; a name gone loses its row, and its link is reported."""
+def _save_speakers(session: Session, talk_id: int, talk: Talk) -> list[UnmatchedLink]:
+    """Save the talk's speakers by name. A name gone loses its row, unless it is linked to a
+    Discord account: that row is kept off the programme (`UNLISTED`), its link still the
+    talk's, until its name comes back (a source that spelled it differently for one refresh)
+    or its account is linked to a listed speaker of the talk. Each link newly unlisted is
+    reported, for the organizers to see."""
     existing = {
         s.name: s for s in session.exec(select(SpeakerRow).where(SpeakerRow.talk_id == talk_id))
     }
+    listed_accounts = set()
     for position, person in enumerate(talk.speakers):
         speaker = existing.pop(person.name, None) or SpeakerRow(
             talk_id=talk_id, position=0, name=person.name
@@ -288,12 +295,17 @@ def _save_speakers(session: Session, talk_id: int, talk: Talk) -> list[DroppedLi
         speaker.position = position
         speaker.affiliation = person.affiliation
         session.add(speaker)
-    dropped = []
+        listed_accounts.add(speaker.discord_user_id)
+    unmatched = []
     for gone in existing.values():
-        if gone.discord_user_id is not None:
-            dropped.append(DroppedLink(talk.key, talk.title, gone.name, gone.discord_user_id))
-        session.delete(gone)
-    return dropped
+        if gone.discord_user_id is None or gone.discord_user_id in listed_accounts:
+            session.delete(gone)  # nothing hangs on it, or its link is a listed speaker's
+            continue
+        if gone.position > UNLISTED:
+            unmatched.append(UnmatchedLink(talk.key, talk.title, gone.name, gone.discord_user_id))
+        gone.position = UNLISTED
+        session.add(gone)
+    return unmatched
 
 
 def load_meetings(session: Session) -> list[Meeting]:
@@ -332,6 +344,7 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
     for speaker in session.exec(
         select(SpeakerRow)
         .where(col(SpeakerRow.talk_id).in_(talk_ids))
+        .where(SpeakerRow.position > UNLISTED)
         .order_by(col(SpeakerRow.position))
     ):
         speakers.setdefault(speaker.talk_id, []).append(Person(speaker.name, speaker.affiliation))

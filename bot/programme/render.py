@@ -325,8 +325,8 @@ def preview_lines(edit: ProgrammeEdit) -> list[str]:
         for t in edit.brought_back
     ]
     lines += [
-        f'{edit.slug}: would drop the Discord link of speaker "{link.speaker_name}" '
-        f'of "{link.talk_title}" (key {link.talk_key})'
-        for link in edit.dropped_links
+        f'{edit.slug}: would unlist speaker "{link.speaker_name}" of "{link.talk_title}" '
+        f"(key {link.talk_key}), keeping their Discord link until the name comes back"
+        for link in edit.unmatched_links
     ]
     return lines

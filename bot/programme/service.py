@@ -42,7 +42,7 @@ class ProgrammeService:
     def import_files(self, path: Path) -> list[Meeting]:
         """Load the meeting files at `path` and save them (blocking: for start-up and the CLI).
 
-        Each talk kept as removed and each speaker link dropped is logged as a warning, and
+        Each talk kept as removed and each speaker link left unmatched is logged as a warning, and
         `edits` keeps what each meeting's save did.
         """
         meetings = load_meeting_files(path)
@@ -178,10 +178,11 @@ def _log_edit(edit: ProgrammeEdit, path: Path) -> None:
             path,
             held and ", with " + held,
         )
-    for link in edit.dropped_links:
+    for link in edit.unmatched_links:
         log.warning(
             'Speaker "%s" is no longer listed for talk "%s" (key %s) in %s; their link to Discord '
-            "account %d was dropped. Link them again with /speaker link if they still speak.",
+            "account %d is kept with the talk until the name comes back. If they still speak "
+            "under another name, link them again with /speaker link.",
             link.speaker_name,
             link.talk_title,
             link.talk_key,

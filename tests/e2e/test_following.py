@@ -16,6 +16,7 @@ from sqlmodel import select
 from bot.posts.model import PostKind
 from bot.posts.queries import timeline
 from bot.programme.files import load_meeting_file
+from bot.questions.talks import speaker_accounts
 from bot.registration.model import Mode
 from bot.schedule_import.merge import import_schedule, write_meeting_file
 from bot.store.models import QuestionRow, TalkQaRow, TalkRow
@@ -329,3 +330,101 @@ async def test_an_organizer_holds_the_notice_then_posts_it_at_once(
         await eventually(told)
         after = await (await fake.invoke("meeting changes", user=olga)).message()
         assert after.content.startswith("Nothing to announce") and after.custom_ids() == []
+
+
+def moderation(fake, said: str) -> list[str]:
+    return [m.content for m in fake.messages("moderation") if said in m.content]
+
+
+async def test_an_export_cut_down_waits_for_an_organizer(
+    fake, clock, settings, meeting_file: Path
+) -> None:
+    clock.now = START
+    before = read(meeting_file)
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        olga = fake.add_member("olga", roles=["Organizer"])
+        ada = fake.add_member("ada")
+        await register(services.registration, ada.id, Mode.REMOTE, dm=True)
+        programme = await services.programme.active_meeting()
+        # Half-published: the talks under way stay (their Q&A threads are opening), the rest go.
+        write(meeting_file.parent / "schedule.xml", frab((OPENING, PARALLEL)))
+
+        reply = await (await fake.invoke("meeting refresh", user=olga)).message()
+
+        assert "would remove 2 of its 4 talks" in reply.content and "Third talk" in reply.content
+        assert await services.programme.active_meeting() == programme
+        assert read(meeting_file) == before
+        assert PostKind.PROGRAMME_CHANGES not in {
+            r.post.kind for r in services.db.call(timeline, slug=SLUG)
+        }
+        # Told once in the moderation channel, not at every refresh.
+        await (await fake.invoke("meeting refresh", user=olga)).message()
+        await services.follower.tick()
+        assert len(moderation(fake, "Held for an organizer")) == 1
+
+        shown = await (await fake.invoke("meeting changes", user=olga)).message()
+        assert "would remove 2 of its 4 talks" in shown.content
+        [apply, drop] = shown.custom_ids()
+        assert apply.startswith("amphi:held:apply:") and drop.startswith("amphi:held:drop:")
+        mallory = fake.add_member("mallory")
+        refused = await (await fake.click(shown, apply, user=mallory)).message()
+        assert "organizers" in refused.content.lower()
+        assert await services.programme.active_meeting() == programme
+
+        applied = await (await fake.click(shown, apply, user=olga)).message()
+
+        assert applied.content.startswith("Applied")
+        titles = [t.title for t in (await services.programme.active_meeting()).talks]
+        assert sorted(titles) == ["Opening talk", "Parallel talk"]
+        assert notice_statuses(services) == ["pending"]
+        again = await (await fake.click(shown, apply, user=olga)).message()
+        assert "no longer the one held" in again.content
+        assert fake.dms(ada) == []
+
+
+async def test_a_speaker_spelled_differently_keeps_their_link_and_organizers_are_told(
+    fake, clock, settings, meeting_file: Path
+) -> None:
+    clock.now = START
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        olga = fake.add_member("olga", roles=["Organizer"])
+        gerard = fake.add_member("gerard")
+        linked = await fake.invoke(
+            "speaker link", {"talk": "Third talk", "user": gerard}, user=olga
+        )
+        await linked.message()
+        third = talk_id(services, "Third talk")
+        assert services.db.call(speaker_accounts, talk_id=third) == [gerard.id]
+        doctor = replace(THIRD, persons=("Dr. Gérard Biau",))
+        write(meeting_file.parent / "schedule.xml", frab((OPENING, SECOND, doctor, PARALLEL)))
+
+        await (await fake.invoke("meeting refresh", user=olga)).message()
+
+        [told] = moderation(fake, "Speaker link")
+        assert "**Gérard Biau**" in told and "**Third talk**" in told and f"<@{gerard.id}>" in told
+        assert services.db.call(speaker_accounts, talk_id=third) == [gerard.id]
+        # The old spelling comes back: the link is the speaker's again, and nothing more is said.
+        write(meeting_file.parent / "schedule.xml", frab(FIRST))
+        await (await fake.invoke("meeting refresh", user=olga)).message()
+        assert services.db.call(speaker_accounts, talk_id=third) == [gerard.id]
+        assert len(moderation(fake, "Speaker link")) == 1
+
+
+async def test_a_source_flapping_between_two_versions_tells_nobody(
+    fake, clock, settings, meeting_file: Path
+) -> None:
+    clock.now = START
+    async with running_amphi(fake, settings, clock) as (_bot, services):
+        ada = fake.add_member("ada")
+        await register(services.registration, ada.id, Mode.REMOTE, dm=True)
+        programme = await services.programme.active_meeting()
+        # A cache in front of the source answers the old and the new version in turn.
+        for flip in range(8):
+            write(meeting_file.parent / "schedule.xml", frab(FIRST if flip % 2 else EDITED))
+            clock.now += timedelta(minutes=5)
+            await services.follower.tick()
+            await services.notices.reconcile()
+
+        assert await services.programme.active_meeting() == programme
+        assert notice_statuses(services) == []
+        assert notices(fake) == [] and fake.dms(ada) == []

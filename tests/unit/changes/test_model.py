@@ -8,8 +8,11 @@ from datetime import timedelta
 
 from bot.changes.model import (
     FrozenNotice,
+    ImportCut,
     Notice,
     first_told,
+    import_cut,
+    notice_due,
     notice_number,
     notice_to_plan,
     what_changed,
@@ -68,3 +71,26 @@ def test_a_notice_posts_its_message_once_or_within_the_nonce_window() -> None:
     assert not replace(tried, claimed_at=None).may_post(T0, window)
     posted = replace(fresh, frozen=frozen.marked(posting=True, message_id=7))
     assert not posted.may_post(T0, window) and posted.message_id == 7
+
+
+def test_a_notice_goes_no_sooner_than_the_gap_after_the_last() -> None:
+    gap = timedelta(minutes=30)
+    due = T0 + timedelta(minutes=3)
+    assert notice_due(due, None, gap) == due  # no notice yet
+    assert notice_due(due, T0 - timedelta(minutes=10), gap) == T0 + timedelta(minutes=20)
+    assert notice_due(due, T0 - timedelta(hours=1), gap) == due
+
+
+def test_an_import_that_removes_a_quarter_of_the_talks_or_a_day_is_too_much() -> None:
+    four = meeting_of(*(talk(n, 30 * n, uid=f"u{n}") for n in range(4)))
+    one_gone = meeting_of(*(talk(n, 30 * n, uid=f"u{n}") for n in range(3)))
+    assert import_cut(four, one_gone) == ImportCut(("Talk 3",), (), 4)
+    assert not import_cut(four, one_gone).too_much  # a quarter exactly: the source's call
+    two_gone = meeting_of(talk(0, 0, uid="u0"), talk(1, 30, uid="u1"))
+    assert import_cut(four, two_gone).too_much
+    # Matched by the source's id: a retitled talk is not removed.
+    retitled = meeting_of(*(talk(n, 30 * n, uid=f"u{n}", title=f"New {n}") for n in range(4)))
+    assert import_cut(four, retitled).removed == ()
+    next_day = meeting_of(*(talk(n, 30 * n, uid=f"u{n}") for n in range(3)), talk(9, 24 * 60))
+    cut = import_cut(next_day, meeting_of(*(talk(n, 30 * n, uid=f"u{n}") for n in range(3))))
+    assert cut.days and cut.too_much  # one talk of four, but a whole day

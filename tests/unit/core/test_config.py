@@ -128,6 +128,8 @@ def test_the_table_fills_every_field_once_with_the_same_defaults() -> None:
         ("AMPHI_WATCH_SECONDS", "3600", 3600.0),
         ("CHANGE_NOTICE_DELAY", "0", 0.0),
         ("CHANGE_NOTICE_DELAY", " 3600 ", 3600.0),
+        ("CHANGE_NOTICE_MIN_GAP", "0", 0.0),
+        ("CHANGE_NOTICE_MIN_GAP", "86400", 86400.0),
     ],
 )
 def test_numbers_at_their_bounds_are_taken(variable: str, value: str, expected: float) -> None:
@@ -146,6 +148,7 @@ def test_numbers_at_their_bounds_are_taken(variable: str, value: str, expected: 
         ("CHANGE_NOTICE_DELAY", "-1", "seconds from 0 to 3600"),
         ("CHANGE_NOTICE_DELAY", "3601", "seconds from 0 to 3600"),
         ("CHANGE_NOTICE_DELAY", "3 min", "seconds from 0 to 3600"),
+        ("CHANGE_NOTICE_MIN_GAP", "86401", "seconds from 0 to 86400"),
     ],
 )
 def test_numbers_out_of_range_are_refused_with_the_range(

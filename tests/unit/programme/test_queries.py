@@ -16,17 +16,18 @@ from bot.programme import queries as store
 from bot.programme.files import load_meeting_file
 from bot.programme.model import (
     DayPhase,
-    DroppedLink,
     HeldTalk,
     Meeting,
     Person,
     ProgrammeEdit,
     Talk,
+    UnmatchedLink,
     choose_active,
     now_and_next,
     search_talks,
 )
 from bot.programme.service import ProgrammeService
+from bot.questions import talks
 from bot.store.db import Database
 from bot.store.models import (
     QuestionRow,
@@ -194,7 +195,7 @@ def test_a_talk_retitled_and_moved_keeps_its_questions_out_of_the_programme(
     edit = save(db, edited)
 
     assert edit.kept_removed == (HeldTalk(ntk.key, ntk.title, 1, thread=True, linked_speakers=1),)
-    assert edit.brought_back == () and edit.dropped_links == () and edit.still_removed == ()
+    assert edit.brought_back == () and edit.unmatched_links == () and edit.still_removed == ()
     [loaded] = db.call(store.load_meetings)
     assert loaded == edited
     assert ntk.key not in {t.key for t in loaded.talks}
@@ -269,19 +270,55 @@ def test_a_talk_that_holds_nothing_is_deleted(db: Database, meeting: Meeting) ->
     assert db.call(store.load_meetings) == [edited]
 
 
-def test_a_dropped_speaker_link_is_reported(db: Database, meeting: Meeting) -> None:
+def test_a_speaker_spelled_differently_keeps_their_link_until_the_name_comes_back(
+    db: Database, meeting: Meeting
+) -> None:
     save(db, meeting)
     biau = meeting.sessions[0].talks[0]
     hang_on(db, biau.key, question=False, link=4242)
-    renamed = replace(biau, speakers=(Person("G. Biau", "Sorbonne Université"),))
+    renamed = replace(biau, speakers=(Person("Dr. Gérard Biau", "Sorbonne Université"),))
+    talk_id = talk_row(db, biau.key).id
 
     edit = save(db, swapped(meeting, biau, renamed))
 
-    assert edit.dropped_links == (DroppedLink(biau.key, biau.title, "Gérard Biau", 4242),)
+    assert edit.unmatched_links == (UnmatchedLink(biau.key, biau.title, "Gérard Biau", 4242),)
     assert edit.kept_removed == ()
+    # The link stays with the talk (its speaker keeps their rights), off the programme.
+    assert db.call(talks.speaker_accounts, talk_id=talk_id) == [4242]
+    [shown] = [t for t in db.call(store.load_meetings)[0].talks if t.key == biau.key]
+    assert [p.name for p in shown.speakers] == ["Dr. Gérard Biau"]
+    # Told once: the next refresh with the same spelling reports nothing new.
+    assert save(db, swapped(meeting, biau, renamed)).unmatched_links == ()
+
+    back = save(db, meeting)
+
+    assert back.unmatched_links == ()
+    linked = count(db, SpeakerRow, col(SpeakerRow.discord_user_id).is_not(None))
+    assert linked == 1 and count(db, SpeakerRow, SpeakerRow.name == "Dr. Gérard Biau") == 0
+    assert db.call(store.load_meetings) == [meeting]
+
+
+def test_an_unlisted_link_goes_once_its_account_is_linked_again(
+    db: Database, meeting: Meeting
+) -> None:
+    save(db, meeting)
+    biau = meeting.sessions[0].talks[0]
+    hang_on(db, biau.key, question=False, link=4242)
+    renamed = replace(biau, speakers=(Person("Dr. Gérard Biau", "Sorbonne Université"),))
+    save(db, swapped(meeting, biau, renamed))
+    talk_id = talk_row(db, biau.key).id
+    db.call(
+        talks.link_speaker,
+        talk_id=talk_id,
+        speaker_name="Dr. Gérard Biau",
+        user_id=4242,
+        write=True,
+    )
+
+    save(db, swapped(meeting, biau, renamed))
+
     assert count(db, SpeakerRow, SpeakerRow.name == "Gérard Biau") == 0
-    assert count(db, SpeakerRow, col(SpeakerRow.discord_user_id).is_not(None)) == 0
-    assert count(db, SpeakerRow, SpeakerRow.name == "G. Biau") == 1
+    assert db.call(talks.speaker_accounts, talk_id=talk_id) == [4242]
 
 
 def test_a_removed_talk_outlives_its_session(db: Database, meeting: Meeting) -> None:
@@ -342,8 +379,9 @@ def test_import_warns_and_a_preview_changes_nothing(
         "question(s) and its Q&A thread. Put it back in the file, under the same title, to bring "
         "it back.",
         f'Speaker "Gérard Biau" is no longer listed for talk "{meeting.talks[0].title}" (key '
-        f"{meeting.talks[0].key}) in {path}; their link to Discord account 4242 was dropped. "
-        "Link them again with /speaker link if they still speak.",
+        f"{meeting.talks[0].key}) in {path}; their link to Discord account 4242 is kept with "
+        "the talk until the name comes back. If they still speak under another name, link "
+        "them again with /speaker link.",
     ]
     [loaded] = db.call(store.load_meetings)
     assert ntk.key not in {t.key for t in loaded.talks}
@@ -370,7 +408,7 @@ def test_an_imported_talk_retitled_and_moved_keeps_its_row_by_the_sources_id(
 
     edit = save(db, swapped(imported, ntk, retitled_and_moved(ntk)))
 
-    assert edit.kept_removed == () and edit.dropped_links == ()
+    assert edit.kept_removed == () and edit.unmatched_links == ()
     revised = talk_row(db, ntk.key + "-revised")
     assert revised is not None and revised.id == talk_id and revised.removed_at is None
     assert revised.start_at == ntk.start + timedelta(minutes=5)
