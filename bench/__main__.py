@@ -2,7 +2,8 @@
 
 `python -m bench --burst-only --network Discord-like --runs 1 --bots ping,amphi-sqlite` runs
 only the registration burst, with one network, once per row, for the bots named (the floors
-`ping` and `plain`, `amphi-sqlite`, `amphi-postgresql`).
+`ping` and `plain`, `amphi-sqlite`, `amphi-postgresql`); `--members 3000` makes the burst 3,000
+members within three seconds.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def machine() -> str:
 def print_burst(rows: list[dict]) -> None:
     floor_roles = registration_burst.SEATS / registration_burst.GLOBAL_LIMIT
     print(
-        f"\nRegistration burst: {registration_burst.MEMBERS} members within 1 s, "
+        f"\nRegistration burst: {registration_burst.MEMBERS} members within "
+        f"{registration_burst.MEMBERS / 1000:g} s, "
         f"{registration_burst.SEATS} seats, each bot in its own process; roles' floor "
         f"{floor_roles:.1f} s ({registration_burst.SEATS} calls at Discord's "
         f"{registration_burst.GLOBAL_LIMIT}/s)"
@@ -48,6 +50,7 @@ def print_burst(rows: list[dict]) -> None:
         print(
             f"{'':24} {'ack p50/p99 ms':>16} {'answer p50/p99/max ms':>24} "
             f"{'last answer s':>13} {'roles s':>8} {'10062':>5} {'429':>4} {'loop stall ms':>13}"
+            f" {'CPU ms/cmd':>10}"
         )
         shown = [r for r in rows if r["network"] == network]
         for row in shown:
@@ -62,6 +65,7 @@ def print_burst(rows: list[dict]) -> None:
                 f"{row['bot']:24} {acks:>16} {answers:>24} {row['last_answer_s']:>13.2f} "
                 f"{'-' if roles is None else f'{roles:.1f}':>8} {row['error_10062']:>5} "
                 f"{row['global_429s']:>4} {row['longest_loop_stall_ms']:>13.1f}"
+                f" {row['cpu_ms_per_command']:>10.2f}"
             )
         _print_ratios(shown, floor_roles)
     for row in rows:
@@ -121,6 +125,12 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per row (the median is shown)")
     parser.add_argument(
+        "--members",
+        type=int,
+        default=registration_burst.MEMBERS,
+        help="members in the burst, within one second per thousand (the room keeps 600 seats)",
+    )
+    parser.add_argument(
         "--bots",
         default=",".join(BOT_NAMES),
         help=f"the burst's rows, comma-separated among {', '.join(BOT_NAMES)}",
@@ -133,6 +143,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     networks = args.network or list(registration_burst.NETWORKS)
     bots = [BOT_NAMES[name] for name in args.bots.split(",")]
+    registration_burst.MEMBERS = args.members
     burst = asyncio.run(registration_burst.run(args.runs, networks, bots))
     print(f"Machine: {machine()}")
     print_burst(burst)

@@ -37,7 +37,7 @@ from tests.support.harness import eventually
 from tests.support.paths import ROOT, SHIPPED_MEETING
 from tests.support.postgres import postgres_reason
 
-MEMBERS = 1000
+MEMBERS = 1000  # `python -m bench --members N` sets it: N members within N/1000 seconds
 SEATS = 600
 CANCELLATIONS = 50
 DEADLINE = 3.0
@@ -109,6 +109,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class BotProcess:
@@ -189,15 +195,19 @@ async def _run(
             rss_start = rss_mib(process.pid)
             people = [fake.add_member(f"p{i}") for i in range(MEMBERS)]
             begin, clock = time.monotonic(), time.perf_counter()
+            cpu_before = cpu_seconds(process.pid)
             started = asyncio.get_running_loop().time()
             with quiet_instrument() as fake_loop:
                 results = await dispatch(MEMBERS, spread, _invoker(fake, people, bot))
                 replies = [await r.message(timeout=120) for r in results]
             drained = time.perf_counter() - clock
+            cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000 / MEMBERS
             stall = process.loop_stall_ms(begin, time.monotonic())
             figures: dict[str, Any] = {
                 **latencies(results),
                 "all_replied_s": round(drained, 2),
+                "members": MEMBERS,
+                "cpu_ms_per_command": round(cpu_ms, 2),
                 "longest_loop_stall_ms": round(stall, 1),
                 "fake_longest_loop_stall_ms": round(fake_loop.longest * 1000, 1),
                 "global_429s": fake.traffic.global_429s,
@@ -294,10 +304,10 @@ async def run_one(bot: str, store: str, network: str) -> dict[str, Any]:
             return {**row, "skipped": reason}
         url = await asyncio.to_thread(create_postgres_database)
         try:
-            return {**row, **await _run(bot, url, 1.0, latency)}
+            return {**row, **await _run(bot, url, MEMBERS / 1000, latency)}
         finally:
             await asyncio.to_thread(drop_postgres_database, url)
-    return {**row, **await _run(bot, None, 1.0, latency)}
+    return {**row, **await _run(bot, None, MEMBERS / 1000, latency)}
 
 
 async def median_of(runs: int, bot: str, store: str, network: str) -> dict[str, Any]:
