@@ -59,7 +59,8 @@ class ReviewCards:
     async def render(self, proposal: Proposal) -> tuple[discord.Embed, discord.ui.View | None]:
         """The card's embed and buttons (none once its proposer withdrew it)."""
         meeting, _open = await self.service.call()
-        anonymous = bool(meeting.call and meeting.call.anonymous_review)
+        # An anonymous review hides the authors until the decision is told.
+        anonymous = bool(meeting.call and meeting.call.anonymous_review) and not proposal.told
         tr = self.channel_reader()
         embed = card_to_embed(proposal_card(proposal, tr, anonymous=anonymous))
         withdrawn = proposal.status is ProposalStatus.WITHDRAWN

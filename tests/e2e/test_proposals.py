@@ -3,13 +3,16 @@ proposal, its review card, the organizers' decisions, the proposers told by DM."
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.posts.model import PostKind, post_key
 from bot.proposals.model import Confirmation, ProposalStatus
+from cogs.proposals.cog import ProposalsCog
 from tests.support.harness import eventually, running_amphi, test_settings
 from tests.support.paths import SHIPPED_MEETING
 
@@ -22,6 +25,7 @@ abstract_max_chars = 600
 per_member = 2
 """
 CLOSES = datetime(2021, 6, 10, 21, 59, tzinfo=UTC)
+SLUG = "theorie-du-deep-learning-2021"
 ABSTRACT = "We show that **Wasserstein GANs** generalise; @everyone should read it."
 FORM = {
     "title": "Optimal transport for <@1> GANs",
@@ -219,3 +223,105 @@ async def test_a_meeting_without_a_call(fake, clock, sqlite_url, tmp_path) -> No
     async with running_amphi(fake, settings, clock):
         shown, refused = await show_form(fake, ada)
         assert shown.modal is None and "no call for contributions" in refused.content
+
+
+def hang(*_args, **_kwargs):
+    """Stands in for a step the first run never finishes (the process is about to die)."""
+    return asyncio.Event().wait()
+
+
+async def test_a_proposal_acknowledged_then_the_bot_stops_is_kept(start, fake, monkeypatch):
+    ada = fake.add_member("ada")
+    async with start() as (_bot, services):
+        monkeypatch.setattr(services.proposals, "propose", hang)
+        shown, _ = await show_form(fake, ada)
+        submitted = await fake.submit_modal(shown, FORM, user=ada)
+        await submitted.response()
+        assert submitted.thinking  # acknowledged: a promise
+        await eventually(lambda: services.kept.state_of(submitted.id))
+    monkeypatch.undo()
+    async with start() as (_bot, services):
+        reply = await submitted.message(timeout=10)
+        assert "P-1" in reply.content and "Optimal transport" in reply.content
+        await eventually(lambda: len(cards(fake)) == 1)
+        _meeting, mine = await services.proposals.mine(user_id=ada.id)
+        assert [p.reference for p in mine] == ["P-1"]
+
+
+async def test_notify_resumed_after_a_restart_tells_each_proposer_once(
+    start, fake, monkeypatch
+) -> None:
+    proposers = [fake.add_member(f"author{i}") for i in range(4)]
+    olga = fake.add_member("olga", roles=["Organizer"])
+    async with start() as (bot, _services):
+        for member in proposers:
+            await propose(fake, member, {**FORM, "title": f"Talk of {member.name}"})
+        await eventually(lambda: len(cards(fake)) == 4)
+        for index in range(4):
+            action = "decline" if index == 2 else "accept"
+            await press(fake, card_of(fake, f"P-{index + 1}"), action, olga)
+        dms = bot.cog(ProposalsCog).decisions.dms
+        real, sent = dms.send, []
+
+        async def dies_on_the_third(user_id, text, nonce=None, **options):
+            sent.append(user_id)
+            if len(sent) == 3:
+                await hang()  # the process dies while this DM is on its way
+            await real(user_id, text, nonce, **options)
+
+        monkeypatch.setattr(dms, "send", dies_on_the_third)
+        preview = await (await fake.invoke("proposals notify", user=olga)).message()
+        await press(fake, preview, "send", olga)
+        await eventually(lambda: sum(len(fake.dms(m)) for m in proposers) == 2)
+    monkeypatch.undo()
+
+    async with start() as (_bot, services):
+        preview = await (await fake.invoke("proposals notify", user=olga)).message()
+        await press(fake, preview, "send", olga)
+        await eventually(lambda: "2 decisions sent." in preview.content)
+        again = await (await fake.invoke("proposals notify", user=olga)).message()
+        assert again.custom_ids() == []  # nothing left to tell
+        assert [(await services.proposals.get(i)).told for i in range(1, 5)] == [True] * 4
+    assert [len(fake.dms(m)) for m in proposers] == [1, 1, 1, 1]
+    assert fake.dms(proposers[2])[0].custom_ids() == []  # declined: nothing to confirm
+
+
+async def test_an_anonymous_review_hides_the_authors(fake, clock, sqlite_url, tmp_path) -> None:
+    fake.add_channel("proposals")
+    path = meeting_file(tmp_path, CALL + "anonymous_review = true\n")
+    settings = test_settings(fake, sqlite_url, AMPHI_MEETINGS=str(path))
+    ada = fake.add_member("ada")
+    olga = fake.add_member("olga", roles=["Organizer"])
+    async with running_amphi(fake, settings, clock):
+        await propose(fake, ada)
+        await eventually(lambda: len(cards(fake)) == 1)
+        card = card_of(fake, "P-1")
+        assert "Optimal transport" in card.text()
+        assert "Ada Lovelace" not in card.text() and "ada" not in card.text()
+        ranked = await (await fake.invoke("proposals list", user=olga)).message()
+        assert "P-1" in ranked.text() and "Ada Lovelace" not in ranked.text()
+
+
+async def test_the_call_reminders_a_week_and_a_day_before_it_closes(start, fake, clock) -> None:
+    async with start() as (_bot, services):
+        for days in (7, 1):
+            clock.now = CLOSES - timedelta(days=days)
+            await services.posts.fire(post_key(SLUG, PostKind.CALL_REMINDER, f"call-{days}d"))
+        posts = fake.messages("announcements")
+        assert len(posts) == 2
+        assert all(
+            "/propose" in p.content and f"<t:{int(CLOSES.timestamp())}" in p.content for p in posts
+        )
+        assert posts[0].allowed_mentions == {"parse": []}
+
+
+async def test_the_call_in_french(start, fake) -> None:
+    ada = fake.add_member("ada")
+    async with start() as (_bot, _services):
+        shown, _ = await show_form(fake, ada, locale="fr")
+        assert shown.modal["title"] == "Proposer une contribution"
+        labels = [row["components"][0]["label"] for row in shown.modal["components"]]
+        assert labels == ["Titre", "Résumé", "Auteurs", "Note aux organisateurs"]
+        long = {**FORM, "abstract": "x" * 700}
+        refused = await (await fake.submit_modal(shown, long, user=ada)).message()
+        assert "Voici ce que vous aviez écrit, à copier\u202f:" in refused.content
