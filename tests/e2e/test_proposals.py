@@ -26,6 +26,7 @@ per_member = 2
 """
 CLOSES = datetime(2021, 6, 10, 21, 59, tzinfo=UTC)
 SLUG = "theorie-du-deep-learning-2021"
+BIAU = "some-theoretical-insights-into-wasserstein-gans"
 ABSTRACT = "We show that **Wasserstein GANs** generalise; @everyone should read it."
 FORM = {
     "title": "Optimal transport for <@1> GANs",
@@ -325,3 +326,28 @@ async def test_the_call_in_french(start, fake) -> None:
         long = {**FORM, "abstract": "x" * 700}
         refused = await (await fake.submit_modal(shown, long, user=ada)).message()
         assert "Voici ce que vous aviez écrit, à copier\u202f:" in refused.content
+
+
+async def test_a_talk_from_a_proposal_has_its_proposer_for_speaker(
+    fake, clock, database_url, tmp_path
+) -> None:
+    fake.add_channel("proposals")
+    path = meeting_file(tmp_path)
+    title = '  title = "Some Theoretical Insights into Wasserstein GANs"\n'
+    path.write_text(path.read_text().replace(title, title + '  proposal = "P-1"\n'))
+    settings = test_settings(fake, database_url, AMPHI_MEETINGS=str(path))
+    ada, asker = fake.add_member("ada"), fake.add_member("asker")
+    olga = fake.add_member("olga", roles=["Organizer"])
+    mona = fake.add_member("mona", roles=["Moderator"])
+    async with running_amphi(fake, settings, clock):
+        await propose(fake, ada)
+        await eventually(lambda: len(cards(fake)) == 1)
+        await press(fake, card_of(fake, "P-1"), "accept", olga)
+        clock.now = datetime(2021, 6, 28, 8, 10, tzinfo=UTC)  # during the talk
+        question = {"question": "What about mode collapse?", "talk": BIAU}
+        await (await fake.invoke("ask", question, user=asker)).message()
+        await eventually(lambda: len(fake.messages("moderation")) == 1)
+        [card] = fake.messages("moderation")
+        approve = next(c for c in card.custom_ids() if c.startswith("amphi:q:approve:"))
+        await (await fake.click(card, approve, user=mona)).response()
+        await eventually(lambda: any("mode collapse" in m.content for m in fake.dms(ada)))
