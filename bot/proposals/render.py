@@ -273,3 +273,24 @@ def export_csv(rows: Sequence[tuple[Proposal, Sequence[Review]]]) -> str:
             ]
         )
     return out.getvalue()
+
+
+def reference_warnings(
+    meetings: Sequence[Meeting], found: dict[tuple[str, str], Proposal | None]
+) -> list[str]:
+    """`amphi check`: each talk naming a proposal the store does not know, or one declined or
+    withdrawn (its proposer is then no speaker of the talk)."""
+    lines = []
+    for meeting in meetings:
+        for talk in meeting.talks:
+            if not talk.proposal or (meeting.slug, talk.proposal) not in found:
+                continue
+            p = found[(meeting.slug, talk.proposal)]
+            where = f'{meeting.slug}: "{talk.title}" names proposal {talk.proposal}'
+            if p is None:
+                lines.append(f"{where}, which this meeting does not have")
+            elif p.status is ProposalStatus.DECLINED:
+                lines.append(f"{where}, which was declined")
+            elif p.status is ProposalStatus.WITHDRAWN or p.confirmation is Confirmation.WITHDRAWN:
+                lines.append(f"{where}, which its author withdrew")
+    return lines
