@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.programme.model import (
-    Call,
     EventScope,
     EventSettings,
     FollowSettings,
@@ -35,6 +34,7 @@ from bot.programme.toml_reader import (
     described,
     spelled,
 )
+from bot.proposals.call_file import build_call, read_call
 
 SLUG_MAX_LENGTH = 48
 
@@ -144,14 +144,6 @@ _REQUIRED |= {"capacity": _COUNT}
 _OPTIONAL = {"url": _URL, "remote_capacity": _COUNT, "registration_closes": _MOMENT}
 _ID = Kind("a non-empty string (the source's id)", {"string"}, lambda v: v.strip(), str.strip)
 _REFRESH = Kind("a number of minutes ≥ 1", {"integer", "float"}, lambda v: 1 <= v < inf, float)
-#: Longer than a page of abstract is more than the seed's call asks for (and than a modal takes).
-ABSTRACT_MAX_CHARS = 4000
-_ABSTRACT_LIMIT = Kind(
-    f"an integer from 1 to {ABSTRACT_MAX_CHARS}",
-    {"integer"},
-    lambda v: 1 <= v <= ABSTRACT_MAX_CHARS,
-)
-_PER_MEMBER = Kind("an integer ≥ 1", {"integer"}, lambda v: v >= 1)
 _REFERENCE = Kind(
     'a proposal reference such as "P-12"', {"string"}, re.compile(r"P-[1-9][0-9]*").fullmatch
 )
@@ -169,53 +161,6 @@ def _follow(top: Table, path: Path) -> FollowSettings:
     refresh = top.get("source_refresh_minutes", _REFRESH)
     defaults = FollowSettings()
     return FollowSettings(source, fmt, defaults.refresh_minutes if refresh is None else refresh)
-
-
-def _call(top: Table) -> dict[str, Any] | None:
-    """The `[call]` table as read (times still as the file gives them); None without one."""
-    key, data = top.key("call"), top.data.get("call")
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        top.r.problem(key, f"expected a table [call], got {described(data)}")
-        return None
-    table = Table(top.r, key, data)
-    values = {
-        "opens": table.get("opens", _MOMENT),
-        "closes": table.get("closes", _MOMENT, required=True),
-        "abstract_max_chars": table.get("abstract_max_chars", _ABSTRACT_LIMIT),
-        "per_member": table.get("per_member", _PER_MEMBER),
-        "anonymous_review": table.get("anonymous_review", _FLAG),
-    }
-    kinds_key, raw = table.key("kinds"), data.get("kinds", ["talk"])
-    if not isinstance(raw, list) or not raw:
-        expected = 'expected a non-empty array of kinds such as ["talk", "poster"]'
-        top.r.problem(kinds_key, f"{expected}, got {described(raw)}")
-    else:
-        kinds = [top.r.value(f"{kinds_key}[{i}]", _TEXT, v) for i, v in enumerate(raw)]
-        values["kinds"] = tuple(dict.fromkeys(k for k in kinds if k))
-    table.done()
-    return {name: value for name, value in values.items() if value is not None}
-
-
-def _build_call(r: Reader, raw: dict[str, Any], tz: ZoneInfo, start: datetime) -> Call:
-    """The call with its times made UTC, checked against each other and the meeting's start."""
-    opens, closes = (
-        (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC) if moment else None
-        for moment in (raw.pop("opens", None), raw.pop("closes"))
-    )
-    assert closes is not None  # a missing `closes` is a problem reported before
-
-    def local(moment: datetime) -> str:
-        return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
-
-    if opens and closes <= opens:
-        expected = f"a date-time after call.opens ({local(opens)})"
-        r.problem("call.closes", f"expected {expected}, got {local(closes)}")
-    if closes > start:
-        expected = f"a date-time before the meeting starts ({local(start)})"
-        r.problem("call.closes", f"expected {expected}, got {local(closes)}")
-    return Call(closes=closes, opens=opens, **raw)
 
 
 def _person(table: Table) -> Person:
@@ -397,7 +342,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     events = _events(top, path)
     follow = _follow(top, path)
     organizers = tuple(map(_person, top.tables("organizers", "[[organizers]]")))
-    raw_call = _call(top)
+    raw_call = read_call(top)
     sessions = _read_sessions(r, top, values["date"])
     top.done()
     if r.problems:
@@ -434,7 +379,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
             at(on, draft.end, f"{draft.key}.end"),
         )
         built.append(Session(draft.title, start, end, tuple(talks), **draft.details))
-    call = _build_call(r, raw_call, tz, min(s.start for s in built)) if raw_call else None
+    call = build_call(r, raw_call, tz, min(s.start for s in built)) if raw_call else None
     if r.problems:
         return None, values["slug"], r.problems
     values["url"] = values["url"] or ""
