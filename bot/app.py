@@ -13,6 +13,7 @@ from cogs.dm import DirectMessages
 from cogs.events import EventsCog
 from cogs.posts import PostsCog
 from cogs.programme import ProgrammeCog
+from cogs.proposals.cog import ProposalsCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
 
@@ -73,6 +74,15 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
             bot,
             settings=settings,
             service=services.questions,
+            kept=services.kept,
+            broadcaster=services.broadcaster,
+            dms=dms,
+            posts=services.posts,
+        ),
+        ProposalsCog(
+            bot,
+            settings=settings,
+            service=services.proposals,
             kept=services.kept,
             broadcaster=services.broadcaster,
             dms=dms,

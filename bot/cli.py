@@ -100,8 +100,11 @@ def _store_preview(path: Path) -> list[str]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.core.clock import utc_now
+    from bot.programme.files import load_meetings
     from bot.programme.render import preview_lines
     from bot.programme.service import ProgrammeService
+    from bot.proposals.render import reference_warnings
+    from bot.proposals.service import ProposalService
     from bot.store.db import Database, shown_url, sqlite_file_missing
     from bot.store.migrate import current_revision, head_revision
 
@@ -129,7 +132,13 @@ def _store_preview(path: Path) -> list[str]:
                 f"{head_revision()}: run `amphi db upgrade` to see what loading these files "
                 "would do to its questions."
             )
-        edits = ProgrammeService(db, utc_now).preview_files(path)
+        programme = ProgrammeService(db, utc_now)
+        edits = programme.preview_files(path)
+        # A talk naming a proposal unknown, declined or withdrawn has no proposer as speaker.
+        meetings = load_meetings(path)
+        found = ProposalService(db, programme, utc_now).references(meetings)
+        for warning in reference_warnings(meetings, found):
+            print(f"warning: {warning}", file=sys.stderr)
     except SQLAlchemyError as error:
         return note(f"the store at {shown_url(url)} was not read: {_first_line(error)}")
     finally:
@@ -253,6 +262,27 @@ def cmd_export_registrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_proposals_export(args: argparse.Namespace) -> int:
+    from bot.proposals.render import export_csv, export_toml
+
+    services = _offline_services()
+    try:
+        _meeting, rows = asyncio.run(services.proposals.export(accepted_only=args.accepted))
+    finally:
+        services.close()
+    if args.format == "csv":
+        text, encoding = export_csv(rows), "utf-8-sig"  # the BOM: spreadsheets read it as UTF-8
+    else:
+        # Talk blocks for the programme: a declined or withdrawn proposal is no talk.
+        text, encoding = export_toml([p for p, _ in rows if p.standing]), "utf-8"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding=encoding)
+        print(f"{len(rows)} proposal(s) read, written to {args.output}")
+    return 0
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     """For container health checks: the bot touches AMPHI_HEALTH_FILE while it is connected."""
     import time
@@ -359,6 +389,22 @@ def build_parser() -> argparse.ArgumentParser:
     registrations = export_commands.add_parser("registrations", help="the registrations")
     registrations.add_argument("-o", "--output", help="a file to write (default: stdout)")
     registrations.set_defaults(func=cmd_export_registrations)
+    proposals = commands.add_parser("proposals", help="the call for contributions")
+    proposal_commands = proposals.add_subparsers(dest="what", required=True, metavar="WHAT")
+    proposals_export = proposal_commands.add_parser(
+        "export", help="the proposals as talk blocks for the meeting file, or as CSV"
+    )
+    proposals_export.add_argument(
+        "--accepted", action="store_true", help="only the accepted ones (not withdrawn since)"
+    )
+    proposals_export.add_argument(
+        "--format",
+        choices=("toml", "csv"),
+        default="toml",
+        help="toml: [[sessions.talks]] blocks to paste (default); csv: with reviews and scores",
+    )
+    proposals_export.add_argument("-o", "--output", help="a file to write (default: stdout)")
+    proposals_export.set_defaults(func=cmd_proposals_export)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(

@@ -16,6 +16,7 @@ from bot.events.service import EventService
 from bot.kept.service import KeptCommands
 from bot.posts.service import PostScheduler
 from bot.programme.service import ProgrammeService
+from bot.proposals.service import ProposalService
 from bot.questions.service import QuestionService
 from bot.registration.service import RegistrationService
 from bot.store.db import Database
@@ -42,6 +43,7 @@ class Services:
     events: EventService
     notices: ChangeNotices
     follower: ProgrammeFollower
+    proposals: ProposalService
 
     def close(self) -> None:
         """Release the database."""
@@ -93,6 +95,7 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         events=EventService(db, programme, clock),
         notices=notices,
         follower=follower,
+        proposals=ProposalService(db, programme, clock),
     )
 
 

@@ -45,9 +45,10 @@ class DirectMessages:
         *,
         files: Sequence[discord.File] = (),
         suppress_embeds: bool = False,
+        view: discord.ui.View | None = None,
     ) -> None:
-        """DM `text` (and `files`); raises DmClosed or DmThrottled for the refusals a broadcast
-        handles."""
+        """DM `text` (with `files` and the buttons of `view`); raises DmClosed or DmThrottled
+        for the refusals a broadcast handles."""
         try:
             channel = await self.channel(user_id)
             options: dict[str, Any] = {}
@@ -55,6 +56,8 @@ class DirectMessages:
                 options["nonce"] = nonce
             if files:
                 options["files"] = list(files)
+            if view is not None:
+                options["view"] = view
             if suppress_embeds:  # it quotes what someone typed: no link previews
                 options["suppress_embeds"] = True
             await channel.send(text, **options)

@@ -35,6 +35,7 @@ ROLES = {
     "bot.registration.seating": QUERIES,  # the locked transaction of a batch
     "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread
     "bot.events.steps": MODEL,  # what a sync pass does to each event
+    "bot.proposals.call_file": MODEL,  # the [call] table of a meeting file
 }
 
 #: Service methods that make more than one store round trip, and why that is right.

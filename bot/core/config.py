@@ -91,6 +91,7 @@ class Settings:
     announcements_channel: Ref = Ref("announcements")
     qa_channel: Ref = Ref("questions")
     moderation_channel: Ref = Ref("moderation")
+    review_channel: Ref = Ref("proposals")  # the organizers' review cards of the call
     organizer_role: Ref = Ref("Organizer")
     moderator_role: Ref = Ref("Moderator")
     in_person_role: Ref = Ref("In person")
@@ -240,6 +241,7 @@ SETTINGS = (
     Setting("ANNOUNCEMENTS_CHANNEL", "announcements_channel", Ref, "announcements"),
     Setting("QA_CHANNEL", "qa_channel", Ref, "questions"),
     Setting("MODERATION_CHANNEL", "moderation_channel", Ref, "moderation"),
+    Setting("REVIEW_CHANNEL", "review_channel", Ref, "proposals"),
     Setting("ORGANIZER_ROLE", "organizer_role", Ref, "Organizer"),
     Setting("MODERATOR_ROLE", "moderator_role", Ref, "Moderator"),
     Setting("IN_PERSON_ROLE", "in_person_role", Ref, "In person"),

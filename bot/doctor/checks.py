@@ -128,6 +128,42 @@ def channel_findings(server: Server, settings: Settings) -> list[Finding]:
     return out
 
 
+def everyone_can_view(server: Server, channel: dict[str, Any]) -> bool:
+    """Whether @everyone (every member) can see `channel`: its server-wide permission, then the
+    channel's overwrite for @everyone."""
+    roles = {r["id"]: int(r["permissions"]) for r in server.roles}
+    permissions = roles.get(server.guild["id"], 0)
+    if permissions & ADMINISTRATOR:
+        return True
+    for overwrite in channel.get("permission_overwrites") or []:
+        if overwrite["id"] == server.guild["id"]:
+            permissions = (permissions & ~int(overwrite["deny"])) | int(overwrite["allow"])
+    return bool(permissions & VIEW_CHANNEL)
+
+
+def review_findings(server: Server, settings: Settings) -> list[Finding]:
+    """The call's review cards: a channel Amphi can post in, that members cannot read (the
+    cards show abstracts, authors and scores before any decision)."""
+    ref = settings.review_channel
+    check = f"channel REVIEW_CHANNEL={ref.raw}"
+    channel = find(ref, server.channels)
+    if channel is None:
+        fix = f"create #{ref.raw}, visible to organizers only, or change REVIEW_CHANNEL"
+        return [Finding(check, WARN, "no such channel: a call's proposals get no review card", fix)]
+    have = channel_permissions(server, channel)
+    missing = [name for bit, name in POST.items() if not have & bit]
+    if missing:
+        fix = f"in #{channel['name']}'s permissions, allow {', '.join(missing)} for Amphi's role"
+        return [Finding(check, FAIL, "missing " + ", ".join(missing), fix)]
+    if everyone_can_view(server, channel):
+        fix = (
+            f"in #{channel['name']}'s permissions, deny View Channel to @everyone and allow it "
+            "to the organizers' role"
+        )
+        return [Finding(check, WARN, "members can read the review cards", fix)]
+    return [Finding(check, OK, f"#{channel['name']}: organizers only")]
+
+
 def top_position(server: Server) -> int:
     positions = {r["id"]: int(r["position"]) for r in server.roles}
     return max((positions.get(r, 0) for r in server.member["roles"]), default=0)

@@ -24,6 +24,7 @@ from bot.doctor.checks import (
     channel_findings,
     command_finding,
     event_findings,
+    review_findings,
     role_findings,
     skew_finding,
 )
@@ -62,6 +63,7 @@ async def examine(settings: Settings, *, clock: Clock = utc_now) -> list[Finding
             return [*found, Finding("server", FAIL, detail, fix), *findings]
         found.append(Finding("server", OK, f"member of {server.guild['name']!r}"))
         found += channel_findings(server, settings)
+        found += review_findings(server, settings)
         found += role_findings(server, settings)
         found += event_findings(server, settings)
         synced = await http.get_guild_commands(me["id"], settings.guild_id)

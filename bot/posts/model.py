@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.events.model import EntityType, Place, plan_events, session_keys
 from bot.programme.model import Meeting, Session, minutes
+
+#: The call reminder is posted this many days before the call closes.
+CALL_REMINDER_DAYS = (7, 1)
 
 
 class PostKind(StrEnum):
@@ -24,6 +27,7 @@ class PostKind(StrEnum):
     EVENT_END = "event-end"  # and ended
     PROGRAMME_CHANGES = "programme-changes"  # what changed in the programme, once per burst
     CORRECTION = "correction"  # a reminder already sent, put right after its session moved
+    CALL_REMINDER = "call-reminder"  # the call for contributions closes soon
 
     @property
     def from_programme(self) -> bool:
@@ -95,6 +99,12 @@ def plan_posts(
             if settings.talk_start:
                 timed.append((PostKind.TALK_START, talk.start))
             posts.extend(PlannedPost.make(slug, kind, talk.key, due) for kind, due in timed)
+    if meeting.call is not None:
+        # A week and a day before the call closes; the target names the call, so a call that
+        # moves keeps its posts (their dues follow) and each is sent once.
+        for days in CALL_REMINDER_DAYS:
+            due = meeting.call.closes - timedelta(days=days)
+            posts.append(PlannedPost.make(slug, PostKind.CALL_REMINDER, f"call-{days}d", due))
     if live_events:
         for event in plan_events(meeting, Place(EntityType.STAGE_INSTANCE)):
             posts.append(PlannedPost.make(slug, PostKind.EVENT_START, event.key, event.start))

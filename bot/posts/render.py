@@ -138,6 +138,13 @@ def describe_post(
         return tr.gettext("change notice: what changed in the programme")
     if post.kind is PostKind.CORRECTION:
         return tr.gettext("correction of a post whose time moved")
+    if post.kind is PostKind.CALL_REMINDER and meeting.call is not None:
+        days = round((meeting.call.closes - post.due).total_seconds() / 86400)
+        return tr.ngettext(
+            "call for contributions: reminder, {count} day before it closes",
+            "call for contributions: reminder, {count} days before it closes",
+            days,
+        )
     session = session_at(meeting, post.target)
     title = post.target
     if session is not None:

@@ -34,6 +34,7 @@ from bot.programme.toml_reader import (
     described,
     spelled,
 )
+from bot.proposals.call_file import build_call, read_call
 
 SLUG_MAX_LENGTH = 48
 
@@ -143,6 +144,9 @@ _REQUIRED |= {"capacity": _COUNT}
 _OPTIONAL = {"url": _URL, "remote_capacity": _COUNT, "registration_closes": _MOMENT}
 _ID = Kind("a non-empty string (the source's id)", {"string"}, lambda v: v.strip(), str.strip)
 _REFRESH = Kind("a number of minutes ≥ 1", {"integer", "float"}, lambda v: 1 <= v < inf, float)
+_REFERENCE = Kind(
+    'a proposal reference such as "P-12"', {"string"}, re.compile(r"P-[1-9][0-9]*").fullmatch
+)
 
 
 def _follow(top: Table, path: Path) -> FollowSettings:
@@ -296,6 +300,7 @@ def _read_sessions(r: Reader, top: Table, first_day: date | None) -> list[_Sessi
                 "abstract": talk.get("abstract", _STRING) or "",
                 "room": talk.get("room", _STRING) or room,
                 "uid": talk.get("id", _ID) or "",
+                "proposal": talk.get("proposal", _REFERENCE) or "",
             }
             talk.done()
             if uid := draft.details["uid"]:
@@ -337,6 +342,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     events = _events(top, path)
     follow = _follow(top, path)
     organizers = tuple(map(_person, top.tables("organizers", "[[organizers]]")))
+    raw_call = read_call(top)
     sessions = _read_sessions(r, top, values["date"])
     top.done()
     if r.problems:
@@ -373,6 +379,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
             at(on, draft.end, f"{draft.key}.end"),
         )
         built.append(Session(draft.title, start, end, tuple(talks), **draft.details))
+    call = build_call(r, raw_call, tz, min(s.start for s in built)) if raw_call else None
     if r.problems:
         return None, values["slug"], r.problems
     values["url"] = values["url"] or ""
@@ -385,6 +392,7 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
         organizers=organizers,
         events=events,
         follow=follow,
+        call=call,
     )
     return meeting, meeting.slug, []
 

@@ -70,11 +70,28 @@ class Talk:
     abstract: str = ""
     room: str = ""
     uid: str = ""  # the id the talk has in the schedule it was imported from, if any
+    proposal: str = ""  # the call's proposal it came from ("P-12"): its proposer speaks
 
     @property
     def speaker_names(self) -> str:
         """The speakers' names joined for display."""
         return ", ".join(speaker.name for speaker in self.speakers)
+
+
+@dataclass(frozen=True)
+class Call:
+    """The `[call]` table of a meeting file: the call for contributions and its rules."""
+
+    closes: datetime  # UTC-aware
+    opens: datetime | None = None  # UTC-aware; None: open from the start
+    kinds: tuple[str, ...] = ("talk",)
+    abstract_max_chars: int = 4000
+    per_member: int | None = None  # None: no limit
+    anonymous_review: bool = False  # reviewers see no author until the decisions are told
+
+    def open_at(self, now: datetime) -> bool:
+        """Whether the file's dates have the call open at `now`."""
+        return (self.opens is None or self.opens <= now) and now < self.closes
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,7 @@ class Meeting:
     organizers: tuple[Person, ...] = ()
     events: EventSettings = field(default_factory=EventSettings)
     follow: FollowSettings = field(default_factory=FollowSettings)
+    call: Call | None = None  # None: the meeting has no call for contributions
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.errors import UnknownMeeting
 from bot.programme.model import (
+    Call,
     EventScope,
     EventSettings,
     FollowSettings,
@@ -95,6 +96,7 @@ def save_meeting(
             talk_row.abstract = talk.abstract
             talk_row.room = talk.room
             talk_row.uid = talk.uid
+            talk_row.proposal = talk.proposal
             session.add(talk_row)
             session.flush()
             assert talk_row.id is not None
@@ -189,6 +191,7 @@ def _save_meeting_row(session: Session, meeting: Meeting, source: str, now: date
     row.organizers_json = json.dumps([asdict(p) for p in meeting.organizers], ensure_ascii=False)
     row.events_json = json.dumps(asdict(meeting.events), ensure_ascii=False)
     row.follow_json = json.dumps(asdict(meeting.follow), ensure_ascii=False)
+    row.call_json = _call_json(meeting.call)
     row.source = source
     row.updated_at = now
     session.add(row)
@@ -360,6 +363,7 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
                 abstract=t.abstract,
                 room=t.room,
                 uid=t.uid,
+                proposal=t.proposal,
             )
         )
     sessions = session.exec(
@@ -379,6 +383,7 @@ def _rebuild(session: Session, row: MeetingRow) -> Meeting:
         organizers=tuple(Person(**p) for p in json.loads(row.organizers_json)),
         events=_events(row.events_json),
         follow=FollowSettings(**json.loads(row.follow_json or "{}")),
+        call=_call(row.call_json),
         sessions=tuple(
             MeetingSession(
                 title=s.title,
@@ -405,3 +410,28 @@ def _reminders(raw: str) -> ReminderSettings:
     if "session_leads_minutes" in values:
         values["session_leads_minutes"] = tuple(values["session_leads_minutes"])
     return ReminderSettings(**values)
+
+
+def _call_json(call: Call | None) -> str:
+    if call is None:
+        return ""
+    values = asdict(call)
+    values["closes"] = call.closes.isoformat()
+    values["opens"] = call.opens.isoformat() if call.opens else None
+    return json.dumps(values, ensure_ascii=False)
+
+
+def _call(raw: str) -> Call | None:
+    if not raw:
+        return None
+    values = json.loads(raw)
+    values["closes"] = datetime.fromisoformat(values["closes"])
+    values["opens"] = values["opens"] and datetime.fromisoformat(values["opens"])
+    values["kinds"] = tuple(values["kinds"])
+    return Call(**values)
+
+
+def meeting_call(session: Session, *, meeting_id: int) -> Call | None:
+    """The stored meeting's call for contributions (None when it has none)."""
+    raw = session.exec(select(MeetingRow.call_json).where(MeetingRow.id == meeting_id)).one()
+    return _call(raw)

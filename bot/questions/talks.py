@@ -8,9 +8,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.programme.model import Meeting
+from bot.proposals.model import parse_reference
+from bot.proposals.queries import standing
 from bot.questions.model import QaState, QuestionNotFound
 from bot.store.db import insert_or_ignore
-from bot.store.models import MeetingRow, SpeakerRow, TalkQaRow, TalkRow
+from bot.store.models import MeetingRow, ProposalRow, SpeakerRow, TalkQaRow, TalkRow
 
 
 def talk_row(session: Session, *, meeting: Meeting, talk_key: str) -> TalkRow:
@@ -97,8 +99,9 @@ def link_speaker(session: Session, *, talk_id: int, speaker_name: str, user_id: 
 
 
 def speaker_accounts(session: Session, *, talk_id: int) -> list[int]:
-    """The Discord accounts linked to the talk's speakers, in programme order."""
-    return [
+    """The Discord accounts linked to the talk's speakers, in programme order, then its
+    proposer's when the talk names the proposal it came from (unless withdrawn or declined)."""
+    accounts = [
         user_id
         for user_id in session.exec(
             select(SpeakerRow.discord_user_id)
@@ -107,3 +110,20 @@ def speaker_accounts(session: Session, *, talk_id: int) -> list[int]:
         )
         if user_id is not None
     ]
+    proposer = _proposer(session, talk_id)
+    return accounts + ([proposer] if proposer is not None and proposer not in accounts else [])
+
+
+def _proposer(session: Session, talk_id: int) -> int | None:
+    """The account of whoever proposed the talk, read through its `proposal` reference: the
+    proposal is the link, so nothing is copied that could go stale."""
+    talk = session.get(TalkRow, talk_id)
+    number = parse_reference(talk.proposal) if talk is not None and talk.proposal else None
+    if talk is None or number is None:
+        return None
+    found = session.exec(
+        select(ProposalRow)
+        .where(ProposalRow.meeting_id == talk.meeting_id)
+        .where(ProposalRow.number == number)
+    ).first()
+    return found.user_id if found is not None and standing(found) else None

@@ -9,12 +9,14 @@ loader refuses, nor one it would read differently.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.programme import files  # the loader: what it refuses, the writer must not write
 from bot.programme.model import (
+    Call,
     EventScope,
     EventSettings,
     FollowSettings,
@@ -64,6 +66,7 @@ def meeting_toml(meeting: Meeting, *, comment: str = "", folder: Path | None = N
     lines += _follow(meeting.follow, folder)
     lines += _reminders(meeting.reminders)
     lines += _events(meeting.events, folder)
+    lines += _call(meeting.call, tz)
     for index, person in enumerate(meeting.organizers):
         lines += ["", "[[organizers]]", *_person(person, f"organizers[{index}]", "\n").split("\n")]
     lines += _sessions(meeting, tz)
@@ -237,6 +240,25 @@ def _events(events: EventSettings, folder: Path | None) -> list[str]:
     return lines
 
 
+def _call(call: Call | None, tz: ZoneInfo) -> list[str]:
+    """The `[call]` table, its times as offset date-times in the meeting's timezone."""
+    if call is None:
+        return []
+    lines = ["", "[call]"]
+    if call.opens is not None:
+        lines.append(f"opens = {_offset_moment(call.opens, tz, 'call.opens')}")
+    lines.append(f"closes = {_offset_moment(call.closes, tz, 'call.closes')}")
+    _require(call.kinds, "call.kinds: expected at least one kind")
+    lines.append(f"kinds = [{', '.join(_text(k, 'call.kinds', True) for k in call.kinds)}]")
+    if call.abstract_max_chars != Call.abstract_max_chars:
+        lines.append(f"abstract_max_chars = {_count(call.abstract_max_chars, 'call')}")
+    if call.per_member is not None:
+        lines.append(f"per_member = {_count(call.per_member, 'call.per_member')}")
+    if call.anonymous_review:
+        lines.append("anonymous_review = true")
+    return lines
+
+
 def _person(person: Person, where: str, separator: str = ", ") -> str:
     name = f"name = {_text(person.name, f'{where}.name', True)}"
     if not _check(person.affiliation, f"{where}.affiliation"):
@@ -312,6 +334,10 @@ def _talks(session: Session, span: _Span, tz: ZoneInfo, used: set[str]) -> list[
         if talk.room != session.room:
             lines.append(f"  room = {_text(talk.room, f'{where} room')}")
         lines += [f"  id = {_text(talk.uid, f'{where} id')}"] if talk.uid else []
+        if talk.proposal:
+            known = re.fullmatch(r"P-[1-9][0-9]*", talk.proposal)
+            _require(known, f'{where} proposal: expected a reference such as "P-12"')
+            lines.append(f'  proposal = "{talk.proposal}"')
         if talk.abstract:
             lines.append(f"  abstract = {_block(talk.abstract, f'{where} abstract')}")
     return lines

@@ -30,6 +30,7 @@ class MeetingRow(SQLModel, table=True):
     events_json: str = "{}"  # the [events] table: scope, image
     follow_json: str = "{}"  # the schedule export followed: source, format, refresh_minutes
     announced_json: str = ""  # the programme as its last change notice told it ("" before any)
+    call_json: str = ""  # the [call] table ("" when the meeting has no call for contributions)
     source: str = ""
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -79,6 +80,7 @@ class TalkRow(SQLModel, table=True):
     abstract: str = ""
     room: str = ""
     uid: str = ""  # the source's id: an imported talk keeps its row by it, whatever its title
+    proposal: str = ""  # the call's proposal it came from ("P-12"): its proposer speaks
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -315,3 +317,67 @@ class CommandRow(SQLModel, table=True):
     result: str = ""  # JSON: what to answer
     received_at: datetime = Field(sa_type=UTCDateTime)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProposalCallRow(SQLModel, table=True):
+    """Per meeting: the row each new proposal locks for its number, and the organizers'
+    override of the call's dates."""
+
+    __tablename__ = "proposal_call"
+
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    )
+    state: str = Field(default="auto", max_length=10)  # auto (by the file's dates), open, closed
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_by: int | None = Field(default=None, sa_type=BigInteger)
+    last_number: int = 0  # the number of the meeting's latest proposal (P-<n>)
+
+
+class ProposalRow(SQLModel, table=True):
+    """A member's proposal to the call for contributions, and the organizers' decision on it."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "number", name="uq_proposal_meeting_number"),
+        Index("ix_proposal_meeting_user", "meeting_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
+    )
+    number: int  # its reference is P-<number>, within its meeting
+    user_id: int = Field(sa_type=BigInteger)
+    display_name: str = Field(max_length=100)
+    locale: str = Field(default="", max_length=10)  # the language of their DMs
+    kind: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    abstract: str
+    authors_json: str = "[]"  # [{"name": ..., "affiliation": ...}]
+    note: str = ""
+    status: str = Field(
+        default="submitted", max_length=10
+    )  # submitted, withdrawn, accepted, declined
+    confirmation: str = Field(default="pending", max_length=10)  # pending, confirmed, withdrawn
+    told: bool = False  # its decision was DMed to the proposer
+    decided_by: int | None = Field(default=None, sa_type=BigInteger)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    card_channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    card_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProposalReviewRow(SQLModel, table=True):
+    """One organizer's review of a proposal; the primary key allows one each, changeable."""
+
+    __tablename__ = "proposal_review"
+
+    proposal_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True)
+    )
+    reviewer_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    score: int
+    comment: str = ""
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -25,6 +25,7 @@ from bot.doctor.checks import (
     MUTE_MEMBERS,
     OK,
     SEND_MESSAGES,
+    VIEW_CHANNEL,
     WARN,
     Finding,
 )
@@ -45,6 +46,9 @@ def checks(findings: list[Finding]) -> dict[str, Finding]:
 async def synced(fake: FakeDiscord, sqlite_url: str):
     """A server where Amphi ran once (its commands synced); the settings it ran with."""
     settings = test_settings(fake, sqlite_url, REMOTE_LINK=LINK)
+    fake.add_channel("proposals")  # the review cards: for the bot and the organizers only
+    overwrite(fake, "proposals", fake.guild_id, 0, deny=VIEW_CHANNEL)
+    overwrite(fake, "proposals", bot_role(fake).id, 0, allow=VIEW_CHANNEL)
     async with running_amphi(fake, settings, FakeClock(BEFORE_MEETING)):
         pass
     return settings
@@ -103,6 +107,18 @@ MISCONFIGURED: dict[str, tuple[Callable[[FakeDiscord], object], str, str, str]] 
         "channel QA_CHANNEL=questions",
         FAIL,
         "missing Create Public Threads",
+    ),
+    "members can read the review cards": (
+        lambda f: f.state.channel("proposals").overwrites.clear(),
+        "channel REVIEW_CHANNEL=proposals",
+        WARN,
+        "members can read the review cards",
+    ),
+    "no review channel": (
+        lambda f: f.remove_channel("proposals"),
+        "channel REVIEW_CHANNEL=proposals",
+        WARN,
+        "no such channel",
     ),
     "a role missing": (
         lambda f: f.remove_role("Remote"),

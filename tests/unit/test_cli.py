@@ -121,8 +121,15 @@ def test_plan_lists_every_post_of_the_day_in_paris_time(cli, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "Théorie du deep learning (theorie-du-deep-learning-2021) — 37 planned posts"
+        "Théorie du deep learning (theorie-du-deep-learning-2021) — 39 planned posts"
     )
+    # The call for contributions closes on 31 May at 23:59: reminded a week and a day before.
+    assert lines[1:3] == [
+        "  2021-05-24 23:59 Europe/Paris  call-reminder     call for contributions: reminder, "
+        "7 days before it closes",
+        "  2021-05-30 23:59 Europe/Paris  call-reminder     call for contributions: reminder, "
+        "1 day before it closes",
+    ]
     assert (
         "  2021-06-28 09:45 Europe/Paris  session-reminder  Session 1: reminder, 15 min before"
         in lines

@@ -17,6 +17,7 @@ from cogs.changes import ChangesCog
 from cogs.events import EventsCog
 from cogs.posts import PostsCog
 from cogs.programme import ProgrammeCog
+from cogs.proposals.cog import ProposalsCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
 from tests.support.paths import ROOT
@@ -43,7 +44,7 @@ def bare(cog: type) -> Any:
 
 def all_cogs() -> list:
     cogs = (ProgrammeCog, RegistrationCog, PostsCog, AnnouncementCog, QuestionsCog, EventsCog)
-    return [bare(cog) for cog in (*cogs, ChangesCog)]
+    return [bare(cog) for cog in (*cogs, ChangesCog, ProposalsCog)]
 
 
 def command_strings() -> tuple[set[str], set[str]]:

@@ -22,7 +22,7 @@ def at(hour: int, minute: int) -> datetime:
 def test_the_shipped_day() -> None:
     posts = plan_posts(MEETING, remote_link=True)
     by_key = {p.key: p for p in posts}
-    assert len(posts) == len(by_key) == 2 * 2 + 2 + 3 * 11
+    assert len(posts) == len(by_key) == 2 * 2 + 2 + 3 * 11 + 2  # and the call's 2 reminders
     first_talk = MEETING.talks[0]
     assert by_key[f"{SLUG}:qa-thread:{first_talk.key}"].due == at(8, 0)
     assert by_key[f"{SLUG}:qa-digest:{first_talk.key}"].due == at(8, 45)
@@ -32,6 +32,24 @@ def test_the_shipped_day() -> None:
     talk_starts = [p for p in posts if p.kind is PostKind.TALK_START]
     assert [p.due for p in talk_starts] == [t.start for t in MEETING.talks]
     assert posts == sorted(posts, key=lambda p: (p.due, p.key))
+
+
+def test_the_call_reminder_a_week_and_a_day_before_the_call_closes() -> None:
+    closes = datetime(2021, 5, 31, 21, 59, tzinfo=UTC)  # 23:59 in Paris
+    reminders = [p for p in plan_posts(MEETING) if p.kind is PostKind.CALL_REMINDER]
+    assert [(p.key, p.due) for p in reminders] == [
+        (f"{SLUG}:call-reminder:call-7d", closes - timedelta(days=7)),
+        (f"{SLUG}:call-reminder:call-1d", closes - timedelta(days=1)),
+    ]
+    # A call that moves keeps its posts' keys: each is sent once.
+    assert MEETING.call is not None
+    moved = replace(MEETING, call=replace(MEETING.call, closes=closes + timedelta(days=3)))
+    moved_reminders = [p for p in plan_posts(moved) if p.kind is PostKind.CALL_REMINDER]
+    assert [p.key for p in moved_reminders] == [p.key for p in reminders]
+    assert moved_reminders[0].due == closes + timedelta(days=3) - timedelta(days=7)
+    assert not [
+        p for p in plan_posts(replace(MEETING, call=None)) if p.kind is PostKind.CALL_REMINDER
+    ]
 
 
 def test_without_a_link_no_link_dms() -> None:

@@ -81,7 +81,13 @@ def test_the_timeline_of_two_days_heads_each_day() -> None:
 def test_the_shipped_timeline_has_no_day_headings() -> None:
     records = [PostRecord(post, "pending") for post in plan_posts(SHIPPED, remote_link=False)]
     cards = render_timeline(SHIPPED, records, EN)
-    assert cards[0].description.startswith("`09:45` <t:1624866300:f> · Session 1: reminder, 15")
+    lines = cards[0].description.split("\n")
+    # The call's reminders first, a week and a day before it closes (31 May, 23:59 in Paris).
+    assert lines[0].startswith(
+        "`23:59` <t:1621893540:f> · call for contributions: reminder, 7 days"
+    )
+    assert lines[1].endswith("reminder, 1 day before it closes — **pending**")
+    assert lines[2].startswith("`09:45` <t:1624866300:f> · Session 1: reminder, 15")
     assert all(line.startswith("`") for c in cards for line in c.description.split("\n"))
 
 

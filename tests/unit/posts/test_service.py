@@ -84,9 +84,11 @@ def statuses(db: Database) -> dict[str, str]:
 async def test_start_plans_everything_and_sends_nothing_early(engine, db) -> None:
     await engine.start()
     assert set(statuses(db).values()) == {"pending"}
-    assert len(statuses(db)) == 2 * 2 + 3 * 11
+    assert len(statuses(db)) == 2 * 2 + 3 * 11 + 2  # and the call's reminders
     assert engine.recorder.sent == []
-    assert {job.id for job in engine._scheduler.get_jobs()} == set(statuses(db))
+    # On 1 June the call closed already: its reminders, long past, are not scheduled.
+    future = {key for key in statuses(db) if ":call-reminder:" not in key}
+    assert {job.id for job in engine._scheduler.get_jobs()} == future
 
 
 async def test_a_post_fires_once_even_when_fired_twice(engine, db, clock) -> None:
