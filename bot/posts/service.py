@@ -33,6 +33,8 @@ RETRY_DELAYS = (2.0, 8.0)
 #: A post fired this soon after its time is on time (an announcement sent "now", say): real
 #: seconds, so that a rehearsal's fast clock does not make a moment's work look late.
 ON_TIME = timedelta(seconds=5)
+#: A post skipped this long after its time is told in the log as information, not a warning.
+LONG_PAST = timedelta(days=1)
 
 #: Delivers a post; `late` when it goes out during catch-up. Returns the message id, if any.
 Deliver = Callable[[PlannedPost, bool], Awaitable[int | None]]
@@ -179,11 +181,16 @@ class PostScheduler:
             if record is None:
                 return
             if outcome == "skipped":
-                log.warning(
+                # A post missed by hours is the operator's concern; one due days before (a call
+                # for contributions' reminder, planned when the meeting file was loaded after the
+                # call had closed) was never this run's to send.
+                missed = now - record.post.due
+                log.log(
+                    logging.WARNING if missed < LONG_PAST else logging.INFO,
                     "Skipped post %s: due %s, %s ago (beyond grace)",
                     key,
                     record.post.due,
-                    now - record.post.due,
+                    missed,
                 )
                 return
             await self._deliver_and_record(record.post, late=catch_up)

@@ -172,14 +172,20 @@ async def summarize(
     fake: FakeDiscord,
     log: list[logging.LogRecord],
     tr: Translator = ENGLISH,
+    *,
+    since: datetime | None = None,
 ) -> Summary:
-    """The figures from the store, the double's records and the bot's own error log."""
+    """The figures from the store, the double's records and the bot's own error log; the
+    planned posts due from `since` on (those due before the rehearsal began, such as a call
+    for contributions' reminders, were never part of it)."""
     summary = Summary(
         grace=timedelta(minutes=meeting.reminders.grace_minutes),
         speed=getattr(services.clock, "speed", 1.0),
     )
     for record in await services.posts.timeline(meeting.slug):
         if record.post.kind is PostKind.ANNOUNCEMENT and record.status == "cancelled":
+            continue
+        if since is not None and record.post.due < since:
             continue
         summary.posts[record.status] += 1
         if record.status in SENT:

@@ -50,7 +50,7 @@ def test_import(tmp_path: Path) -> None:
 def test_plan(tmp_path: Path) -> None:
     result = amphi_process("plan", str(SHIPPED_MEETING), cwd=tmp_path)
     assert result.returncode == 0, shown(result)
-    assert "37 planned posts" in result.stdout.splitlines()[0], shown(result)
+    assert "39 planned posts" in result.stdout.splitlines()[0], shown(result)
 
 
 def test_db_status_and_export(tmp_path: Path) -> None:

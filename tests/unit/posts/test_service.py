@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -370,3 +371,21 @@ async def test_a_change_notice_missed_while_down_is_sent_late_not_skipped(
     await engine.fire(notice.key, catch_up=True)
     assert (notice.key, True) in engine.recorder.sent
     assert statuses(db)[notice.key] == "late"
+
+
+async def test_a_post_missed_by_minutes_is_a_warning_one_long_past_is_information(
+    engine, db, clock, caplog
+) -> None:
+    clock.now = DUE + timedelta(minutes=15, seconds=30)  # the 07:45 reminder missed by 15.5 min
+    with caplog.at_level(logging.INFO, logger="bot.posts.service"):
+        await engine.start()
+        await asyncio.sleep(0.05)
+        await engine.stop()
+    skipped = {
+        r.getMessage().split(": due")[0]: r.levelno
+        for r in caplog.records
+        if r.getMessage().startswith("Skipped post")
+    }
+    assert skipped[f"Skipped post {REMINDER}"] == logging.WARNING
+    call = [level for text, level in skipped.items() if ":call-reminder" in text]
+    assert call == [logging.INFO, logging.INFO]  # the call closed days before: nothing missed
