@@ -173,6 +173,7 @@ async def test_a_call_from_proposal_to_confirmed_talk(start, fake) -> None:
         confirmed = await press(fake, accepted, "confirm", ada)
         assert "confirmed" in (await confirmed.message()).content
         assert (await services.proposals.get(1)).confirmation is Confirmation.CONFIRMED
+        await eventually(lambda: "confirmed by the author" in card_of(fake, "P-1").text())
 
 
 async def test_a_refused_form_gives_its_text_back(start, fake, clock) -> None:
@@ -318,6 +319,7 @@ async def test_the_call_reminders_a_week_and_a_day_before_it_closes(start, fake,
 
 async def test_the_call_in_french(start, fake) -> None:
     ada = fake.add_member("ada")
+    olga = fake.add_member("olga", roles=["Organizer"])
     async with start() as (_bot, _services):
         shown, _ = await show_form(fake, ada, locale="fr")
         assert shown.modal["title"] == "Proposer une contribution"
@@ -326,6 +328,18 @@ async def test_the_call_in_french(start, fake) -> None:
         long = {**FORM, "abstract": "x" * 700}
         refused = await (await fake.submit_modal(shown, long, user=ada)).message()
         assert "Voici ce que vous aviez écrit, à copier\u202f:" in refused.content
+
+        _, answer = await propose(fake, ada, locale="fr")
+        assert answer.content.startswith("Merci\u202f! Votre proposition **P-1**")
+        await eventually(lambda: len(cards(fake)) == 1)
+        await press(fake, card_of(fake, "P-1"), "accept", olga)
+        preview = await (await fake.invoke("proposals notify", user=olga)).message()
+        await press(fake, preview, "send", olga)
+        await eventually(lambda: len(fake.dms(ada)) == 1)
+        [told] = fake.dms(ada)  # in the proposer's language, whoever sends it
+        assert told.content.startswith("Bonne nouvelle\u202f: votre proposition **P-1**")
+        labels = [b["label"] for row in told.components for b in row["components"]]
+        assert labels == ["Confirmer", "Retirer"]
 
 
 async def test_a_talk_from_a_proposal_has_its_proposer_for_speaker(
