@@ -275,6 +275,7 @@ async def test_notify_resumed_after_a_restart_tells_each_proposer_once(
         preview = await (await fake.invoke("proposals notify", user=olga)).message()
         await press(fake, preview, "send", olga)
         await eventually(lambda: sum(len(fake.dms(m)) for m in proposers) == 2)
+        await eventually(lambda: len(sent) == 3)  # the third on its way: two told, as recorded
     monkeypatch.undo()
 
     async with start() as (_bot, services):
