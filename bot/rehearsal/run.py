@@ -226,7 +226,9 @@ async def rehearse(
                         )
                     await asyncio.sleep(SETTLE_SECONDS)
                     transcript.report_repeats(final=True)
-                    outcome.summary = await summarize(services, meeting, fake, errors.records, tr)
+                    outcome.summary = await summarize(
+                        services, meeting, fake, errors.records, tr, since=start
+                    )
                 outcome.entries = transcript.entries
                 outcome.summary.failures[:0] = day.failures
                 outcome.summary.not_rehearsed += day.not_rehearsed

@@ -172,8 +172,10 @@ async def summarize(
     fake: FakeDiscord,
     log: list[logging.LogRecord],
     tr: Translator = ENGLISH,
+    since: datetime | None = None,
 ) -> Summary:
-    """The figures from the store, the double's records and the bot's own error log."""
+    """The figures from the store, the double's records and the bot's own error log; `since`
+    is when the rehearsal started."""
     summary = Summary(
         grace=timedelta(minutes=meeting.reminders.grace_minutes),
         speed=getattr(services.clock, "speed", 1.0),
@@ -181,6 +183,12 @@ async def summarize(
     for record in await services.posts.timeline(meeting.slug):
         if record.post.kind is PostKind.ANNOUNCEMENT and record.status == "cancelled":
             continue
+        if (
+            record.post.kind is PostKind.CALL_REMINDER
+            and since is not None
+            and (record.post.due < since)
+        ):
+            continue  # the call's reminders, weeks before the day: not the day's to rehearse
         summary.posts[record.status] += 1
         if record.status in SENT:
             claimed = await services.posts.claimed_at(record.post.key)
