@@ -344,6 +344,11 @@ def add_rehearsal_options(parser: argparse.ArgumentParser) -> None:
         "--from", dest="start", metavar="HH:MM", help="start at this meeting-local time"
     )
     parser.add_argument("--out", help="also write the transcript to FILE (.md, or .html)")
+    parser.add_argument(
+        "--call",
+        action="store_true",
+        help="also play a short call for contributions before the first session",
+    )
     parser.add_argument("--seed", type=int, default=2021, help=argparse.SUPPRESS)
 
 

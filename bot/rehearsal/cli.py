@@ -49,6 +49,7 @@ def options_from(path: Path, args: argparse.Namespace) -> Options:
         language=args.lang,
         start=None if args.start is None else parse_start(args.start),
         seed=args.seed,
+        call=bool(args.call),
     )
 
 

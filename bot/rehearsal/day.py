@@ -62,6 +62,8 @@ class Day:
         self.not_rehearsed: list[str] = []
         self.questions_asked = 0
         self.votes = 0
+        # Scenes added to the day (`amphi rehearse --call`): (when, what, do).
+        self.extra: list[tuple[datetime, str, Callable[[], Awaitable[None]]]] = []
 
     # ----- the timetable -------------------------------------------------------------------------
     def steps(
@@ -85,6 +87,7 @@ class Day:
             steps.append((first.start + timedelta(minutes=4), self.typed("now"), self.what_is_on))
         for talk in self.meeting.talks:
             steps += self.questions_on(talk)
+        steps += self.extra
         return sorted((s for s in steps if start <= s[0] <= end), key=lambda s: s[0])
 
     def opening(self, start: datetime, end: datetime) -> Callable[[], Awaitable[None]]:

@@ -26,6 +26,7 @@ from bot.core.i18n import LANGUAGES, Translator
 from bot.posts.model import plan_posts
 from bot.programme.files import load_meetings
 from bot.programme.model import Meeting
+from bot.rehearsal.call import REVIEW_CHANNEL, CallScene
 from bot.rehearsal.cast import cast, default_attendees
 from bot.rehearsal.day import Day
 from bot.rehearsal.reading import client_locale
@@ -43,6 +44,9 @@ REHEARSAL_LINK = "https://video.example.org/rehearsal"
 #: The rehearsal starts this long before the first session by default: the registration burst,
 #: a cancellation and an announcement come first, each with its DMs.
 OPENING = timedelta(minutes=90)
+#: When the call's scene plays with --call: after the opening's announcement, before the first
+#: session.
+CALL_AT = timedelta(minutes=50)
 #: DMs a second in broadcasts, as on the day by default.
 DM_RATE = 20.0
 #: How long the day's last sends get to finish after the end, on the wall clock.
@@ -71,6 +75,7 @@ class Options:
     language: str = "en"
     start: time | None = None  # meeting-local; None: OPENING before the first session
     seed: int = 2021
+    call: bool = False  # a short call for contributions before the first session
 
 
 @dataclass
@@ -211,6 +216,12 @@ async def rehearse(
                     language=options.language,
                     rng=rng,
                 )
+                if options.call:
+                    fake.add_channel(REVIEW_CHANNEL)
+                    scene = CallScene(day).play
+                    day.extra.append(
+                        (start + CALL_AT, tr.gettext("the call for contributions"), scene)
+                    )
                 clock.go()
                 bot = create_bot(services, guild_ready_timeout=0.1)
                 async with running_bot(bot, fake, timeout=30):

@@ -111,3 +111,13 @@ async def test_the_shipped_day_plays_whole_in_order(tmp_path: Path) -> None:
     # Mentions, channels and times read as a member's client shows them.
     raw = re.compile(r"<(@[!&]?|#|t:)\d+")
     assert [e.text for e in entries if raw.search(e.text)] == []
+
+
+async def test_a_short_call_for_contributions_is_rehearsed(tmp_path: Path) -> None:
+    day = await rehearse(Options(SHIPPED_MEETING, speed=SPEED, attendees=20, call=True))
+    assert day.summary.failures == [], day.summary.failures
+    text = "\n".join(f"{e.kind} {e.place}: {e.text}" for e in day.entries)
+    assert "**P-1**" in text and "(revised)" in text, text
+    assert "Only organizers can do this" in text, text  # the moderator's Accept refused
+    assert "recorded: 5/5" in text and "Send 2 acceptances and 1 decline" in text, text
+    assert "is confirmed" in text and "is closed" in text, text
