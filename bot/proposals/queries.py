@@ -243,6 +243,18 @@ def propose(
     call = meeting_call(session, meeting_id=meeting)
     assert call is not None  # checked open above
     clean = clean_draft(draft, call)
+    # The same form sent again (its first sending seemed to fail, and was kept after all) is
+    # the same proposal, as a question asked again is the same question.
+    same = session.exec(
+        select(ProposalRow)
+        .where(ProposalRow.meeting_id == meeting)
+        .where(ProposalRow.user_id == user_id)
+        .where(ProposalRow.status != ProposalStatus.WITHDRAWN.value)
+        .where(ProposalRow.title == clean.title)
+        .where(ProposalRow.abstract == clean.abstract)
+    ).first()
+    if same is not None:
+        return _one(session, same)
     if call.per_member is not None:
         standing = session.exec(
             select(func.count())

@@ -187,7 +187,7 @@ async def test_a_refused_form_gives_its_text_back(start, fake, clock) -> None:
         assert len(refused.content) <= 2000
 
         await propose(fake, ada)
-        await propose(fake, ada)
+        await propose(fake, ada, {**FORM, "title": "A second"})
         _, refused = await propose(fake, ada, {**FORM, "title": "A third"})
         assert "already have 2 proposals" in refused.content
         assert "A third" in refused.content

@@ -159,12 +159,22 @@ async def test_the_calls_limits(service) -> None:
         await propose(service, abstract="x" * 51)
     with pytest.raises(UnknownKind):
         await propose(service, kind="workshop")
-    first = await propose(service, 1)
-    await propose(service, 1)
+    first = await propose(service, 1, title="One")
+    await propose(service, 1, title="Two")
     with pytest.raises(TooManyProposals):
-        await propose(service, 1)
+        await propose(service, 1, title="Three")
     await service.withdraw(user_id=1, proposal_id=first.id)  # a withdrawn one frees its place
-    assert (await propose(service, 1)).reference == "P-3"
+    assert (await propose(service, 1, title="Three")).reference == "P-3"
+
+
+async def test_the_same_form_sent_again_is_the_same_proposal(service) -> None:
+    first = await propose(service, 1, title="One")
+    again = await propose(service, 1, title="One")  # its first sending seemed to fail
+    assert again == first
+    other = await propose(service, 2, title="One")  # another member's is their own
+    assert [first.reference, other.reference] == ["P-1", "P-2"]
+    await service.withdraw(user_id=1, proposal_id=first.id)
+    assert (await propose(service, 1, title="One")).reference == "P-3"  # withdrawn: a new one
 
 
 async def test_no_call_no_proposal(db, clock, tmp_path) -> None:
