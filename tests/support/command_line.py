@@ -46,7 +46,7 @@ def amphi_process(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
         env=clean,
-        stdin=subprocess.DEVNULL,  # as under cron or a container: no terminal to ask
+        input="",  # as under cron or a container: no terminal to ask
         capture_output=True,
         text=True,
         timeout=timeout,
