@@ -36,6 +36,7 @@ ROLES = {
     "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread
     "bot.events.steps": MODEL,  # what a sync pass does to each event
     "bot.proposals.call_file": MODEL,  # the [call] table of a meeting file
+    "bot.proposals.refusals": MODEL,  # the call's refusals, each with what to do instead
 }
 
 #: Service methods that make more than one store round trip, and why that is right.

@@ -14,19 +14,13 @@ from bot.programme.model import Meeting
 from bot.programme.queries import meeting_call, meeting_id
 from bot.proposals.model import (
     COMMENT_MAX_CHARS,
-    AlreadyDecided,
     Author,
     CallState,
     Confirmation,
     Draft,
-    NotAccepted,
-    NotYourProposal,
     Proposal,
     ProposalStatus,
-    ProposalWithdrawn,
     Review,
-    TooManyProposals,
-    UnknownProposal,
     check_open,
     check_score,
     clean_draft,
@@ -34,6 +28,14 @@ from bot.proposals.model import (
     mean_score,
     parse_reference,
     reference,
+)
+from bot.proposals.refusals import (
+    AlreadyDecided,
+    NotAccepted,
+    NotYourProposal,
+    ProposalWithdrawn,
+    TooManyProposals,
+    UnknownProposal,
 )
 from bot.store.db import insert_or_ignore
 from bot.store.models import (

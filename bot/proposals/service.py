@@ -21,17 +21,16 @@ from bot.proposals import queries as store
 from bot.proposals.model import (
     CallState,
     Draft,
-    NoCall,
     NotifyPreview,
     Proposal,
     ProposalStatus,
     Review,
-    UnknownProposal,
     is_open,
     notify_preview,
     parse_reference,
     ranked,
 )
+from bot.proposals.refusals import NoCall, UnknownProposal
 from bot.store.db import Database
 
 T = TypeVar("T")

@@ -25,11 +25,8 @@ from bot.dms.service import Broadcaster
 from bot.kept.service import KeptCommands
 from bot.posts.model import PlannedPost, PostKind
 from bot.posts.service import PostScheduler
-from bot.proposals.model import (
-    NotYourProposal,
-    ProposalStatus,
-    UnknownKind,
-)
+from bot.proposals.model import ProposalStatus
+from bot.proposals.refusals import NotYourProposal, UnknownKind
 from bot.proposals.render import (
     call_reminder,
     my_proposals,

@@ -14,7 +14,8 @@ from bot.core.permissions import Standing
 from bot.kept.model import KeptCommand
 from bot.kept.service import KeptCommands
 from bot.programme.model import Call, Meeting
-from bot.proposals.model import CallClosed, CallNotOpen, NoCall, Proposal
+from bot.proposals.model import Proposal
+from bot.proposals.refusals import CallClosed, CallNotOpen, NoCall
 from bot.proposals.render import proposal_answer
 from bot.proposals.service import ProposalService
 from cogs.common import ensure_standing

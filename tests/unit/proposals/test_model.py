@@ -9,19 +9,12 @@ import pytest
 
 from bot.programme.model import Call
 from bot.proposals.model import (
-    AbstractTooLong,
     Author,
-    CallClosed,
-    CallNotOpen,
     CallState,
     Confirmation,
     Draft,
-    MissingField,
-    NoCall,
     Proposal,
     ProposalStatus,
-    TitleTooLong,
-    UnknownKind,
     check_open,
     check_score,
     clean_draft,
@@ -31,6 +24,15 @@ from bot.proposals.model import (
     parse_authors,
     parse_reference,
     ranked,
+)
+from bot.proposals.refusals import (
+    AbstractTooLong,
+    CallClosed,
+    CallNotOpen,
+    MissingField,
+    NoCall,
+    TitleTooLong,
+    UnknownKind,
 )
 
 OPENS = datetime(2021, 4, 15, 7, 0, tzinfo=UTC)

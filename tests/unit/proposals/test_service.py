@@ -14,18 +14,16 @@ from sqlmodel import SQLModel
 
 from bot.kept.model import KeptCommand
 from bot.programme.service import ProgrammeService
-from bot.proposals.model import (
+from bot.proposals.model import Confirmation, Draft, ProposalStatus
+from bot.proposals.refusals import (
     AbstractTooLong,
     AlreadyDecided,
     BadScore,
     CallClosed,
     CallNotOpen,
-    Confirmation,
-    Draft,
     NoCall,
     NotAccepted,
     NotYourProposal,
-    ProposalStatus,
     ProposalWithdrawn,
     TooManyProposals,
     UnknownKind,
