@@ -92,7 +92,12 @@ def proposal_answer(p: Proposal, meeting: Meeting, tr: Translator) -> str:
         "They will tell you their decision by DM.",
         **values,
     )
-    if meeting.call is not None:
+    if meeting.call is not None and p.updated_at >= meeting.call.closes:
+        # Open past the file's date: the organizers reopened it, and they will close it.
+        text += "\n" + tr.gettext(
+            "You can change or withdraw it with /my-proposals until the organizers close the call."
+        )
+    elif meeting.call is not None:
         closes = meeting.call.closes
         text += "\n" + tr.gettext(
             "You can change or withdraw it with /my-proposals until the call closes {when} "
@@ -103,13 +108,24 @@ def proposal_answer(p: Proposal, meeting: Meeting, tr: Translator) -> str:
     return text
 
 
-def my_proposals(meeting: Meeting, proposals: Sequence[Proposal], tr: Translator) -> Card:
-    """A member's proposals to the meeting's call, with where each stands."""
+def my_proposals(
+    meeting: Meeting, proposals: Sequence[Proposal], tr: Translator, *, now: datetime | None = None
+) -> Card:
+    """A member's proposals to the meeting's call, with where each stands (`now`, to tell a call
+    the organizers reopened past its date from one that closes on it)."""
     title = truncate(tr.gettext("Your proposals to {meeting}", meeting=meeting.title), TITLE_LIMIT)
     lines = [
         f"**{p.reference}** · {escape(p.title)} — {status_label(p, tr)}" for p in proposals
     ] or [tr.gettext("You have no proposal yet. Use /propose to make one.")]
-    if meeting.call is not None:
+    if meeting.call is not None and now is not None and now >= meeting.call.closes:
+        lines.append(
+            "\n"
+            + tr.gettext(
+                "Until the organizers close the call, you can edit or withdraw a proposal "
+                "they have not decided on."
+            )
+        )
+    elif meeting.call is not None:
         lines.append(
             "\n"
             + tr.gettext(

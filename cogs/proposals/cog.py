@@ -143,7 +143,7 @@ class ProposalsCog(commands.Cog, name=COG_NAME):
                     for action in ("edit", "withdraw")
                 ]
             )
-        embed = card_to_embed(my_proposals(meeting, mine, tr))
+        embed = card_to_embed(my_proposals(meeting, mine, tr, now=self.service.clock()))
         await interaction.response.send_message(
             embed=embed, view=view or discord.utils.MISSING, ephemeral=True
         )

@@ -4,6 +4,7 @@ acknowledgement, the decision DMs, the reminder, in English and French."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from bot.core.i18n import Translator
 from bot.programme.files import load_meeting_file
@@ -104,3 +105,15 @@ def test_the_talk_blocks_follow_each_other_and_carry_their_reference() -> None:
     assert 'start = "09:00"' in text and 'start = "09:20"' in text
     assert 'speakers = [{ name = "Ada Lovelace", affiliation = "London" }]' in text
     assert export_toml([]) == ""
+
+
+def test_a_call_reopened_past_its_date_names_no_closing_date_gone_by() -> None:
+    assert MEETING.call is not None
+    later = MEETING.call.closes + timedelta(days=28)  # the organizers reopened it
+    text = proposal_answer(replace(SHOUTING, updated_at=later), MEETING, EN)
+    assert "until the organizers close the call" in text and CLOSES not in text
+    card = my_proposals(MEETING, [proposal(1)], EN, now=later)
+    assert "Until the organizers close the call" in card.description
+    assert CLOSES not in card.description
+    french = my_proposals(MEETING, [proposal(1)], FR, now=later)
+    assert "ferment l'appel" in french.description
