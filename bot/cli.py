@@ -12,26 +12,12 @@ from pathlib import Path
 import discord
 from discord.utils import MISSING
 
-from bot.core.config import ConfigError, Settings, load_settings, read_environment
+from bot.cli_common import fail, settings_or_exit
+from bot.core.config import ConfigError, load_settings, read_environment
 from bot.core.logs import JsonLines, keep_secrets_out
+from bot.db_cli import add_db_parser
 from bot.programme.files import MeetingFileError, check_meetings
 from bot.schedule_import.cli import add_import_parser
-
-EXIT_USAGE = 2
-
-
-def fail(message: str) -> int:
-    """Print `message` for the operator and return the exit status for bad configuration."""
-    print(f"amphi: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def settings_or_exit(*, require_discord: bool = False) -> Settings:
-    """The settings, or exit 2 naming what is missing (no traceback)."""
-    try:
-        return load_settings(read_environment(), require_discord=require_discord)
-    except ConfigError as error:
-        raise SystemExit(fail(str(error))) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -150,56 +136,6 @@ def _first_line(error: Exception) -> str:
     """The driver's own message when there is one, on one line."""
     text = str(getattr(error, "orig", None) or error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def cmd_db_upgrade(_args: argparse.Namespace) -> int:
-    from bot.store.db import Database
-    from bot.store.migrate import current_revision, upgrade
-
-    db = Database(settings_or_exit().database_url)
-    try:
-        upgrade(db.engine)
-        print(f"Database schema at revision {current_revision(db.engine)}.")
-    finally:
-        db.close()
-    return 0
-
-
-def cmd_db_backup(args: argparse.Namespace) -> int:
-    from bot.store.backup import BackupError, backup
-
-    try:
-        print(backup(settings_or_exit().database_url, Path(args.file)))
-    except BackupError as error:
-        return fail(str(error))
-    return 0
-
-
-def cmd_db_restore(args: argparse.Namespace) -> int:
-    from bot.store.backup import BackupError, plan_restore, restore
-
-    settings = settings_or_exit()
-    source = Path(args.file)
-    try:
-        plan = plan_restore(settings.database_url, source, health_file=settings.health_file)
-        if not args.yes and not _confirmed(f"Replace {plan.store} with {source}?"):
-            print("Nothing was changed.", file=sys.stderr)
-            return 1
-        print(restore(settings.database_url, source, health_file=settings.health_file))
-    except BackupError as error:
-        return fail(str(error))
-    print("Start the bot again: it migrates an older backup's schema at start.")
-    return 0
-
-
-def _confirmed(question: str) -> bool:
-    """The operator's yes at a terminal; with no terminal to ask, a refusal that names --yes."""
-    if not sys.stdin.isatty():
-        raise SystemExit(
-            fail("a restore replaces the store (a copy of it is kept): add --yes to confirm")
-        )
-    answer = input(f"{question} The current store is kept aside first. [y/N] ")
-    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -410,20 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     proposals_export.add_argument("-o", "--output", help="a file to write (default: stdout)")
     proposals_export.set_defaults(func=cmd_proposals_export)
-    db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
-    db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(
-        func=cmd_db_upgrade
-    )
-    saved = db_commands.add_parser("backup", help="copy the store to FILE (safe while it runs)")
-    saved.add_argument("file", help="a new file")
-    saved.set_defaults(func=cmd_db_backup)
-    back = db_commands.add_parser("restore", help="replace the store with FILE (stop the bot)")
-    back.add_argument("file", help="a file made by amphi db backup")
-    back.add_argument(
-        "--yes", action="store_true", help="replace the store without asking (the bot stopped)"
-    )
-    back.set_defaults(func=cmd_db_restore)
+    add_db_parser(commands)
     return parser
 
 
