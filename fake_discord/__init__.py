@@ -2,6 +2,7 @@
 
 from .event_model import FakeScheduledEvent
 from .fixtures import fake_discord, running_bot, start_test_bot, stop_test_bot
+from .gateway import GatewayEvent
 from .interactions import InteractionResult
 from .latency import DISCORD_LIKE, Latency
 from .messages import FakeMessage
@@ -18,6 +19,7 @@ __all__ = [
     "FakeMessage",
     "FakeRole",
     "FakeScheduledEvent",
+    "GatewayEvent",
     "InteractionResult",
     "Latency",
     "RequestRecord",

@@ -7,7 +7,7 @@ import json
 import secrets
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import WSMsgType, web
 
@@ -25,13 +25,38 @@ GUILDS, GUILD_MEMBERS, GUILD_MESSAGES, DIRECT_MESSAGES = 1 << 0, 1 << 1, 1 << 9,
 GUILD_SCHEDULED_EVENTS = 1 << 16
 
 
+GatewayEventKind = Literal["opened", "identified", "resumed", "closed"]
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    """One step of a gateway connection's life, at the fake's loop time.
+
+    ``opened``: the websocket was accepted; ``identified``: IDENTIFY was answered with READY;
+    ``resumed``: RESUME was answered with RESUMED; ``closed``: the socket ended, from either side
+    (a killed client included). ``session_id`` is the session the connection identified or resumed
+    (None on ``opened``, and on ``closed`` if it never did)."""
+
+    at: float
+    kind: GatewayEventKind
+    connection: int  # 1, 2, 3… in the order the fake accepted the websockets
+    session_id: str | None = None
+
+
 class Connection:
     """One websocket; it owns the zlib stream, so frames must be compressed in send order."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, compress: bool, latency: Latency | None = None
+        self,
+        ws: web.WebSocketResponse,
+        compress: bool,
+        latency: Latency | None = None,
+        number: int = 0,
     ) -> None:
         self.ws = ws
+        self.number = number
+        # The session this socket identified or resumed: it is live from then until it closes.
+        self.session_id: str | None = None
         self._zlib = zlib.compressobj() if compress else None
         self._lock = asyncio.Lock()
         self._delayed = DelayedSender(latency, self._send_now) if latency else None
@@ -87,6 +112,42 @@ class Gateway:
         self.connect_queries: list[dict[str, str]] = []
         # Loop time of the first HELLO: when the gateway first answered a client.
         self.first_hello_at: float | None = None
+        # Every connection's opened / identified / resumed / closed, in order.
+        self.timeline: list[GatewayEvent] = []
+        # The most connections that were identified or resumed and still open at one moment.
+        self.most_live_sessions = 0
+        self._accepted = 0
+
+    def live_sessions(self) -> int:
+        """Connections identified or resumed and not closed yet."""
+        return sum(1 for conn in self.connections if conn.session_id is not None)
+
+    def identified_at(self, connection: int) -> float | None:
+        """When connection ``connection`` (numbered from 1) first got READY, if it did."""
+        return self._first("identified", connection)
+
+    def closed_at(self, connection: int) -> float | None:
+        """When connection ``connection`` closed, if it has."""
+        return self._first("closed", connection)
+
+    def live_intervals(self) -> list[tuple[int, float, float | None]]:
+        """(connection, identified or resumed at, closed at or None) per live-ever connection."""
+        started: dict[int, float] = {}
+        for event in self.timeline:
+            if event.kind in ("identified", "resumed"):
+                started.setdefault(event.connection, event.at)
+        return [(n, at, self.closed_at(n)) for n, at in started.items()]
+
+    def _first(self, kind: GatewayEventKind, connection: int) -> float | None:
+        return next(
+            (e.at for e in self.timeline if e.kind == kind and e.connection == connection), None
+        )
+
+    def _record(self, kind: GatewayEventKind, conn: Connection) -> None:
+        now = asyncio.get_running_loop().time()
+        self.timeline.append(GatewayEvent(now, kind, conn.number, conn.session_id))
+        self.most_live_sessions = max(self.most_live_sessions, self.live_sessions())
+        self.fake.changes.notify()
 
     @property
     def connected(self) -> bool:
@@ -100,8 +161,11 @@ class Gateway:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.connect_queries.append(dict(request.query))
-        conn = Connection(ws, request.query.get("compress") == "zlib-stream", self.fake.latency)
+        self._accepted += 1
+        compress = request.query.get("compress") == "zlib-stream"
+        conn = Connection(ws, compress, self.fake.latency, self._accepted)
         self.connections.add(conn)
+        self._record("opened", conn)
         try:
             hello = {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["fake-discord"]}
             await conn.send({"op": HELLO, "d": hello, "s": None, "t": None})
@@ -111,11 +175,13 @@ class Gateway:
                 if msg.type is WSMsgType.TEXT:
                     await self._receive(conn, json.loads(msg.data))
         finally:
+            # Reached however the socket ends: a close frame, the fake's drop, or a reset TCP
+            # connection (a killed client), for which aiohttp ends the receive loop at once.
             self.connections.discard(conn)
             for session in self.sessions.values():
                 if session.conn is conn:
                     session.conn = None
-            self.fake.changes.notify()
+            self._record("closed", conn)
         return ws
 
     async def _receive(self, conn: Connection, frame: dict[str, Any]) -> None:
@@ -157,6 +223,8 @@ class Gateway:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self.dispatch("READY", ready)
+        conn.session_id = session.id
+        self._record("identified", conn)
         fake.automate_events()  # GUILD_CREATE carries the events' statuses as they are now
         await self.dispatch("GUILD_CREATE", fake.state.guild_payload())
         session.ready = True
@@ -177,7 +245,8 @@ class Gateway:
                 seen = frame["s"]
         session.conn = conn
         await self.dispatch("RESUMED", {"_trace": ["fake-discord"]})
-        self.fake.changes.notify()
+        conn.session_id = session.id
+        self._record("resumed", conn)
 
     async def _send_members(self, data: dict[str, Any]) -> None:
         state = self.fake.state

@@ -48,6 +48,7 @@ class InteractionApi:
         if result is None or result.token != request.match_info["token"]:
             return error(404, 10062, "Unknown interaction")
         if result.acknowledged:
+            fake.already_acknowledged.append(result.id)
             return self._reject(result, 400, 40060, "Interaction has already been acknowledged.")
         if asyncio.get_running_loop().time() - result.created > fake.interaction_deadline:
             return self._reject(result, 404, 10062, "Unknown interaction")

@@ -73,6 +73,8 @@ class FakeDiscord(InteractionDriver, ScheduledEventHelpers):
         self.interactions: dict[int, InteractionResult] = {}
         self.interactions_by_token: dict[str, InteractionResult] = {}
         self.modals: list[InteractionResult] = []
+        # Interaction ids, once per response refused as already acknowledged (400, code 40060).
+        self.already_acknowledged: list[int] = []
         self.uploads: dict[int, tuple[str, bytes, str]] = {}
         self.changes = Changes()
         # Called with each message the bot creates (False) or edits (True), as it happens.

@@ -397,6 +397,7 @@ async def test_late_response_gets_unknown_interaction(fake: FakeDiscord, bot, al
 async def test_second_response_is_refused(fake: FakeDiscord, bot: SmallBot, alice) -> None:
     result = await fake.invoke("ping", {"text": "once"}, user=alice)
     await result.response()
+    assert fake.already_acknowledged == []
     url = f"{fake.rest_base}/interactions/{result.id}/{result.token}/callback"
     async with (
         aiohttp.ClientSession() as session,
@@ -404,6 +405,7 @@ async def test_second_response_is_refused(fake: FakeDiscord, bot: SmallBot, alic
     ):
         assert answer.status == 400 and answer.headers["Content-Type"] == "application/json"
         assert (await answer.json())["code"] == 40060
+    assert fake.already_acknowledged == [result.id]
 
 
 async def test_edit_original_keeps_the_same_message(fake: FakeDiscord, bot, alice) -> None:
