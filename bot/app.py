@@ -5,8 +5,17 @@ The only module of `bot` that imports the cogs.
 
 from __future__ import annotations
 
-from bot.client import AmphiBot
-from bot.services import Services
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TypeVar
+
+from bot.client import HEALTH_INTERVAL, AmphiBot
+from bot.services import Services, open_services
+from bot.standby.model import LeaseTerms
+from bot.standby.service import Election, lease_store
 from cogs.announcements import AnnouncementCog
 from cogs.changes import ChangesCog
 from cogs.dm import DirectMessages
@@ -16,6 +25,10 @@ from cogs.programme import ProgrammeCog
 from cogs.proposals.cog import ProposalsCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def create_bot(services: Services, **client_options) -> AmphiBot:
@@ -94,9 +107,84 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     return bot
 
 
-async def run_bot(services: Services, **client_options) -> None:
-    """Connect and serve until stopped."""
+async def serve(services: Services) -> None:
+    """Take part in the election on the store: stand by until this instance holds the lease,
+    then run the bot until the lease is lost (stand by again, on fresh services) or the
+    process is told to stop (SIGTERM or SIGINT: the lease is released as it stops, so a
+    standby takes over at once). Closes the services it ends with."""
+    settings = services.settings
+    terms = LeaseTerms(settings.lease_seconds)
+    election = Election(lease_store(settings.database_url, terms), terms)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        while not stop.is_set():
+            health = _touch_while(settings.health_file, "standby")
+            try:
+                if await _first(election.stand_by(), stop.wait()) is None:
+                    break
+            finally:
+                health.cancel()
+            services.db.fence = election.fence()
+            await services.programme.reload()  # the last active may have changed it
+            if await _run_active(services, election, stop) == STOPPED:
+                break
+            # Whatever the last run held in memory (commands under way, the scheduler) is the
+            # new active's to finish: this instance starts again from the store.
+            old, services = services, await asyncio.to_thread(open_services, settings)
+            old.abandon()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await election.release()
+        await election.leave()
+        election.db.abandon()
+        services.close()
+
+
+STOPPED = "stopped"
+
+
+async def _run_active(services: Services, election: Election, stop: asyncio.Event) -> str:
+    """Run the bot while this instance holds the lease: STOPPED when told to stop, else why the
+    lease was lost (the bot then stepped down, its gateway closed within the lease)."""
     token = services.settings.discord_token
     assert token is not None
-    async with create_bot(services, **client_options) as bot:
-        await bot.start(token.reveal())
+    bot = create_bot(services)
+    bot.may_send = election.holds
+    async with bot:
+        outcome = await _first(bot.start(token.reveal()), election.hold(), stop.wait())
+        if isinstance(outcome, str):
+            await bot.step_down(election.terms.margin)
+            return outcome
+    await election.release()
+    return STOPPED
+
+
+async def _first(*awaitables: Awaitable[T]) -> T | None:
+    """What the first of `awaitables` to finish returned (its error raised); the others are
+    cancelled."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return next(iter(done)).result()
+
+
+def _touch_while(path: Path | None, role: str) -> asyncio.Task[None]:
+    """Keep the health file fresh, saying `role`, until the task is cancelled."""
+
+    async def touch() -> None:
+        while path is not None:
+            try:
+                await asyncio.to_thread(path.write_text, role + "\n", encoding="utf-8")
+            except OSError as error:
+                log.warning("Could not write the health file %s: %s", path, error)
+            await asyncio.sleep(HEALTH_INTERVAL)
+
+    return asyncio.create_task(touch(), name="amphi-health-" + role)

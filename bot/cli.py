@@ -21,7 +21,7 @@ from bot.schedule_import.cli import add_import_parser
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import run_bot
+    from bot.app import serve
     from bot.services import prepare
 
     if args.rehearse_without_token and not read_environment().get("DISCORD_TOKEN", "").strip():
@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except MeetingFileError as error:
         return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
     try:
-        asyncio.run(run_bot(services))
+        asyncio.run(serve(services))  # closes the services
     except discord.LoginFailure:
         return fail(
             "Discord refused DISCORD_TOKEN. Reset the token on your application's Bot page "
@@ -52,8 +52,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         pass
-    finally:
-        services.close()
     return 0
 
 

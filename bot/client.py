@@ -9,7 +9,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.config import Settings
-from bot.core.errors import AmphiError, is_unavailable
+from bot.core.errors import AmphiError, Deposed, is_unavailable
 from bot.core.i18n import Translator as AmphiTranslations
 from bot.core.i18n import translator_for
 from bot.core.pace import BULK, URGENT, Pace
@@ -123,6 +123,9 @@ class AmphiBot(commands.Bot):
         self.pace = Pace()  # every call but interactions' shares Discord's global limit
         self._pace_requests()
         self.initial_cogs: list[commands.Cog] = []  # set by the composition root
+        #: Asked before each REST call: False once this instance may no longer hold the lease
+        #: (`bot.standby`), and nothing more goes to Discord.
+        self.may_send: Callable[[], bool] = lambda: True
         self._guild_checked = False
         self._frozen = False
 
@@ -147,6 +150,8 @@ class AmphiBot(commands.Bot):
 
         async def paced(route: Any, **kwargs: Any) -> Any:
             await self.pace.slot(BULK if route.path in BULK_ROUTES else URGENT)
+            if not self.may_send():
+                raise Deposed("this instance no longer holds the lease; nothing more is sent")
             return await request(route, **kwargs)
 
         setattr(self.http, "request", paced)  # noqa: B010 - discord.py has no hook for this
@@ -177,7 +182,7 @@ class AmphiBot(commands.Bot):
         while True:
             if self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open:
                 try:
-                    await asyncio.to_thread(path.touch)
+                    await asyncio.to_thread(path.write_text, "active\n", encoding="utf-8")
                 except OSError as error:
                     log.warning("Could not touch the health file %s: %s", path, error)
             await asyncio.sleep(HEALTH_INTERVAL)
@@ -195,6 +200,24 @@ class AmphiBot(commands.Bot):
                 await self.services.posts.stop()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
+
+    async def step_down(self, within: float) -> None:
+        """The lease is lost: close the gateway and the HTTP session first, within `within`
+        seconds, then stop the rest without waiting for the store (the new active finishes
+        what this run held)."""
+        self.may_send = lambda: False
+        try:
+            await asyncio.wait_for(discord.Client.close(self), within)
+        except TimeoutError:
+            log.error("The gateway did not close within %g s of the lost lease", within)
+        self._cancel_tasks()
+        self.services.posts.stop_now()
+
+    def _cancel_tasks(self) -> None:
+        for name in ("_posts_task", "_kept_task", "_health_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
 
     async def close(self) -> None:
         for name in ("_posts_task", "_kept_task", "_health_task"):

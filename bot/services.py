@@ -49,10 +49,16 @@ class Services:
         """Release the database."""
         self.db.close()
 
+    def abandon(self) -> None:
+        """Release the database without waiting for transactions under way (after a lost lease:
+        they may hang on a broken network, and the fence refuses what they would write)."""
+        self.db.abandon()
+
 
 def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     """Open the store (migrating it) and build the services (blocking: before the event loop)."""
-    db = Database(settings.database_url)
+    # A transaction left open by an instance cut off from the store ends within half a lease.
+    db = Database(settings.database_url, idle_in_transaction=settings.lease_seconds / 2)
     upgrade(db.engine)
     programme = ProgrammeService(db, clock)
     registration = RegistrationService(db, programme, clock)

@@ -100,6 +100,7 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False  # LOG_FORMAT=json: one JSON object a line, for log collectors
     health_file: Path | None = None  # touched while connected, for container health checks
+    lease_seconds: float = 10.0  # the active's lease on the store; standbys take it once it lapses
     dm_rate: float = 20.0  # DMs a second in broadcasts
     watch_seconds: float = 15.0  # how often the meeting files and followed sources are checked
     notice_delay_seconds: float = 180.0  # a change notice waits this long for more edits
@@ -270,6 +271,12 @@ SETTINGS = (
     Setting("VOICE_CHANNEL", "voice_channel", Ref),
     Setting("AMPHI_MEETINGS", "meetings_path", Path, "data/meetings"),
     Setting("AMPHI_HEALTH_FILE", "health_file", Path),
+    Setting(
+        "AMPHI_LEASE_SECONDS",
+        "lease_seconds",
+        number("seconds from 3 to 300", least=3, most=300),
+        "10",
+    ),
 )
 
 

@@ -84,6 +84,11 @@ class StoreUnavailable(Exception):
     back, and trying again later may succeed. The store raises it, from the driver's error."""
 
 
+class Deposed(StoreUnavailable):
+    """This instance no longer holds the lease: another took over, and the store refuses the
+    writes of the last holder. Its transaction rolled back; the new active finishes the work."""
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` means the database could not be reached (its transaction rolled back)."""
     return isinstance(error, StoreUnavailable)

@@ -83,6 +83,16 @@ class PostScheduler:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def stop_now(self) -> None:
+        """Stop scheduling, and the posts being sent with it (the lease is lost: the new
+        active sends what is left, each post claimed in the store once)."""
+        self.started.clear()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        for task in self._tasks:
+            task.cancel()
+
     async def replan(self) -> None:
         """Bring the stored plan in step with the programme and (re)schedule what is open."""
         records: dict[str, PostRecord] = {}

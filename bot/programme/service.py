@@ -85,6 +85,11 @@ class ProgrammeService:
             self._meetings = meetings
         return self._active(self._meetings, self._chosen)
 
+    async def reload(self) -> None:
+        """Read the meetings and the organizers' choice again (another instance, active until
+        now, may have changed them)."""
+        self._meetings, self._chosen = await self.db.run(store.load_programme)
+
     async def _programme(self) -> tuple[list[Meeting], str]:
         """The meetings and the organizers' choice, read from the store the first time only."""
         if self._meetings is None or self._chosen is None:

@@ -20,6 +20,7 @@ from sqlalchemy import CursorResult, Engine, Insert, Result, create_engine, even
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
 from bot.core.errors import StoreUnavailable
@@ -68,17 +69,43 @@ def sqlite_file_missing(url: str) -> bool:
     return database == ":memory:" or not Path(database).is_file()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and real transactions."""
+def make_engine(
+    url: str, *, timeout: float | None = None, idle_in_transaction: float | None = None
+) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and real transactions.
+
+    With `timeout` (seconds), no statement, lock wait or connection attempt takes longer, and on
+    PostgreSQL each transaction has a connection of its own (the lease's engine: a connection
+    left hanging by a broken network is dropped, not reused). With `idle_in_transaction`
+    (seconds), PostgreSQL ends a transaction whose client went silent that long, and the locks
+    it held with it (an instance cut off from the store cannot hold up the one taking over).
+    """
     url = normalize_url(url)
     parsed = make_url(url)
+    busy_ms = SQLITE_BUSY_TIMEOUT_MS if timeout is None else int(timeout * 1000)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=4)
+        if timeout is None:
+            idle = {}
+            if idle_in_transaction is not None:
+                ms = int(idle_in_transaction * 1000)
+                idle = {"options": f"-c idle_in_transaction_session_timeout={ms}"}
+            return create_engine(
+                url, pool_pre_ping=True, pool_size=8, max_overflow=4, connect_args=idle
+            )
+        ms = int(timeout * 1000)
+        return create_engine(
+            url,
+            poolclass=NullPool,
+            connect_args={
+                "connect_timeout": max(1, round(timeout)),
+                "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+            },
+        )
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000}
     )
 
     @event.listens_for(engine, "connect")
@@ -87,7 +114,7 @@ def make_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -105,17 +132,31 @@ def make_engine(url: str) -> Engine:
 class Database:
     """The store's engine and the worker threads that use it."""
 
-    def __init__(self, url: str, *, workers: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        workers: int = 4,
+        timeout: float | None = None,
+        idle_in_transaction: float | None = None,
+    ) -> None:
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(
+            self.url, timeout=timeout, idle_in_transaction=idle_in_transaction
+        )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(sqlite_immediate=True)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="amphi-db")
         # SQLite has one writer: queueing our own writers here beats its busy handler's sleeps.
         self._sqlite_writer = threading.Lock() if self.is_sqlite else None
+        #: Run first in every writing transaction when set: the active instance's check that it
+        #: still holds the lease (`bot.standby.queries.check_epoch`), which raises otherwise.
+        self.fence: Callable[[Session], None] | None = None
 
     def call(self, fn: Callable[..., T], /, *args: Any, write: bool = False, **kwargs: Any) -> T:
         """Run `fn(session, *args, **kwargs)` in one transaction, here and now (blocking)."""
+        if write and self.fence is not None:
+            fn = _fenced(self.fence, fn)
         if write and self._sqlite_writer is not None:
             with self._sqlite_writer:
                 return self._transaction(self._writer, fn, *args, **kwargs)
@@ -161,6 +202,20 @@ class Database:
         """Stop the workers and close every connection."""
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+
+    def abandon(self) -> None:
+        """Close without waiting: transactions under way may hang on a broken network, and
+        whatever they would still write is refused by the fence. Queued ones never start."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose(close=False)
+
+
+def _fenced(fence: Callable[[Session], None], fn: Callable[..., T]) -> Callable[..., T]:
+    def fenced(session: Session, /, *args: Any, **kwargs: Any) -> T:
+        fence(session)
+        return fn(session, *args, **kwargs)
+
+    return fenced
 
 
 def rows_changed(result: Result[Any]) -> int:

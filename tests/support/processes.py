@@ -107,6 +107,32 @@ class Runs:
         assert process.returncode is None, f"amphi run stopped (status {process.returncode})"
         return process
 
+    async def start_standby(self, env: dict[str, str]) -> asyncio.subprocess.Process:
+        """An `amphi run` that finds another active: returns once it says it stands by."""
+        log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
+        self.logs.append(log)
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
+            )
+
+        def standing_by() -> bool:
+            return "Standing by" in log.read_text(errors="replace")
+
+        try:
+            await eventually(
+                lambda: standing_by() or process.returncode is not None, timeout=30
+            )
+        finally:
+            if not standing_by():
+                await kill(process)
+        assert process.returncode is None, f"amphi run stopped (status {process.returncode})"
+        return process
+
+    def log_of(self, process_number: int) -> str:
+        """What the `process_number`-th run (from 1) has written so far."""
+        return self.logs[process_number - 1].read_text(errors="replace")
+
     def output(self) -> str:
         return "\n".join(
             f"----- {log.name}\n{log.read_text(errors='replace')}" for log in self.logs
