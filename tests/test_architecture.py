@@ -50,6 +50,8 @@ SEVERAL_ROUND_TRIPS = {
         "the sweep: what is unfinished, then each finished by its own action"
     ),
     "bot.kept.service.KeptCommands.keep_finishing": "a loop over the sweeps",
+    "bot.kept.service.KeptCommands.prune": "one transaction per batch: none holds the store long",
+    "bot.kept.service.KeptCommands.prune_when_due": "the prune, a transaction per batch",
     "bot.posts.service.PostScheduler.start": "the pass at start, over every meeting",
     "bot.posts.service.PostScheduler.replan": "the pass after an edit, over every meeting",
     "bot.posts.service.PostScheduler.track": (

@@ -19,6 +19,13 @@ from bot.core.errors import AmphiError
 #: How long Discord accepts edits of an interaction's original response.
 TOKEN_LIFETIME = timedelta(minutes=15)
 
+#: How long a finished command stays in the journal: long past its token's life, and past the
+#: registration change limit's window, the longest that reads the journal back (10 minutes).
+PRUNE_AFTER = timedelta(days=1)
+#: How often the running bot prunes the journal; the first pass waits for the start to settle.
+PRUNE_EVERY = timedelta(hours=1)
+FIRST_PRUNE_AFTER = timedelta(minutes=1)
+
 
 class KeptState(StrEnum):
     """Where a kept command stands."""
@@ -47,6 +54,21 @@ class KeptCommand:
     def can_be_answered(self, now: datetime) -> bool:
         """Whether its original response may still be edited."""
         return now - self.received_at < TOKEN_LIFETIME
+
+
+def prune_before(now: datetime) -> datetime:
+    """Commands finished before this instant leave the journal: those answered then, and those
+    applied but received then, whose answer can no longer be given (their token expired long
+    ago). A command received but not applied stays whatever its age: a restart still applies it.
+    """
+    return now - PRUNE_AFTER
+
+
+def forgettable(command: KeptCommand) -> bool:
+    """Whether nothing need be kept of `command` once the member was told it was refused: its
+    refusal is its result, or it was refused before anything was applied. (A command applied
+    with an effect stays, answered: the change limit counts it.)"""
+    return command.state is KeptState.RECEIVED or refusal_of(command.result) is not None
 
 
 def refusal_result(refusal: AmphiError) -> dict[str, Any]:

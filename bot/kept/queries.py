@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core.errors import AmphiError
-from bot.kept.model import KeptCommand, KeptState, dumps, refusal_result
-from bot.store.db import insert_or_ignore, upsert
+from bot.kept.model import KeptCommand, KeptState, dumps, forgettable, refusal_result
+from bot.store.db import insert_or_ignore, rows_changed, upsert
 from bot.store.models import CommandRow
 
 _APPLIED = "amphi.applied_commands"
@@ -136,13 +136,50 @@ def _write_applied(session: Session) -> None:
         session.execute(statement, applied)
 
 
-def mark_answered(session: Session, *, interaction_ids: Sequence[int], now: datetime) -> None:
-    """Nothing is left to do for these commands."""
-    session.exec(
-        update(CommandRow)
-        .where(col(CommandRow.id).in_(list(interaction_ids)))
-        .values(state=KeptState.ANSWERED.value, answered_at=now)
+def mark_answered(
+    session: Session,
+    *,
+    interaction_ids: Sequence[int],
+    now: datetime,
+    told_refused: Collection[int] = (),
+) -> None:
+    """Nothing is left to do for these commands.
+
+    Those of `told_refused`, whose member was told their refusal, are deleted instead when
+    nothing need be kept of them (`bot.kept.model.forgettable`): a restart has nothing to do.
+    """
+    refused = [i for i in interaction_ids if i in told_refused]
+    forgotten = []
+    if refused:
+        rows = session.exec(select(CommandRow).where(col(CommandRow.id).in_(refused)))
+        forgotten = [row.id for row in rows if forgettable(_command(row))]
+    if forgotten:
+        session.exec(delete(CommandRow).where(col(CommandRow.id).in_(forgotten)))
+    gone = set(forgotten)
+    answered = [i for i in interaction_ids if i not in gone]
+    if answered:
+        session.exec(
+            update(CommandRow)
+            .where(col(CommandRow.id).in_(answered))
+            .values(state=KeptState.ANSWERED.value, answered_at=now)
+        )
+
+
+def prune(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete at most `limit` commands finished before `before` (`bot.kept.model.prune_before`):
+    answered then, or applied and received then; how many. One statement."""
+    finished = or_(
+        and_(
+            col(CommandRow.state) == KeptState.ANSWERED.value,
+            col(CommandRow.answered_at) < before,
+        ),
+        and_(
+            col(CommandRow.state) == KeptState.APPLIED.value,
+            col(CommandRow.received_at) < before,
+        ),
     )
+    batch = select(CommandRow.id).where(finished).limit(limit)
+    return rows_changed(session.execute(delete(CommandRow).where(col(CommandRow.id).in_(batch))))
 
 
 def unfinished(session: Session) -> list[KeptCommand]:

@@ -12,10 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from bot.core.clock import Clock
 from bot.kept import queries as store
-from bot.kept.model import KeptCommand, KeptState
+from bot.kept.model import (
+    FIRST_PRUNE_AFTER,
+    PRUNE_EVERY,
+    KeptCommand,
+    KeptState,
+    prune_before,
+)
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -23,6 +30,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
 FLUSH_GAP = 0.005
 MAX_ATTEMPTS = 5  # a command that fails this often waits for the next restart
+PRUNE_BATCH = 5_000  # commands deleted per transaction: none holds the store long
 
 #: Finishes one command after a restart: applies it if it was not, then answers it.
 Finish = Callable[[KeptCommand], Awaitable[None]]
@@ -44,8 +52,10 @@ class KeptCommands:
         self._in_flight: set[int] = set()
         self._kept: set[int] = set()
         self._finishing: set[int] = set()  # answered; the mark not written yet
+        self._told_refused: set[int] = set()  # of those, the ones told their refusal
         self._failures: dict[int, int] = {}
         self._last_write = float("-inf")
+        self._next_prune: datetime | None = None
 
     def track(self, interaction_id: int) -> None:
         """This run handles the command: a sweep must not finish it meanwhile (its effect may
@@ -95,9 +105,15 @@ class KeptCommands:
     async def _mark(self) -> None:
         while self._answered:
             batch, self._answered = self._answered, []
+            refused = self._told_refused.intersection(batch)
+            self._told_refused.difference_update(refused)
             try:
                 await self.db.run(
-                    store.mark_answered, interaction_ids=batch, now=self.clock(), write=True
+                    store.mark_answered,
+                    interaction_ids=batch,
+                    now=self.clock(),
+                    told_refused=refused,
+                    write=True,
                 )
                 self._in_flight.difference_update(batch)
                 self._finishing.difference_update(batch)
@@ -120,11 +136,13 @@ class KeptCommands:
         return interaction_id in self._kept
 
     def after_error(self, interaction_id: int, *, told: bool) -> None:
-        """A command of this run ended in an error: answered when its refusal was `told`, else
-        left for the next sweep to finish. Commands this run does not handle are ignored."""
+        """A command of this run ended in an error: answered when its refusal was `told` (and
+        forgotten, as nothing is left for a restart), else left for the next sweep to finish.
+        Commands this run does not handle are ignored."""
         if interaction_id not in self._in_flight or interaction_id in self._finishing:
             return
         if told:
+            self._told_refused.add(interaction_id)
             self.answered(interaction_id)
         else:
             self._in_flight.discard(interaction_id)
@@ -179,13 +197,45 @@ class KeptCommands:
         return True
 
     async def keep_finishing(self, interval: float = SWEEP_SECONDS) -> None:
-        """Finish what the last run left, then sweep for failed commands every `interval`."""
+        """Finish what the last run left, then sweep for failed commands every `interval`,
+        pruning the journal when it is time."""
         while True:
             try:
                 await self.finish_unfinished()
             except Exception:
                 log.exception("Could not read the kept commands; trying again in %g s", interval)
+            await self.prune_when_due()
             await asyncio.sleep(interval)
+
+    async def prune_when_due(self) -> int:
+        """Prune the journal once every PRUNE_EVERY by the clock, the first time
+        FIRST_PRUNE_AFTER after the first call (once the start's work is done); how many
+        commands were deleted. A failure is logged and waits for the next time."""
+        now = self.clock()
+        if self._next_prune is None:
+            self._next_prune = now + FIRST_PRUNE_AFTER
+        if now < self._next_prune:
+            return 0
+        self._next_prune = now + PRUNE_EVERY
+        try:
+            return await self.prune(now)
+        except Exception:
+            log.warning("Could not prune the kept commands; trying again later", exc_info=True)
+            return 0
+
+    async def prune(self, now: datetime, *, batch: int = PRUNE_BATCH) -> int:
+        """Delete the commands finished before `prune_before(now)`, `batch` per transaction so
+        that none holds the store long; how many."""
+        before = prune_before(now)
+        deleted = 0
+        while True:
+            count = await self.db.run(store.prune, before=before, limit=batch, write=True)
+            deleted += count
+            if count < batch:
+                break
+        if deleted:
+            log.info("Pruned %d kept command(s) finished before %s", deleted, before.isoformat())
+        return deleted
 
     async def state_of(self, interaction_id: int) -> KeptState | None:
         """Where a kept command stands (None when it was never kept)."""

@@ -247,7 +247,8 @@ async def test_a_member_over_the_change_limit_reads_why_and_keeps_their_registra
         f"can, so nothing was changed this time. You can change it again at <t:{retry_at}:t> "
         f"(<t:{retry_at}:R>); meanwhile, /my-registration shows where you stand."
     )
-    await eventually(lambda: _answered(services, result.id))  # nothing left for a restart
+    # Nothing left for a restart: the refusal told, the command is not kept.
+    await eventually(lambda: _forgotten(services, result.id))
     _, french = await ask(fake, "unregister", user=ada, locale="fr")
     assert "Vous avez modifié votre inscription 5 fois" in french.content
     _, mine = await ask(fake, "my-registration", user=ada)
@@ -261,8 +262,8 @@ async def test_a_member_over_the_change_limit_reads_why_and_keeps_their_registra
     await eventually(lambda: has_role(fake, ada, "Remote"))
 
 
-async def _answered(services, interaction_id: int) -> bool:
-    return await services.kept.state_of(interaction_id) is KeptState.ANSWERED
+async def _forgotten(services, interaction_id: int) -> bool:
+    return await services.kept.state_of(interaction_id) is None
 
 
 async def test_affiliation_cannot_ping_or_format(amphi, fake) -> None:
