@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.client import HEALTH_INTERVAL, AmphiBot
-from bot.services import Services, open_services
+from bot.services import Services
 from bot.standby.model import LeaseTerms
 from bot.standby.service import Election, lease_store
 from cogs.announcements import AnnouncementCog
@@ -107,11 +107,12 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     return bot
 
 
-async def serve(services: Services) -> None:
+async def serve(services: Services) -> bool:
     """Take part in the election on the store: stand by until this instance holds the lease,
-    then run the bot until the lease is lost (stand by again, on fresh services) or the
-    process is told to stop (SIGTERM or SIGINT: the lease is released as it stops, so a
-    standby takes over at once). Closes the services it ends with."""
+    then run the bot until the process is told to stop (SIGTERM or SIGINT: the lease is
+    released as it stops, so a standby takes over at once) or the lease is lost (the bot then
+    steps down). Closes the services. Whether the lease was lost: the caller then starts the
+    process afresh, as a standby, with nothing of this run's memory, tasks or connections."""
     settings = services.settings
     terms = LeaseTerms(settings.lease_seconds)
     election = Election(lease_store(settings.database_url, terms), terms)
@@ -119,29 +120,26 @@ async def serve(services: Services) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    lost = False
     try:
-        while not stop.is_set():
-            health = _touch_while(settings.health_file, "standby")
-            try:
-                if await _first(election.stand_by(), stop.wait()) is None:
-                    break
-            finally:
-                health.cancel()
-            services.db.fence = election.fence()
-            await services.programme.reload()  # the last active may have changed it
-            if await _run_active(services, election, stop) == STOPPED:
-                break
-            # Whatever the last run held in memory (commands under way, the scheduler) is the
-            # new active's to finish: this instance starts again from the store.
-            old, services = services, await asyncio.to_thread(open_services, settings)
-            old.abandon()
+        health = _touch_while(settings.health_file, "standby")
+        try:
+            if await _first(election.stand_by(), stop.wait()) is None:
+                return False
+        finally:
+            health.cancel()
+        services.db.fence = election.fence()
+        await services.programme.reload()  # the last active may have changed it
+        lost = await _run_active(services, election, stop) != STOPPED
+        return lost
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await election.release()
         await election.leave()
         election.db.abandon()
-        services.close()
+        # After a lost lease, transactions under way may hang on a broken network: left behind.
+        services.abandon() if lost else services.close()
 
 
 STOPPED = "stopped"

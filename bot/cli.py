@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import discord
 from discord.utils import MISSING
@@ -44,15 +46,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     except MeetingFileError as error:
         return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
     try:
-        asyncio.run(serve(services))  # closes the services
+        lost = asyncio.run(serve(services))  # closes the services
     except discord.LoginFailure:
         return fail(
             "Discord refused DISCORD_TOKEN. Reset the token on your application's Bot page "
             "(https://discord.com/developers/applications) and put the new one in .env."
         )
     except KeyboardInterrupt:
-        pass
+        return 0
+    if lost:
+        _start_afresh()
     return 0
+
+
+def _start_afresh() -> NoReturn:
+    """Replace this process with a new `amphi run` (same pid, arguments and environment): a
+    deposed active comes back as a standby with nothing of its last run left, not even a
+    thread hung on a broken network."""
+    logging.getLogger("bot.cli").info("Starting afresh as a standby")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "bot", *sys.argv[1:]])  # noqa: S606
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -301,7 +301,8 @@ class CommandRow(SQLModel, table=True):
 
     __tablename__ = "command"
     __table_args__ = (
-        Index("ix_command_state", "state"),
+        # The sweep's unfinished commands, and the pruning of answered ones by date.
+        Index("ix_command_state_answered", "state", "answered_at"),
         Index("ix_command_user_received", "user_id", "received_at"),
     )
 
