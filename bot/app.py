@@ -6,6 +6,7 @@ The only module of `bot` that imports the cogs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
@@ -123,10 +124,11 @@ async def serve(services: Services) -> None:
         while not stop.is_set():
             health = _touch_while(settings.health_file, "standby")
             try:
-                if await _first(election.stand_by(), stop.wait()) is None:
-                    break
+                await _first(election.stand_by(), stop.wait())
             finally:
                 health.cancel()
+            if stop.is_set():  # told to stop while standing by (any lease taken is released)
+                break
             services.db.fence = election.fence()
             await services.programme.reload()  # the last active may have changed it
             if await _run_active(services, election, stop) == STOPPED:
@@ -142,6 +144,11 @@ async def serve(services: Services) -> None:
         await election.leave()
         election.db.abandon()
         services.close()
+        if settings.health_file is not None:
+            # Stopped, as a standby too: `amphi health` says so at once, and `amphi db restore`
+            # need not wait for the file to age.
+            with contextlib.suppress(OSError):
+                settings.health_file.unlink(missing_ok=True)
 
 
 STOPPED = "stopped"
