@@ -23,7 +23,8 @@ ENV PATH=/venv/bin:$PATH \
 USER amphi
 WORKDIR /home/amphi
 VOLUME /data
-# Healthy while the bot is connected to Discord (it touches AMPHI_HEALTH_FILE every 30 s).
+# Healthy while the bot is connected to Discord or stands by for another instance (it writes its
+# role to AMPHI_HEALTH_FILE every 30 s).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["amphi", "health"]
 # Stop as Ctrl-C does: the bot finishes what it is sending.
 STOPSIGNAL SIGINT

@@ -6,6 +6,7 @@ The only module of `bot` that imports the cogs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
@@ -124,10 +125,11 @@ async def serve(services: Services) -> bool:
     try:
         health = _touch_while(settings.health_file, "standby")
         try:
-            if await _first(election.stand_by(), stop.wait()) is None:
-                return False
+            await _first(election.stand_by(), stop.wait())
         finally:
             health.cancel()
+        if stop.is_set():  # told to stop while standing by (any lease taken is released)
+            return False
         services.db.fence = election.fence()
         await services.programme.reload()  # the last active may have changed it
         lost = await _run_active(services, election, stop) != STOPPED
@@ -140,6 +142,11 @@ async def serve(services: Services) -> bool:
         election.db.abandon()
         # After a lost lease, transactions under way may hang on a broken network: left behind.
         services.abandon() if lost else services.close()
+        if settings.health_file is not None and not lost:
+            # Stopped, as a standby too: `amphi health` says so at once, and `amphi db restore`
+            # need not wait for the file to age.
+            with contextlib.suppress(OSError):
+                settings.health_file.unlink(missing_ok=True)
 
 
 STOPPED = "stopped"

@@ -185,10 +185,16 @@ def _offline_services():
 
 def cmd_status(_args: argparse.Namespace) -> int:
     from bot.registration.render import render_status
+    from bot.standby.model import LeaseTerms
+    from bot.standby.render import status_block
+    from bot.standby.service import instances
 
     services = _offline_services()
     try:
         print(render_status(asyncio.run(services.registration.figures())))
+        print()
+        terms = LeaseTerms(services.settings.lease_seconds)
+        print(status_block(*instances(services.db, terms)))
     finally:
         services.close()
     return 0
@@ -231,23 +237,52 @@ def cmd_proposals_export(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How long `amphi health` waits for the store to name the active instance: a store that does not
+#: answer must not make the health check fail, nor hang past the container's timeout.
+HEALTH_LOOK_SECONDS = 2.0
+
+
 def cmd_health(args: argparse.Namespace) -> int:
-    """For container health checks: the bot touches AMPHI_HEALTH_FILE while it is connected."""
+    """For container health checks: the bot writes its role ("active" or "standby") to
+    AMPHI_HEALTH_FILE every 30 s while it is connected to Discord or stands by. Healthy while the
+    file is fresh, whichever role (a standby restarted by its container would be no standby),
+    unless `--role` names one; then, best effort, who is active according to the store."""
     import time
 
-    path = settings_or_exit().health_file
+    settings = settings_or_exit()
+    path = settings.health_file
     if path is None:
         return fail("AMPHI_HEALTH_FILE is not set: the bot keeps no health file to read.")
     try:
         age = time.time() - path.stat().st_mtime
+        role = path.read_text(encoding="utf-8").strip() or "active"  # older bots wrote nothing
     except FileNotFoundError:
-        print(f"unhealthy: {path} does not exist (not connected yet?)", file=sys.stderr)
+        print(f"unhealthy: {path} does not exist (not started yet, or stopped)", file=sys.stderr)
         return 1
+    doing = "waiting" if role == "standby" else "connected"
     if age > args.max_age:
-        print(f"unhealthy: connected last {age:.0f} s ago ({path})", file=sys.stderr)
+        print(f"unhealthy: {role}, {doing} last {age:.0f} s ago ({path})", file=sys.stderr)
         return 1
-    print(f"healthy: connected {age:.0f} s ago")
+    if args.role not in (None, role):
+        print(f"unhealthy: this instance is {role}, not {args.role}", file=sys.stderr)
+        return 1
+    print(f"healthy: {role}, {doing} {age:.0f} s ago")
+    print(_active_elsewhere(settings.database_url, settings.lease_seconds))
     return 0
+
+
+def _active_elsewhere(url: str, lease_seconds: float) -> str:
+    """The active instance as the store names it, or why the store did not say."""
+    from bot.core.errors import StoreUnavailable
+    from bot.standby.model import LeaseTerms
+    from bot.standby.render import active_line
+    from bot.standby.service import look
+
+    try:
+        holder, _ = look(url, LeaseTerms(lease_seconds), within=HEALTH_LOOK_SECONDS)
+    except StoreUnavailable as error:
+        return f"the store did not say which instance is active: {error}"
+    return active_line(holder)
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
@@ -311,9 +346,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_rehearsal_options(run)
     run.set_defaults(func=cmd_run, meeting=None)
-    health = commands.add_parser("health", help="exit 0 while the running bot is connected")
+    health = commands.add_parser(
+        "health", help="exit 0 while this instance is connected (active) or stands by (standby)"
+    )
     health.add_argument(
         "--max-age", type=float, default=90.0, help="seconds since the bot last said so"
+    )
+    health.add_argument(
+        "--role",
+        choices=("active", "standby"),
+        help="healthy only in this role (by default either: a standby is healthy too)",
     )
     health.set_defaults(func=cmd_health)
     commands.add_parser(
@@ -334,9 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="the timeline of planned posts (no Discord needed)")
     plan.add_argument("path", nargs="?", help="a meeting file or folder (default: AMPHI_MEETINGS)")
     plan.set_defaults(func=cmd_plan)
-    commands.add_parser("status", help="the capacity figures from the store").set_defaults(
-        func=cmd_status
-    )
+    commands.add_parser(
+        "status", help="the capacity figures, and which instance is active, from the store"
+    ).set_defaults(func=cmd_status)
     export = commands.add_parser("export", help="export data as CSV")
     export_commands = export.add_subparsers(dest="what", required=True, metavar="WHAT")
     registrations = export_commands.add_parser("registrations", help="the registrations")

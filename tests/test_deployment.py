@@ -86,6 +86,15 @@ def test_compose_runs_amphi_with_postgresql_and_keeps_the_data_in_a_volume() -> 
     assert "@db:5432/amphi" in amphi["environment"]["DATABASE_URL"]
     assert "./data/meetings:/meetings:ro" in amphi["volumes"]
     assert db["image"].startswith("postgres:") and "pg_isready" in db["healthcheck"]["test"][1]
+    # Two instances of the bot on the one store: an active and a standby, each checked for health.
+    standby = compose["services"]["amphi-standby"]
+    assert standby["build"] == amphi["build"] and standby["env_file"] == amphi["env_file"]
+    assert standby["environment"] == amphi["environment"]
+    assert standby["depends_on"] == amphi["depends_on"]
+    for instance in (amphi, standby):
+        assert instance["healthcheck"]["test"] == ["CMD", "amphi", "health"]  # no --role: a
+        # standby is healthy too, or its container would be restarted for waiting
+    assert amphi["hostname"] != standby["hostname"]  # `amphi status` tells them apart
     named = {v.split(":")[0] for s in compose["services"].values() for v in s.get("volumes", [])}
     named = {v for v in named if not v.startswith((".", "/"))}
     assert named and named <= set(compose["volumes"])

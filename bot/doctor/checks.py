@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.config import Ref, Settings
+from bot.standby.model import Holder, Instance, Role
+from bot.standby.render import summary
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -290,3 +292,28 @@ def skew_finding(skew: float) -> Finding:
         return Finding(check, OK, "in step with Discord's")
     fix = "turn on time synchronisation (timedatectl set-ntp true, or chrony)"
     return Finding(check, FAIL if abs(skew) > SKEW_FAIL else WARN, detail, fix)
+
+
+def instance_findings(holder: Holder, instances: list[Instance], *, sqlite: bool) -> list[Finding]:
+    """The election in the store: the active instance and the standbys, or why none is active;
+    on SQLite, that a standby can only run beside the active (one file, one machine)."""
+    check = "instances"
+    detail = summary(holder, instances)
+    if not holder.lapsed:
+        out = [Finding(check, OK, detail)]
+    elif any(i.role == Role.STANDBY for i in instances):
+        fix = "a standby takes the lease at its next look; if this stays, read the standbys' log"
+        out = [Finding(check, WARN, detail, fix)]
+    else:
+        fix = "start the bot: amphi run (systemctl start amphi, or docker compose up -d)"
+        out = [Finding(check, WARN, detail, fix)]
+    if sqlite:
+        out.append(
+            Finding(
+                "standbys on SQLite",
+                OK,
+                "one file: a standby can run on this machine only (for one on another host, "
+                "use PostgreSQL)",
+            )
+        )
+    return out

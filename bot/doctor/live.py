@@ -15,6 +15,7 @@ from discord.http import HTTPClient, Route
 from bot.app import create_bot
 from bot.core.clock import Clock, utc_now
 from bot.core.config import Settings
+from bot.core.errors import StoreUnavailable
 from bot.doctor.checks import (
     FAIL,
     OK,
@@ -24,6 +25,7 @@ from bot.doctor.checks import (
     channel_findings,
     command_finding,
     event_findings,
+    instance_findings,
     review_findings,
     role_findings,
     skew_finding,
@@ -31,6 +33,8 @@ from bot.doctor.checks import (
 from bot.programme.files import MeetingFileError, load_meetings
 from bot.programme.model import Meeting
 from bot.services import open_services
+from bot.standby.model import LeaseTerms
+from bot.standby.service import look
 from bot.store.db import Database, shown_url, sqlite_file_missing
 from bot.store.migrate import current_revision, head_revision
 
@@ -124,8 +128,27 @@ def local_findings(settings: Settings) -> list[Finding]:
     elif remote:
         out.append(Finding("REMOTE_LINK", OK, "set"))
     out += [source_finding(m) for m in meetings if m.follow.enabled]
-    out.append(store_finding(settings.database_url))
+    store = store_finding(settings.database_url)
+    out.append(store)
+    if store.status == OK and not sqlite_file_missing(settings.database_url):
+        out += election_findings(settings)
     return out
+
+
+#: How long the doctor waits for the store to say who is active.
+LOOK_SECONDS = 5.0
+
+
+def election_findings(settings: Settings) -> list[Finding]:
+    """The active instance and the standbys, as the store lists them."""
+    terms = LeaseTerms(settings.lease_seconds)
+    try:
+        holder, instances = look(settings.database_url, terms, within=LOOK_SECONDS)
+    except StoreUnavailable as error:
+        fix = "check DATABASE_URL, and that the database server answers"
+        return [Finding("instances", WARN, f"the store did not say: {error}", fix)]
+    sqlite = settings.database_url.startswith("sqlite")
+    return instance_findings(holder, instances, sqlite=sqlite)
 
 
 def source_finding(meeting: Meeting) -> Finding:

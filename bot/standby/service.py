@@ -12,6 +12,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import secrets
 import socket
 import threading
@@ -25,7 +26,7 @@ from sqlmodel import Session
 from bot.core.errors import StoreUnavailable
 from bot.standby import queries as store
 from bot.standby.model import Holder, Instance, LeaseTerms, Role, instance_id
-from bot.store.db import Database
+from bot.store.db import Database, sqlite_file_missing
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,47 @@ def instances(db: Database, terms: LeaseTerms) -> tuple[Holder, list[Instance]]:
     """The lease and the instances heard of lately (for `amphi status`, `health`, `doctor`;
     blocking)."""
     return db.call(store.instances, within=terms.gone_after)
+
+
+def look(url: str, terms: LeaseTerms, *, within: float) -> tuple[Holder, list[Instance]]:
+    """`instances` read on a connection of its own within `within` seconds, or not at all: for
+    `amphi health` and `amphi doctor`, which must answer even when the store does not.
+
+    Raises StoreUnavailable when the store is not there (a SQLite file is never created), holds
+    no election yet (never migrated), cannot be reached or did not answer in time; a transaction
+    hung on a silent network is left behind in a daemon thread, which the process's exit ends.
+    """
+    answer: list[tuple[Holder, list[Instance]]] = []
+    failure: list[str] = []
+
+    def read() -> None:
+        try:
+            if sqlite_file_missing(url):
+                raise StoreUnavailable("no store there yet")
+            db = Database(url, workers=1, timeout=within)
+            try:
+                answer.append(instances(db, terms))
+            finally:
+                db.close()
+        except Exception as error:  # whatever it is, the operator reads one line of it
+            failure.append(_one_line(error))
+
+    reader = threading.Thread(target=read, name="amphi-look", daemon=True)
+    reader.start()
+    reader.join(within)
+    if answer:
+        return answer[0]
+    if failure:
+        raise StoreUnavailable(failure[0])
+    raise StoreUnavailable(f"no answer within {within:g} s")
+
+
+def _one_line(error: Exception) -> str:
+    """The driver's message on one line, without SQLAlchemy's "(psycopg.OperationalError) "."""
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    return re.sub(r"^\([\w.]+\) ", "", text.splitlines()[0])
 
 
 def lease_store(url: str, terms: LeaseTerms) -> Database:

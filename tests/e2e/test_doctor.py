@@ -59,8 +59,13 @@ async def test_a_good_server_passes_every_check_and_the_doctor_writes_nothing(
 ) -> None:
     before = len(fake.requests)
     findings = await examine(synced)
-    assert [(f.check, f.status, f.detail) for f in findings if f.status != OK] == []
     found = checks(findings)
+    # The bot ran in the test's process, outside any election: no instance holds the lease.
+    assert found["instances"].status == WARN
+    assert found["instances"].detail.startswith("no instance is active (the lease was never taken)")
+    others = [(f.check, f.status, f.detail) for f in findings if f.status != OK]
+    assert others == [("instances", WARN, found["instances"].detail)]
+    assert "this machine only" in found["standbys on SQLite"].detail
     assert found["token"].detail.startswith("valid: the bot is Amphi")
     assert "channel QA_CHANNEL=questions" in found
     assert found["role IN_PERSON_ROLE=In person"].status == OK
@@ -304,3 +309,24 @@ async def test_a_followed_source_is_fetched_and_read(fake, synced, tmp_path: Pat
     found = checks(await examine(replace(synced, meetings_path=meeting)))
     assert found[check].status == FAIL and "XML" in found[check].detail
     assert "--dry-run" in found[check].fix
+
+
+async def test_the_instances_the_store_lists(fake: FakeDiscord, synced) -> None:
+    """An active instance and a standby, as their elections wrote them: the doctor names both."""
+    from bot.standby import queries
+    from bot.standby.model import Role
+    from bot.store.db import Database
+
+    db = Database(synced.database_url)
+    try:
+        now = db.call(queries.store_now)
+        for me, host, role in (("a:1:x", "alpha", Role.ACTIVE), ("b:2:y", "beta", Role.STANDBY)):
+            db.call(queries.say, write=True, me=me, host=host, pid=len(host), role=role,
+                    started_at=now)  # fmt: skip
+        epoch = db.call(queries.claim, write=True, me="a:1:x", host="alpha", pid=5, seconds=60)
+    finally:
+        db.close()
+    found = checks(await examine(synced))["instances"]
+    assert found.status == OK, found
+    assert found.detail.startswith(f"active: alpha pid 5 (epoch {epoch}), lease renewed ")
+    assert found.detail.endswith("standing by: beta pid 4")
