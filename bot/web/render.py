@@ -3,7 +3,6 @@ JSON for its server-sent events: pure functions of a snapshot and a language."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from functools import cache
@@ -225,8 +224,8 @@ def screen_payload(
 
 def qr_data_uri(link: str) -> str:
     """A QR code of `link` as an SVG data address (an <img> needs no inline style or script)."""
-    svg = segno.make(link, error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    qr = segno.make(link, error="m")
+    return qr.svg_data_uri(scale=10, border=2, dark="#000", light="#fff", encode_minimal=False)
 
 
 def screen_page(

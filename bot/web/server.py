@@ -111,6 +111,7 @@ class WebServer:
             [
                 web.get("/", self.home),
                 web.get("/healthz", self.health),
+                web.get("/favicon.ico", self.no_icon),
                 web.get("/m/{slug}", self.public),
                 web.get("/m/{slug}/calendar.ics", self.calendar),
                 web.get("/m/{slug}/screen", self.screen),
@@ -171,6 +172,9 @@ class WebServer:
 
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    async def no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)  # browsers ask; there is none
 
     async def home(self, request: web.Request) -> web.Response:
         meeting = await self.snapshots.active_meeting()
