@@ -31,6 +31,11 @@ STATIC = Path(__file__).parent / "static"
 #: How often a room screen's stream looks at the snapshot, and sends a comment to keep it open.
 STREAM_POLL = 0.25
 KEEP_ALIVE = 15.0
+#: Connections the system holds while the loop is busy: a crowd arrives all at once.
+BACKLOG = 1024
+#: Pages answered at once. The bot's loop serves Discord first: a crowd's pages take turns, so
+#: that each turn of the loop does a little of their work between the members' commands.
+TURNS = 8
 #: What a browser may load on these pages: their own files only, no inline script or style.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -83,7 +88,8 @@ class WebServer:
         self.port = settings.web_port or 0
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
-        self._pages: dict[tuple[str, str, str], tuple[Snapshot, str]] = {}
+        self._pages: dict[tuple[str, str, str], tuple[Snapshot, bytes]] = {}
+        self._turns = asyncio.Semaphore(TURNS)
         self.app = self._build()
 
     @property
@@ -127,7 +133,9 @@ class WebServer:
         self._closing.clear()
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.web_host, self.settings.web_port or 0)
+        site = web.TCPSite(
+            runner, self.settings.web_host, self.settings.web_port or 0, backlog=BACKLOG
+        )
         await site.start()
         self._runner = runner
         server = getattr(site, "_server", None)
@@ -148,7 +156,10 @@ class WebServer:
     @web.middleware
     async def _refusals(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
-            return await handler(request)
+            if request.path.endswith("/events"):  # a stream lasts: it takes no turn
+                return await handler(request)
+            async with self._turns:
+                return await handler(request)
         except Refusal as refusal:
             return self._refused(request, refusal)
         except NoMeeting:
@@ -191,10 +202,13 @@ class WebServer:
             page = render.public_page(
                 snapshot, Translator(language), language=language, links=self._links(snapshot)
             )
-            cached = (snapshot, page)
+            cached = (snapshot, page.encode())
             self._pages[("public", slug, language)] = cached
         return web.Response(
-            text=cached[1], content_type="text/html", headers={"Cache-Control": "no-cache"}
+            body=cached[1],
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Cache-Control": "no-cache"},
         )
 
     def _links(self, snapshot: Snapshot) -> dict[str, str]:
