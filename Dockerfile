@@ -19,10 +19,14 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/amphi.sqlite3 \
     AMPHI_MEETINGS=/meetings \
-    AMPHI_HEALTH_FILE=/tmp/amphi-health
+    AMPHI_HEALTH_FILE=/tmp/amphi-health \
+    WEB_HOST=0.0.0.0 \
+    WEB_PORT=8080
 USER amphi
 WORKDIR /home/amphi
 VOLUME /data
+# The web pages (public page, room screen, dashboard); set PUBLIC_URL and WEB_SECRET in .env.
+EXPOSE 8080
 # Healthy while the bot is connected to Discord or stands by for another instance (it writes its
 # role to AMPHI_HEALTH_FILE every 30 s).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["amphi", "health"]

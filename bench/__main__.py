@@ -17,7 +17,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import posts, registration_burst
+from bench import posts, registration_burst, web_crowd
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -118,6 +118,11 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--burst-only", action="store_true", help="only the registration burst")
     parser.add_argument(
+        "--web-only",
+        action="store_true",
+        help="only the public page under a crowd during the burst (bench.web_crowd)",
+    )
+    parser.add_argument(
         "--network",
         action="append",
         choices=list(registration_burst.NETWORKS),
@@ -144,6 +149,12 @@ def main() -> None:
     networks = args.network or list(registration_burst.NETWORKS)
     bots = [BOT_NAMES[name] for name in args.bots.split(",")]
     registration_burst.MEMBERS = args.members
+    if args.web_only:
+        crowd = asyncio.run(web_crowd.run(args.runs))
+        print(f"Machine: {machine()}")
+        web_crowd.print_crowd(crowd)
+        write({"machine": machine(), "web_crowd": crowd})
+        return
     burst = asyncio.run(registration_burst.run(args.runs, networks, bots))
     print(f"Machine: {machine()}")
     print_burst(burst)
@@ -165,12 +176,15 @@ def main() -> None:
         f"{broadcast['throttle_floor_s']} s ({broadcast['ratio_to_floor']}x); "
         f"429s: {broadcast['http_429']}; DMed twice: {broadcast['dm_twice']}"
     )
+    crowd = asyncio.run(web_crowd.run(args.runs))
+    web_crowd.print_crowd(crowd)
     write(
         {
             "machine": machine(),
             "registration_burst": burst,
             "reminder_lateness": lateness,
             "dm_broadcast": broadcast,
+            "web_crowd": crowd,
         }
     )
 

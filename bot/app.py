@@ -26,6 +26,7 @@ from cogs.programme import ProgrammeCog
 from cogs.proposals.cog import ProposalsCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
+from cogs.web import WebCog
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
         ),
         events,
         changes,
+        WebCog(programme=services.programme, web=services.web),
     ]
     return bot
 

@@ -332,6 +332,15 @@ def add_rehearsal_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also play a short call for contributions before the first session",
     )
+    parser.add_argument(
+        "--web",
+        nargs="?",
+        const=8080,
+        type=int,
+        metavar="PORT",
+        help="also serve the web pages while the day plays (on PORT, 8080 by default) and "
+        "print their links",
+    )
     parser.add_argument("--seed", type=int, default=2021, help=argparse.SUPPRESS)
 
 

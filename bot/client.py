@@ -166,6 +166,12 @@ class AmphiBot(commands.Bot):
         self._kept_task = asyncio.create_task(
             self._finish_kept_commands(), name="amphi-kept-commands"
         )
+        if self.services.web is not None:
+            # Served by the process whose bot runs: the active one, where there is a standby.
+            try:
+                await self.services.web.start()
+            except OSError as error:  # the port taken: the bot serves Discord all the same
+                log.error("Could not serve the web pages (WEB_PORT): %s", error)
         if self.settings.health_file is not None:
             self._health_task = asyncio.create_task(
                 self._keep_health(self.settings.health_file), name="amphi-health"
@@ -231,6 +237,8 @@ class AmphiBot(commands.Bot):
             # for the file to age.
             with contextlib.suppress(OSError):
                 self.settings.health_file.unlink(missing_ok=True)
+        if self.services.web is not None:
+            await self.services.web.stop()
         await self.services.posts.stop()
         await self.services.kept.flush()
         await super().close()

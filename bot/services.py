@@ -21,6 +21,8 @@ from bot.questions.service import QuestionService
 from bot.registration.service import RegistrationService
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from bot.web.server import WebServer
+from bot.web.service import WebSnapshots
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Services:
     notices: ChangeNotices
     follower: ProgrammeFollower
     proposals: ProposalService
+    web: WebServer | None = None  # the web pages, when WEB_PORT is set
 
     def close(self) -> None:
         """Release the database."""
@@ -102,6 +105,11 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         notices=notices,
         follower=follower,
         proposals=ProposalService(db, programme, clock),
+        web=(
+            None
+            if settings.web_port is None
+            else WebServer(settings, WebSnapshots(db, programme, clock))
+        ),
     )
 
 

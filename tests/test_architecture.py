@@ -23,6 +23,10 @@ NOT_FEATURES = {"core", "store", "doctor", "rehearsal", "schedule_import", "loca
 #: The four roles: what a module is for decides what it may import.
 MODEL, QUERIES, SERVICE, RENDER = "model", "queries", "service", "render"
 
+#: A feature's door to the world other than Discord: the web pages' HTTP server. It calls its
+#: service and renders with its renderers, like a cog, and never reaches the store.
+ADAPTER = "adapter"
+
 #: Modules whose file name is not their role.
 ROLES = {
     "bot.programme.diff": MODEL,  # what changed between two versions of a programme
@@ -37,6 +41,8 @@ ROLES = {
     "bot.events.steps": MODEL,  # what a sync pass does to each event
     "bot.proposals.call_file": MODEL,  # the [call] table of a meeting file
     "bot.proposals.refusals": MODEL,  # the call's refusals, each with what to do instead
+    "bot.web.signing": MODEL,  # the organizers' pages' keys: an HMAC, no I/O
+    "bot.web.server": ADAPTER,  # the aiohttp server of the public page, screen and dashboard
 }
 
 #: Service methods that make more than one store round trip, and why that is right.
@@ -255,6 +261,13 @@ def test_renderers_never_reach_the_store_or_a_service() -> None:
 def test_queries_never_call_a_service_or_render() -> None:
     forbidden = (*modules_with(SERVICE), *modules_with(RENDER), "discord")
     assert breaches(imports_of_role(QUERIES), forbidden) == []
+
+
+def test_adapters_never_reach_the_store_or_discord() -> None:
+    """The web server reads its service's snapshots, as a cog would, and nothing else."""
+    assert modules_with(ADAPTER)
+    forbidden = (*store_layer(), "sqlalchemy", "sqlmodel", "discord")
+    assert breaches(imports_of_role(ADAPTER), forbidden) == []
 
 
 def test_cogs_never_reach_the_store() -> None:

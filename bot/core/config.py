@@ -108,6 +108,12 @@ class Settings:
     # Where the scheduled events happen: a stage or a voice channel (None: at the venue).
     stage_channel: Ref | None = None
     voice_channel: Ref | None = None
+    # The web pages (bot.web): served while the bot runs when web_port is set (0: any free port).
+    web_port: int | None = None
+    web_host: str = "127.0.0.1"
+    public_url: str | None = None  # the address links use; None: http://localhost:<port>
+    web_secret: Secret | None = None  # signs the room screen's and the dashboard's keys
+    discord_invite: str | None = None  # the public page's link to the server (an invite)
 
     @property
     def live_events(self) -> bool:
@@ -115,8 +121,9 @@ class Settings:
         return self.stage_channel is not None or self.voice_channel is not None
 
     def secrets(self) -> list[str]:
-        """The values that must never reach the log (the token, the video link)."""
-        return [s.reveal() for s in (self.discord_token, self.remote_link) if s is not None]
+        """The values that must never reach the log (the token, the video link, the web secret)."""
+        kept = (self.discord_token, self.remote_link, self.web_secret)
+        return [s.reveal() for s in kept if s is not None]
 
     def channel_refs(self) -> dict[str, Ref]:
         """The configured channels by setting name."""
@@ -199,6 +206,31 @@ def secret_web_address(raw: str) -> Secret:
     return Secret(raw)
 
 
+def port(raw: str) -> int:
+    """A TCP port from 1 to 65535 (0: any free one, which tests and rehearsals use)."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 65535:
+        raise Refused(f"must be a port number from 1 to 65535, not {raw!r}")
+    return int(raw)
+
+
+def web_address(raw: str) -> str:
+    """A public web address (http:// or https://), without its trailing slash."""
+    if not raw.startswith(("https://", "http://")) or " " in raw:
+        raise Refused(f"must be a web address starting with https:// or http://, not {raw!r}")
+    return raw.rstrip("/")
+
+
+def web_secret(raw: str) -> Secret:
+    """The key that signs the web pages' links: long enough not to be guessed."""
+    if len(raw) < 16:
+        raise Refused(
+            "must be at least 16 characters long",
+            "Put a long random value in .env, e.g. the output of: "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+    return Secret(raw)
+
+
 def number(
     described: str, *, most: float, least: float | None = None, above: float | None = None
 ) -> Parser:
@@ -277,6 +309,11 @@ SETTINGS = (
         number("seconds from 3 to 300", least=3, most=300),
         "10",
     ),
+    Setting("WEB_PORT", "web_port", port),
+    Setting("WEB_HOST", "web_host", str, "127.0.0.1"),
+    Setting("PUBLIC_URL", "public_url", web_address),
+    Setting("WEB_SECRET", "web_secret", web_secret),
+    Setting("DISCORD_INVITE", "discord_invite", web_address),
 )
 
 

@@ -317,3 +317,23 @@ def instance_findings(holder: Holder, instances: list[Instance], *, sqlite: bool
             )
         )
     return out
+
+
+def web_finding(settings: Settings, answer: str | None) -> Finding:
+    """The web pages: off, or whether PUBLIC_URL answers (`answer`: what /healthz said there,
+    or why nothing did; None when the pages are off)."""
+    if settings.web_port is None:
+        return Finding("web pages", OK, "off (WEB_PORT is not set)")
+    url = settings.public_url or f"http://localhost:{settings.web_port}"
+    if answer != "ok":
+        fix = (
+            "start Amphi (it serves the pages while it runs), then check that PUBLIC_URL reaches "
+            "WEB_HOST:WEB_PORT (the proxy, the firewall, the compose file's ports)"
+        )
+        return Finding("PUBLIC_URL", WARN, f"{url} does not answer: {answer}", fix)
+    if settings.web_secret is None:
+        fix = "put a long random WEB_SECRET in .env: it signs the organizers' links"
+        return Finding(
+            "WEB_SECRET", WARN, f"{url} answers, but /screen and /dashboard are off", fix
+        )
+    return Finding("PUBLIC_URL", OK, f"{url} answers")

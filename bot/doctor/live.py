@@ -29,6 +29,7 @@ from bot.doctor.checks import (
     review_findings,
     role_findings,
     skew_finding,
+    web_finding,
 )
 from bot.programme.files import MeetingFileError, load_meetings
 from bot.programme.model import Meeting
@@ -73,6 +74,7 @@ async def examine(settings: Settings, *, clock: Clock = utc_now) -> list[Finding
         synced = await http.get_guild_commands(me["id"], settings.guild_id)
         found.append(command_finding(await local_commands(settings), plain(synced)))
         found.append(skew_finding(await skew(clock)))
+        found.append(web_finding(settings, await web_answer(settings)))
     finally:
         await http.close()
     return [*found, *findings]
@@ -94,6 +96,22 @@ async def local_commands(settings: Settings) -> list[dict[str, Any]]:
         return await bot.command_payload()
     finally:
         services.close()
+
+
+async def web_answer(settings: Settings) -> str | None:
+    """What PUBLIC_URL's /healthz says ("ok" from Amphi), or why nothing answered."""
+    if settings.web_port is None:
+        return None
+    url = (settings.public_url or f"http://localhost:{settings.web_port}") + "/healthz"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(url) as response,
+        ):
+            text = (await response.text()).strip()
+            return text if response.status == 200 else f"HTTP {response.status}"
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return str(error) or type(error).__name__
 
 
 async def skew(clock: Clock) -> float:

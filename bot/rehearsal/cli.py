@@ -41,6 +41,19 @@ def intro(tr: Translator, **values: object) -> str:
     )
 
 
+def show_links(console: Console, tr: Translator, links: dict[str, str]) -> None:
+    """The web pages of the rehearsal, printed as soon as they are served."""
+    console.print(
+        tr.gettext(
+            "Web pages of the rehearsal (open them while the day plays):\n"
+            "  public page: {public}\n  room screen: {screen}\n  dashboard:   {dashboard}",
+            **links,
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 def options_from(path: Path, args: argparse.Namespace) -> Options:
     return Options(
         meetings=path,
@@ -50,6 +63,7 @@ def options_from(path: Path, args: argparse.Namespace) -> Options:
         start=None if args.start is None else parse_start(args.start),
         seed=args.seed,
         call=bool(args.call),
+        web=getattr(args, "web", None),
     )
 
 
@@ -86,7 +100,14 @@ def rehearse_command(path: Path, args: argparse.Namespace, console: Console | No
         )
     )
     try:
-        outcome = asyncio.run(rehearse(options, show=live.entry, repeats=live.repeats))
+        outcome = asyncio.run(
+            rehearse(
+                options,
+                show=live.entry,
+                repeats=live.repeats,
+                links=lambda found: show_links(console, tr, found),
+            )
+        )
     except KeyboardInterrupt:
         print("amphi: rehearsal interrupted.", file=sys.stderr)
         return 1

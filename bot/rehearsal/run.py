@@ -10,6 +10,7 @@ import asyncio
 import logging
 import math
 import random
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ from bot.rehearsal.reading import client_locale
 from bot.rehearsal.summary import Summary, summarize
 from bot.rehearsal.transcript import Entry, Transcript
 from bot.services import prepare
+from bot.web.server import WebServer
+from bot.web.signing import DASHBOARD, SCREEN
 from fake_discord import FakeDiscord, running_bot
 
 log = logging.getLogger(__name__)
@@ -76,6 +79,7 @@ class Options:
     start: time | None = None  # meeting-local; None: OPENING before the first session
     seed: int = 2021
     call: bool = False  # a short call for contributions before the first session
+    web: int | None = None  # serve the web pages on this port (0: any free one); None: not
 
 
 @dataclass
@@ -142,6 +146,22 @@ def plan(options: Options) -> tuple[Meeting, datetime, datetime, float]:
     return meeting, start, end, speed
 
 
+def web_settings(port: int | None) -> dict[str, str]:
+    """The web pages' settings of a rehearsal: its port and a secret of its own."""
+    if port is None:
+        return {}
+    return {"WEB_PORT": str(port), "WEB_SECRET": secrets.token_urlsafe(24)}
+
+
+def web_links(web: WebServer, slug: str) -> dict[str, str]:
+    """The addresses of the three pages of `slug`."""
+    return {
+        "public": web.public_link(slug),
+        "screen": web.link(slug, SCREEN) or "",
+        "dashboard": web.link(slug, DASHBOARD) or "",
+    }
+
+
 class ErrorLog(logging.Handler):
     """Keeps the bot's warnings and errors for the summary, out of the transcript."""
 
@@ -172,8 +192,10 @@ async def rehearse(
     *,
     show: Callable[[Entry], None] | None = None,
     repeats: Callable[[Entry], None] | None = None,
+    links: Callable[[dict[str, str]], None] | None = None,
 ) -> Rehearsal:
-    """Play the day; `show` sees each transcript entry as it happens."""
+    """Play the day; `show` sees each transcript entry as it happens, `links` the web pages'
+    addresses once they are served (with `options.web`)."""
     meeting, start, end, speed = plan(options)
     tr = Translator(options.language)
     outcome = Rehearsal(
@@ -195,6 +217,7 @@ async def rehearse(
                     "AMPHI_MEETINGS": str(options.meetings),
                     "REMOTE_LINK": REHEARSAL_LINK,
                     "DM_RATE": str(DM_RATE),
+                    **web_settings(options.web),
                 },
                 require_discord=True,
             )
@@ -226,6 +249,8 @@ async def rehearse(
                 bot = create_bot(services, guild_ready_timeout=0.1)
                 async with running_bot(bot, fake, timeout=30):
                     await asyncio.wait_for(services.posts.started.wait(), 30)
+                    if services.web is not None and links is not None:
+                        links(web_links(services.web, meeting.slug))
                     ready = clock()
                     playing = asyncio.create_task(day.play(start, end))
                     await asyncio.sleep(wall_seconds(clock, end - clock()))

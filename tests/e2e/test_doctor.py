@@ -330,3 +330,25 @@ async def test_the_instances_the_store_lists(fake: FakeDiscord, synced) -> None:
     assert found.status == OK, found
     assert found.detail.startswith(f"active: alpha pid 5 (epoch {epoch}), lease renewed ")
     assert found.detail.endswith("standing by: beta pid 4")
+
+
+async def test_the_doctor_checks_that_public_url_answers(fake, synced) -> None:
+    from bot.core.config import Secret
+    from bot.web.server import WebServer
+
+    assert checks(await examine(synced))["web pages"].detail == "off (WEB_PORT is not set)"
+    on = dataclasses.replace(synced, web_port=0, web_secret=Secret("doctor-secret-0123456789"))
+    silent = checks(await examine(dataclasses.replace(on, public_url="http://127.0.0.1:9")))
+    assert silent["PUBLIC_URL"].status == WARN
+    assert "http://127.0.0.1:9 does not answer" in silent["PUBLIC_URL"].detail
+    assert "PUBLIC_URL reaches WEB_HOST:WEB_PORT" in silent["PUBLIC_URL"].fix
+    web = WebServer(on, snapshots=None)  # type: ignore[arg-type]  # /healthz reads none
+    await web.start()
+    try:
+        answering = dataclasses.replace(on, public_url=web.base_url)
+        found = checks(await examine(answering))["PUBLIC_URL"]
+        assert (found.status, found.detail) == (OK, f"{web.base_url} answers")
+        unsigned = checks(await examine(dataclasses.replace(answering, web_secret=None)))
+        assert unsigned["WEB_SECRET"].status == WARN
+    finally:
+        await web.stop()

@@ -71,3 +71,16 @@ def test_run_with_a_token_does_not_rehearse(cli, tmp_path: Path) -> None:
     assert "--speed only apply to rehearsals; ignored" in result.stderr
     assert "DISCORD_GUILD_ID" in result.stderr
     assert "nothing goes to Discord" not in result.stdout
+
+
+def test_web_takes_an_optional_port() -> None:
+    from bot.cli import build_parser
+    from bot.rehearsal.run import web_settings
+
+    parser = build_parser()
+    assert parser.parse_args(["rehearse", "x.toml", "--web"]).web == 8080
+    assert parser.parse_args(["rehearse", "x.toml", "--web", "9000"]).web == 9000
+    assert parser.parse_args(["rehearse", "x.toml"]).web is None
+    assert web_settings(None) == {}
+    settings = web_settings(0)
+    assert settings["WEB_PORT"] == "0" and len(settings["WEB_SECRET"]) >= 16

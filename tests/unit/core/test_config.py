@@ -185,3 +185,44 @@ def test_the_first_wrong_setting_of_the_table_is_the_one_named() -> None:
     with pytest.raises(ConfigError) as error:
         load_settings({"DM_RATE": "x", "LOG_LEVEL": "LOUD", "DATABASE_URL": "here"})
     assert error.value.variable == "DATABASE_URL"
+
+
+def test_the_web_pages_are_off_unless_a_port_is_set() -> None:
+    off = load_settings({})
+    assert (off.web_port, off.web_host, off.public_url, off.web_secret) == (
+        None,
+        "127.0.0.1",
+        None,
+        None,
+    )
+    on = load_settings(
+        {
+            "WEB_PORT": "8080",
+            "WEB_HOST": "0.0.0.0",
+            "PUBLIC_URL": "https://meeting.example.org/",
+            "WEB_SECRET": "s3cret-value-long-enough",
+        }
+    )
+    assert (on.web_port, on.web_host, on.public_url) == (
+        8080,
+        "0.0.0.0",
+        "https://meeting.example.org",
+    )
+    assert "s3cret" not in repr(on) and "s3cret-value-long-enough" in on.secrets()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("WEB_PORT", "http", "must be a port number from 1 to 65535"),
+        ("WEB_PORT", "70000", "must be a port number from 1 to 65535"),
+        ("PUBLIC_URL", "meeting.example.org", "must be a web address"),
+        ("WEB_SECRET", "short", "at least 16 characters"),
+    ],
+)
+def test_bad_web_settings_are_refused_by_name(variable: str, value: str, said: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({variable: value})
+    assert refused.value.variable == variable and said in str(refused.value)
+    if variable == "WEB_SECRET":
+        assert value not in str(refused.value)

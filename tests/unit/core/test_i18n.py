@@ -20,6 +20,7 @@ from cogs.programme import ProgrammeCog
 from cogs.proposals.cog import ProposalsCog
 from cogs.questions.cog import QuestionsCog
 from cogs.registration.cog import RegistrationCog
+from cogs.web import WebCog
 from tests.support.paths import ROOT
 
 KEYWORDS = {"gettext": None, "ngettext": (1, 2), "N_": None}
@@ -44,7 +45,7 @@ def bare(cog: type) -> Any:
 
 def all_cogs() -> list:
     cogs = (ProgrammeCog, RegistrationCog, PostsCog, AnnouncementCog, QuestionsCog, EventsCog)
-    return [bare(cog) for cog in (*cogs, ChangesCog, ProposalsCog)]
+    return [bare(cog) for cog in (*cogs, ChangesCog, ProposalsCog, WebCog)]
 
 
 def command_strings() -> tuple[set[str], set[str]]:
