@@ -91,7 +91,7 @@ async def test_a_debug_log_holds_neither_the_video_link_nor_what_members_typed(
 
 
 async def test_json_logs_and_the_health_file_of_a_running_bot(fake, tmp_path: Path) -> None:
-    """LOG_FORMAT=json: every line of the output is a JSON object; the health file is touched
+    """LOG_FORMAT=json: every line of the output is a JSON object; the health file says "active"
     once the bot is connected, and `amphi health` reads it."""
     import json
     import os
@@ -121,14 +121,17 @@ async def test_json_logs_and_the_health_file_of_a_running_bot(fake, tmp_path: Pa
                 line = (await process.stdout.readline()).decode()
                 assert line, "the bot exited:\n" + "".join(lines)
                 lines.append(line)
-        await eventually(health.exists, timeout=10)
+        # Written "standby" while the bot waits for the lease, "active" once it is connected.
+        await eventually(
+            lambda: health.exists() and health.read_text().strip() == "active", timeout=10
+        )
         checked = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "health", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         said, _ = await checked.communicate()
         assert checked.returncode == 0, said.decode()
-        assert said.decode().startswith("healthy: connected")
+        assert said.decode().startswith("healthy: active, connected")
         os.utime(health, (0, 0))  # as if the bot had stopped saying so long ago
         stale = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "health", cwd=tmp_path, env=env,
