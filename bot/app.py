@@ -123,10 +123,11 @@ async def serve(services: Services) -> None:
         while not stop.is_set():
             health = _touch_while(settings.health_file, "standby")
             try:
-                if await _first(election.stand_by(), stop.wait()) is None:
-                    break
+                await _first(election.stand_by(), stop.wait())
             finally:
                 health.cancel()
+            if stop.is_set():  # told to stop while standing by (a lease just taken is released)
+                break
             services.db.fence = election.fence()
             await services.programme.reload()  # the last active may have changed it
             if await _run_active(services, election, stop) == STOPPED:
