@@ -62,4 +62,4 @@ long: $(STAMP)
 		tests/e2e/test_rehearsal.py tests/e2e/test_hostile_questions.py
 
 crash: $(STAMP)
-	AMPHI_CRASH_SEEDS=20 $(BIN)/python -m pytest -s -p no:cacheprovider tests/e2e/test_crash.py tests/e2e/test_crash_questions.py tests/e2e/test_crash_notices.py tests/e2e/test_crash_proposals.py -k "every_promise or once"
+	AMPHI_CRASH_SEEDS=20 $(BIN)/python -m pytest -s -p no:cacheprovider tests/e2e/test_crash.py tests/e2e/test_crash_questions.py tests/e2e/test_crash_notices.py tests/e2e/test_crash_proposals.py tests/e2e/test_takeover_crash.py -k "every_promise or once"

@@ -24,6 +24,7 @@ from tests.support.processes import Runs
 #: one after the other, so that they never slow each other down.
 WALL_CLOCK_GROUPS = {
     "tests/e2e/test_crash": "hard_kills",
+    "tests/e2e/test_takeover": "hard_kills",
     "tests/e2e/test_rehearsal.py": "rehearsals",
     "tests/commands/test_rehearse.py": "rehearsals",
 }

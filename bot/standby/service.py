@@ -109,10 +109,15 @@ class Election:
         """One lease transaction in a thread of its own, given up after `within` seconds (by default
         the terms' store timeout). A thread hung on a silent network is left behind, its
         connection never reused, and no other starts until it comes back: a partition costs
-        one thread, not one a look."""
-        if not self._worker_done.is_set():
-            raise TimeoutError("the last lease transaction has not come back")
+        one thread, not one a look. One that comes back within the deadline is waited for: a
+        renewal given up on ends by the store's own timeout just as the retry is due."""
         loop = asyncio.get_running_loop()
+        within = within or self.terms.store_timeout
+        deadline = loop.time() + within
+        while not self._worker_done.is_set():
+            if loop.time() >= deadline:
+                raise TimeoutError("the last lease transaction has not come back")
+            await asyncio.sleep(0.005)
         future: asyncio.Future[T] = loop.create_future()
         job = functools.partial(self.db.call, fn, write=True, **kwargs)
         done = self._worker_done = threading.Event()
@@ -122,7 +127,7 @@ class Election:
             name="amphi-lease",
             daemon=True,
         ).start()
-        return await asyncio.wait_for(future, within or self.terms.store_timeout)
+        return await asyncio.wait_for(future, max(deadline - loop.time(), 0.001))
 
     async def _say(self, role: Role, *, force: bool = False) -> None:
         """Tell the others what this instance does, at most once a renewal period."""

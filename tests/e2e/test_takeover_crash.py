@@ -1,0 +1,227 @@
+"""The active `amphi run` killed hard at seeded random moments of a registration burst, a
+question round and a DM broadcast, while a standby runs beside it: the standby takes over, and
+every promise is kept: nothing lost, nothing twice, one gateway session at a time.
+
+Every test here sets AMPHI_LEASE_SECONDS=3 to run faster (the takeover follows in about 3 s
+instead of about 10); tests/e2e/test_takeover.py measures the default lease's."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.config import load_settings
+from bot.services import prepare
+from tests.e2e.test_crash import hold_the_seats
+from tests.e2e.test_crash_questions import _questions, all_published, approve_as_they_come, texts_in
+from tests.support.harness import eventually
+from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds
+from tests.support.takeover import (
+    assert_one_session_at_a_time,
+    live_connection,
+    signal_active,
+    taken_over,
+)
+
+LEASE = {"AMPHI_LEASE_SECONDS": "3"}
+BURST = 300
+ASKERS = 60
+MEMBERS = 120
+LINK = "https://video.example/takeover-test"
+
+
+def _store(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+async def kill_and_take_over(fake, active, database_url: str, seed: int) -> None:
+    """kill -9 of `active`; returns once the standby's session is live, saying how long it took."""
+    dead = live_connection(fake)
+    killed_at = await signal_active(active, signal.SIGKILL)
+    _new, took = await taken_over(fake, dead, killed_at)
+    print(f"takeover {_store(database_url)} seed {seed}: kill -9 → standby live after {took:.2f} s")
+
+
+@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
+async def test_a_standby_takes_over_a_burst_and_keeps_every_promise(
+    fake, tmp_path: Path, database_url: str, runs, seed: int
+) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
+    env = run_env(fake, meetings, database_url, **LEASE)
+    members = [fake.add_member(f"b{seed}-{i}") for i in range(BURST)]
+    options = {"mode": "in_person", "member": True}
+
+    # Killed at a seeded random moment while 300 people register at once; on odd seeds the
+    # store is slow at first, so the kill catches commands acknowledged but not yet answered.
+    active = await runs.start(fake, env)
+    standby = await runs.start_standby(env)
+    try:
+        holding = None
+        if seed % 2:
+            held = threading.Event()
+            holding = asyncio.ensure_future(asyncio.to_thread(hold_the_seats, database_url, held))
+            await eventually(held.is_set)
+        burst = [asyncio.ensure_future(fake.invoke("register", options, user=m)) for m in members]
+        await eventually(lambda: any(t.done() and t.result().acknowledged for t in burst))
+        await asyncio.sleep(random.Random(seed).uniform(0, 0.6))
+        await kill_and_take_over(fake, active, database_url, seed)
+        results = await asyncio.gather(*burst)
+        if holding is not None:
+            await holding
+        promised = [(m, r) for m, r in zip(members, results, strict=True) if r.acknowledged]
+        # The standby, now active, answers every acknowledged command, unasked.
+        await eventually(lambda: all(r.answer for _, r in promised), timeout=60)
+        thinking = sum(1 for _, r in promised if r.thinking)
+        print(f"seed {seed}: {len(promised)} acknowledged ({thinking} with thinking…)")
+        # The others saw "did not respond"; they try again and are told how they stand.
+        for member, result in zip(members, results, strict=True):
+            if not result.acknowledged:
+                retry = await fake.invoke("register", options, user=member)
+                assert "registered" in (await retry.message(timeout=10)).content
+    finally:
+        await kill(active)
+        await kill(standby)
+    assert_one_session_at_a_time(fake)
+    assert fake.already_acknowledged == []
+    services = prepare(load_settings(env), clock=lambda: now)
+    try:
+        everyone = await services.registration.all_registrations()
+    finally:
+        services.close()
+    assert sorted(r.user_id for r in everyone) == sorted(m.id for m in members)  # once each
+    seated = {r.user_id for r in everyone if r.position is None}
+    assert len(seated) == 10  # the meeting's capacity: never more
+    positions = sorted(r.position for r in everyone if r.position is not None)
+    assert positions == list(range(1, BURST - 10 + 1))
+    for member, result in promised:  # every answer agrees with the store
+        assert result.answer is not None
+        assert ("have a seat" in result.answer) == (member.id in seated), result.answer
+
+
+@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
+async def test_a_standby_takes_over_a_question_round_and_keeps_every_promise(
+    fake, tmp_path: Path, database_url: str, runs, seed: int
+) -> None:
+    now = datetime.now(UTC)
+    start = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)  # the talk is on
+    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
+    env = run_env(fake, meetings, database_url, **LEASE)
+    moderator = fake.add_member(f"mod{seed}", roles=["Moderator"])
+    organizer = fake.add_member(f"org{seed}", roles=["Organizer"])
+    speaker = fake.add_member(f"ada{seed}")
+    askers = [fake.add_member(f"q{seed}-{i}") for i in range(ASKERS)]
+    text = {m.id: f"Question {i} of seed {seed}?" for i, m in enumerate(askers)}
+
+    active = await runs.start(fake, env)
+    standby = await runs.start_standby(env)
+    try:
+        linked = await fake.invoke(
+            "speaker link", {"talk": "a-talk", "user": speaker}, user=organizer
+        )
+        assert "is now linked" in (await linked.message(timeout=10)).content
+        # Moderators approve cards as they come, before and after the takeover.
+        clicked: set[int] = set()
+        approving = asyncio.ensure_future(approve_as_they_come(fake, moderator, clicked))
+        asks = [
+            asyncio.ensure_future(fake.invoke("ask", {"question": text[m.id]}, user=m))
+            for m in askers
+        ]
+        await eventually(lambda: any(t.done() and t.result().acknowledged for t in asks))
+        await asyncio.sleep(random.Random(seed).uniform(0, 1.0))
+        await kill_and_take_over(fake, active, database_url, seed)
+        results = await asyncio.gather(*asks)
+        promised = [(m, r) for m, r in zip(askers, results, strict=True) if r.acknowledged]
+        await eventually(lambda: all(r.answer for _, r in promised), timeout=60)
+        # The others saw "did not respond"; they ask again, and their question is there once.
+        for member, result in zip(askers, results, strict=True):
+            if not result.acknowledged:
+                retry = await fake.invoke("ask", {"question": text[member.id]}, user=member)
+                assert "waiting for a moderator" in (await retry.message(timeout=10)).content
+        # A click on the dead active's cards went unanswered: the moderator clicks again.
+        clicked.clear()
+        services = prepare(load_settings(env), clock=lambda: now)
+        try:
+
+            async def published() -> bool:
+                return all_published(await _questions(services))
+
+            await eventually(published, timeout=60, interval=0.25)
+            stored = await _questions(services)
+        finally:
+            services.close()
+
+        # Every DM owed arrives, if need be with the next catch-up pass (every minute).
+        def all_told() -> bool:
+            return texts_in(fake.dms(speaker), "") >= len(stored) and all(
+                fake.dms(q.author_id) for q in stored
+            )
+
+        await eventually(all_told, timeout=90, interval=0.1)
+        await asyncio.sleep(1.0)  # time for anything extra to arrive
+        approving.cancel()
+    finally:
+        await kill(active)
+        await kill(standby)
+
+    assert_one_session_at_a_time(fake)
+    assert fake.already_acknowledged == []
+    by_author = {q.author_id: q for q in stored}
+    assert len(by_author) == len(stored) == ASKERS  # each member's question, once
+    for _member, result in promised:  # every acknowledged ask answered as the store says
+        assert "waiting for a moderator" in result.answer, result.answer
+    [thread] = [c for c in fake.state.channels.values() if c.is_thread]
+    for question in stored:
+        asked = text[question.author_id]
+        assert texts_in(fake.messages("moderation"), asked) == 1, asked  # one card
+        assert texts_in(fake.messages(thread.id), asked) == 1, asked  # one public post
+        assert texts_in(fake.dms(question.author_id), asked) == 1, asked  # one DM to the asker
+        assert texts_in(fake.dms(speaker), asked) == 1, asked  # and one to the speaker
+
+
+@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
+async def test_a_standby_takes_over_a_dm_broadcast_and_keeps_every_promise(
+    fake, tmp_path: Path, database_url: str, runs, seed: int
+) -> None:
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    # Both processes are up within these seconds; the reminder goes out just before the DMs.
+    reminder_due = now + timedelta(seconds=8)
+    link_due = now + timedelta(seconds=9)
+    meetings = meeting_file(tmp_path, start, reminder_due, link_due)
+    env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="40", **LEASE)
+    members = [fake.add_member(f"d{seed}-{i}") for i in range(MEMBERS)]
+    await register_remote(env, members, now)
+
+    def delivered() -> int:
+        return sum(1 for m in members if fake.dms(m))
+
+    active = await runs.start(fake, env)
+    standby = await runs.start_standby(env)
+    try:
+        assert delivered() == 0, "the processes took too long to start"
+        # Killed at a seeded moment of the broadcast (120 DMs at 40 a second).
+        await eventually(lambda: delivered() >= 1, timeout=30)
+        await asyncio.sleep(random.Random(seed).uniform(0, 2.0))
+        halfway = delivered()
+        await kill_and_take_over(fake, active, database_url, seed)
+        print(f"seed {seed}: {halfway} of {MEMBERS} DMs delivered before the kill")
+        assert halfway < MEMBERS  # the kill caught the broadcast under way
+        await eventually(lambda: delivered() == MEMBERS, timeout=60)
+        await asyncio.sleep(1.0)  # time for anything extra to arrive
+    finally:
+        await kill(active)
+        await kill(standby)
+
+    assert_one_session_at_a_time(fake)
+    [reminder] = fake.messages("announcements")
+    assert "**Session 1** of Crash test starts" in reminder.content
+    assert [len(fake.dms(m)) for m in members] == [1] * MEMBERS
+    assert all(LINK in fake.dms(m)[0].content for m in members)
