@@ -21,7 +21,7 @@ from bot.schedule_import.cli import add_import_parser
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import serve
+    from bot.app import leave_hung_store_threads, serve
     from bot.services import prepare
 
     if args.rehearse_without_token and not read_environment().get("DISCORD_TOKEN", "").strip():
@@ -52,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         pass
+    leave_hung_store_threads(0)
     return 0
 
 

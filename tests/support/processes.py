@@ -120,9 +120,7 @@ class Runs:
             return "Standing by" in log.read_text(errors="replace")
 
         try:
-            await eventually(
-                lambda: standing_by() or process.returncode is not None, timeout=30
-            )
+            await eventually(lambda: standing_by() or process.returncode is not None, timeout=30)
         finally:
             if not standing_by():
                 await kill(process)
