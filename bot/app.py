@@ -8,15 +8,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import threading
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
 
 from bot.client import HEALTH_INTERVAL, AmphiBot
-from bot.services import Services
+from bot.core.errors import StoreUnavailable
+from bot.services import Services, open_services
 from bot.standby.model import LeaseTerms
 from bot.standby.service import Election, lease_store
+from bot.store.db import STORE_THREADS
 from cogs.announcements import AnnouncementCog
 from cogs.changes import ChangesCog
 from cogs.dm import DirectMessages
@@ -110,12 +115,12 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
     return bot
 
 
-async def serve(services: Services) -> bool:
+async def serve(services: Services) -> None:
     """Take part in the election on the store: stand by until this instance holds the lease,
-    then run the bot until the process is told to stop (SIGTERM or SIGINT: the lease is
-    released as it stops, so a standby takes over at once) or the lease is lost (the bot then
-    steps down). Closes the services. Whether the lease was lost: the caller then starts the
-    process afresh, as a standby, with nothing of this run's memory, tasks or connections."""
+    then run the bot until the lease is lost (stand by again, and start again on fresh services
+    once it holds the lease anew) or the process is told to stop (SIGTERM or SIGINT: the lease
+    is released as it stops, so a standby takes over at once). Closes the services it ends
+    with."""
     settings = services.settings
     terms = LeaseTerms(settings.lease_seconds)
     election = Election(lease_store(settings.database_url, terms), terms)
@@ -123,28 +128,43 @@ async def serve(services: Services) -> bool:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    lost = False
+    current: Services | None = services
     try:
-        health = _touch_while(settings.health_file, "standby")
-        try:
-            await _first(election.stand_by(), stop.wait())
-        finally:
-            health.cancel()
-        if stop.is_set():  # told to stop while standing by (any lease taken is released)
-            return False
-        services.db.fence = election.fence()
-        await services.programme.reload()  # the last active may have changed it
-        lost = await _run_active(services, election, stop) != STOPPED
-        return lost
+        while not stop.is_set():
+            health = _touch_while(settings.health_file, "standby")
+            try:
+                await _first(election.stand_by(), stop.wait())
+            finally:
+                health.cancel()
+            if election.epoch is None or stop.is_set():  # told to stop (released below)
+                break
+            try:
+                if current is None:
+                    current = await asyncio.to_thread(open_services, settings)
+                current.db.fence = election.fence()
+                await current.programme.reload()  # the last active may have changed it
+            except StoreUnavailable as error:
+                log.warning("The store went away as this instance took the lease: %s", error)
+                await election.release()
+                continue
+            if await _run_active(current, election, stop) == STOPPED:
+                break
+            # Whatever the last run held in memory (commands under way, the scheduler) is the
+            # new active's to finish: let it go without waiting for the store (a partition may
+            # hold its transactions for long; the fence refuses what they would still write),
+            # stand by at once, and start again from the store on taking the lease anew. Opening
+            # the store here instead would fail, or hang, while the store is out of reach.
+            current.abandon()
+            current = None
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await election.release()
         await election.leave()
         election.db.abandon()
-        # After a lost lease, transactions under way may hang on a broken network: left behind.
-        services.abandon() if lost else services.close()
-        if settings.health_file is not None and not lost:
+        if current is not None:
+            current.close()
+        if settings.health_file is not None:
             # Stopped, as a standby too: `amphi health` says so at once, and `amphi db restore`
             # need not wait for the file to age.
             with contextlib.suppress(OSError):
@@ -152,6 +172,25 @@ async def serve(services: Services) -> bool:
 
 
 STOPPED = "stopped"
+
+
+def leave_hung_store_threads(status: int) -> None:
+    """Exit now with `status` if transactions of a run deposed by a partition still hang on the
+    silent line (the store's worker threads, left behind by `Database.abandon`): the interpreter
+    would wait for them as it exits, until the network heals. What they would still write is
+    refused by the fence, and the store rolls them back once it notices. Returns otherwise."""
+    hung = [t for t in threading.enumerate() if t.name.startswith(STORE_THREADS) and t.is_alive()]
+    if not hung:
+        return
+    log.warning(
+        "%d store transaction(s) of a deposed run still hang on a broken network; "
+        "exiting without them",
+        len(hung),
+    )
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 async def _run_active(services: Services, election: Election, stop: asyncio.Event) -> str:

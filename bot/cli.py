@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import discord
 from discord.utils import MISSING
@@ -23,7 +21,7 @@ from bot.schedule_import.cli import add_import_parser
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import serve
+    from bot.app import leave_hung_store_threads, serve
     from bot.services import prepare
 
     if args.rehearse_without_token and not read_environment().get("DISCORD_TOKEN", "").strip():
@@ -46,27 +44,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     except MeetingFileError as error:
         return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
     try:
-        lost = asyncio.run(serve(services))  # closes the services
+        asyncio.run(serve(services))  # closes the services
     except discord.LoginFailure:
         return fail(
             "Discord refused DISCORD_TOKEN. Reset the token on your application's Bot page "
             "(https://discord.com/developers/applications) and put the new one in .env."
         )
     except KeyboardInterrupt:
-        return 0
-    if lost:
-        _start_afresh()
+        pass
+    leave_hung_store_threads(0)
     return 0
-
-
-def _start_afresh() -> NoReturn:
-    """Replace this process with a new `amphi run` (same pid, arguments and environment): a
-    deposed active comes back as a standby with nothing of its last run left, not even a
-    thread hung on a broken network."""
-    logging.getLogger("bot.cli").info("Starting afresh as a standby")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "bot", *sys.argv[1:]])  # noqa: S606
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -128,6 +128,7 @@ class AmphiBot(commands.Bot):
         self.may_send: Callable[[], bool] = lambda: True
         self._guild_checked = False
         self._frozen = False
+        self._stepped_down = False  # the lease was lost: this run is over
 
     @property
     def settings(self) -> Settings:
@@ -212,12 +213,31 @@ class AmphiBot(commands.Bot):
         seconds, then stop the rest without waiting for the store (the new active finishes
         what this run held)."""
         self.may_send = lambda: False
+        self._stepped_down = True
         try:
             await asyncio.wait_for(discord.Client.close(self), within)
         except TimeoutError:
             log.error("The gateway did not close within %g s of the lost lease", within)
         self._cancel_tasks()
         self.services.posts.stop_now()
+        if self.services.web is not None:  # the pages are the active's to serve
+            try:
+                await asyncio.wait_for(self.services.web.stop(), within)
+            except TimeoutError:
+                log.warning("The web pages did not stop within %g s of the lost lease", within)
+        # The cogs' own background work (the capacity panel, the roles, the Events tab…) ends
+        # with this run too, rather than going on beside the next one.
+        try:
+            await asyncio.wait_for(self._unload_cogs(), within)
+        except TimeoutError:
+            log.warning("The cogs did not stop within %g s of the lost lease", within)
+
+    async def _unload_cogs(self) -> None:
+        for name in list(self.cogs):
+            try:
+                await self.remove_cog(name)
+            except Exception:
+                log.exception("Could not stop %s after the lost lease", name)
 
     def _cancel_tasks(self) -> None:
         for name in ("_posts_task", "_kept_task", "_health_task"):
@@ -239,8 +259,9 @@ class AmphiBot(commands.Bot):
                 self.settings.health_file.unlink(missing_ok=True)
         if self.services.web is not None:
             await self.services.web.stop()
-        await self.services.posts.stop()
-        await self.services.kept.flush()
+        if not self._stepped_down:  # deposed, nothing waits for the store: its writes are refused
+            await self.services.posts.stop()
+            await self.services.kept.flush()
         await super().close()
 
     async def command_payload(self) -> list[dict[str, Any]]:

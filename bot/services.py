@@ -11,6 +11,7 @@ from bot.changes.following import ProgrammeFollower
 from bot.changes.service import ChangeNotices
 from bot.core.clock import Clock, utc_now
 from bot.core.config import Settings
+from bot.core.errors import StoreUnavailable
 from bot.dms.service import Broadcaster, DmChannels
 from bot.events.service import EventService
 from bot.kept.service import KeptCommands
@@ -19,7 +20,7 @@ from bot.programme.service import ProgrammeService
 from bot.proposals.service import ProposalService
 from bot.questions.service import QuestionService
 from bot.registration.service import RegistrationService
-from bot.store.db import Database
+from bot.store.db import Database, unavailable_as_such
 from bot.store.migrate import upgrade
 from bot.web.server import WebServer
 from bot.web.service import WebSnapshots
@@ -62,7 +63,12 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     """Open the store (migrating it) and build the services (blocking: before the event loop)."""
     # A transaction left open by an instance cut off from the store ends within half a lease.
     db = Database(settings.database_url, idle_in_transaction=settings.lease_seconds / 2)
-    upgrade(db.engine)
+    try:
+        with unavailable_as_such():  # a store out of reach: StoreUnavailable, as elsewhere
+            upgrade(db.engine)
+    except StoreUnavailable:
+        db.abandon()
+        raise
     programme = ProgrammeService(db, clock)
     registration = RegistrationService(db, programme, clock)
     posts = PostScheduler(

@@ -56,6 +56,9 @@ def claim(session: Session, *, me: str, host: str, pid: int, seconds: float) -> 
     if renewal.holder is not None and renewal.expires_at is not None and renewal.expires_at > now:
         return None
     lease = session.exec(select(LeaseRow).where(col(LeaseRow.id) == 1).with_for_update()).one()
+    # The new epoch starts once that lock is ours, after the last holder's writes under way: a
+    # time read before the wait would date the takeover before writes of the last epoch.
+    now = store_now(session)
     epoch = lease.epoch + 1
     lease.epoch, lease.holder, lease.host, lease.pid, lease.since = epoch, me, host, pid, now
     renewal.epoch, renewal.holder = epoch, me

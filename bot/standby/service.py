@@ -206,7 +206,9 @@ class Election:
                     seconds=self.terms.seconds,
                 )
             except (StoreUnavailable, TimeoutError) as error:
-                log.warning("Could not renew the lease (epoch %d): %s", epoch, error or "timeout")
+                log.warning(
+                    "Could not renew the lease (epoch %d): %s", epoch, str(error) or "timeout"
+                )
                 next_renewal = started + min(1.0, self.terms.renew_every)
                 continue
             if not renewed:

@@ -29,9 +29,12 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
+#: The name every worker thread of a `Database` starts with.
+STORE_THREADS = "amphi-db"
+
 
 @contextmanager
-def _unavailable_as_such() -> Iterator[None]:
+def unavailable_as_such() -> Iterator[None]:
     """The driver's "could not reach the database" (or "busy past the timeout") raised as the
     store's own StoreUnavailable, so callers need not know SQLAlchemy's exceptions."""
     try:
@@ -76,9 +79,10 @@ def make_engine(
 
     With `timeout` (seconds), no statement, lock wait or connection attempt takes longer, and on
     PostgreSQL each transaction has a connection of its own (the lease's engine: a connection
-    left hanging by a broken network is dropped, not reused). With `idle_in_transaction`
-    (seconds), PostgreSQL ends a transaction whose client went silent that long, and the locks
-    it held with it (an instance cut off from the store cannot hold up the one taking over).
+    left hanging by a broken network is dropped, not reused) and a transaction idle longer than
+    `timeout` is ended. With `idle_in_transaction` (seconds), PostgreSQL ends a transaction whose
+    client went silent that long, and the locks it held with it (an instance cut off from the
+    store cannot hold up the one taking over).
     """
     url = normalize_url(url)
     parsed = make_url(url)
@@ -93,12 +97,16 @@ def make_engine(
                 url, pool_pre_ping=True, pool_size=8, max_overflow=4, connect_args=idle
             )
         ms = int(timeout * 1000)
+        # A transaction of this engine idle that long has lost its client: ended, its locks
+        # with it (a lease renewal cut off before its COMMIT would lock out every claim).
+        idle_ms = int((idle_in_transaction or timeout) * 1000)
         return create_engine(
             url,
             poolclass=NullPool,
             connect_args={
                 "connect_timeout": max(1, round(timeout)),
-                "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+                "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"
+                f" -c idle_in_transaction_session_timeout={idle_ms}",
             },
         )
 
@@ -146,7 +154,7 @@ class Database:
         )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._writer = self.engine.execution_options(sqlite_immediate=True)
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="amphi-db")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=STORE_THREADS)
         # SQLite has one writer: queueing our own writers here beats its busy handler's sleeps.
         self._sqlite_writer = threading.Lock() if self.is_sqlite else None
         #: Run first in every writing transaction when set: the active instance's check that it
@@ -174,7 +182,7 @@ class Database:
         return self._rolled_back(fn, *args, **kwargs)
 
     def _rolled_back(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        with _unavailable_as_such(), Session(self._writer) as session:
+        with unavailable_as_such(), Session(self._writer) as session:
             session.begin()
             try:
                 return fn(session, *args, **kwargs)
@@ -184,7 +192,7 @@ class Database:
     @staticmethod
     def _transaction(bind: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         with (
-            _unavailable_as_such(),
+            unavailable_as_such(),
             Session(bind, expire_on_commit=False) as session,
             session.begin(),
         ):
