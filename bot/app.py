@@ -140,7 +140,11 @@ async def serve(services: Services) -> None:
                 break
             try:
                 if current is None:
-                    current = await asyncio.to_thread(open_services, settings)
+                    opening = asyncio.ensure_future(asyncio.to_thread(open_services, settings))
+                    await _first(asyncio.shield(opening), stop.wait())
+                    if stop.is_set():
+                        break
+                    current = opening.result()
                 current.db.fence = election.fence()
                 await current.programme.reload()  # the last active may have changed it
             except StoreUnavailable as error:
@@ -163,7 +167,7 @@ async def serve(services: Services) -> None:
         await election.leave()
         election.db.abandon()
         if current is not None:
-            current.close()
+            _close_within(current, CLOSE_SECONDS)
         if settings.health_file is not None:
             # Stopped, as a standby too: `amphi health` says so at once, and `amphi db restore`
             # need not wait for the file to age.
@@ -172,6 +176,19 @@ async def serve(services: Services) -> None:
 
 
 STOPPED = "stopped"
+#: How long the store may take to close as the process stops (its transactions to finish).
+CLOSE_SECONDS = 5.0
+
+
+def _close_within(services: Services, seconds: float) -> None:
+    """Close the services' store, or leave it to its fate after `seconds`: transactions hung on
+    a silent network must not keep the process from stopping (`leave_hung_store_threads`)."""
+    closing = threading.Thread(target=services.close, name=STORE_THREADS + "-close", daemon=True)
+    closing.start()
+    closing.join(seconds)
+    if closing.is_alive():
+        log.warning("The store did not close within %g s; leaving it", seconds)
+        services.abandon()
 
 
 def leave_hung_store_threads(status: int) -> None:
@@ -201,25 +218,33 @@ async def _run_active(services: Services, election: Election, stop: asyncio.Even
     bot = create_bot(services)
     bot.may_send = election.holds
     async with bot:
-        outcome = await _first(bot.start(token.reveal()), election.hold(), stop.wait())
+        try:
+            # The lease first: when it is lost as the bot fails, the loss is what happened.
+            outcome = await _first(election.hold(), bot.start(token.reveal()), stop.wait())
+        except StoreUnavailable as error:  # the store failed the bot as it started
+            outcome = f"the store failed as the bot started: {error}"
+            log.warning("Standing by again: %s", outcome)
         if isinstance(outcome, str):
             await bot.step_down(election.terms.margin)
             return outcome
+        if stop.is_set():
+            await bot.hand_over(min(1.0, election.terms.margin / 2))
     await election.release()
     return STOPPED
 
 
 async def _first(*awaitables: Awaitable[T]) -> T | None:
-    """What the first of `awaitables` to finish returned (its error raised); the others are
-    cancelled."""
+    """What the first of `awaitables` to finish returned (its error raised; of several that
+    finished together, the first given); the others are cancelled."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return next(iter(done)).result()
+    # Of those that finished together, the first given.
+    return next(t for t in tasks if t.done() and not t.cancelled()).result()
 
 
 def _touch_while(path: Path | None, role: str) -> asyncio.Task[None]:

@@ -214,10 +214,14 @@ class AmphiBot(commands.Bot):
         what this run held)."""
         self.may_send = lambda: False
         self._stepped_down = True
+        closing = asyncio.ensure_future(discord.Client.close(self))
         try:
-            await asyncio.wait_for(discord.Client.close(self), within)
+            await asyncio.wait_for(asyncio.shield(closing), within)
         except TimeoutError:
-            log.error("The gateway did not close within %g s of the lost lease", within)
+            # A silent network holds the gateway's close frame: closing the HTTP session ends
+            # every connection of the client, the gateway's with them, and the close with it.
+            log.error("The gateway did not close within %g s; closing its connection", within)
+            await self.http.close()
         self._cancel_tasks()
         self.services.posts.stop_now()
         if self.services.web is not None:  # the pages are the active's to serve
@@ -231,6 +235,18 @@ class AmphiBot(commands.Bot):
             await asyncio.wait_for(self._unload_cogs(), within)
         except TimeoutError:
             log.warning("The cogs did not stop within %g s of the lost lease", within)
+
+    async def hand_over(self, within: float) -> None:
+        """Told to stop while holding the lease: the posts being sent get `within` seconds to
+        finish, then nothing more goes to Discord (`step_down`), then what is pending is
+        written down within `within`. The lease is released after: what is left, the next
+        active finishes, so a standby takes over in moments, not after a long broadcast."""
+        self.services.posts.started.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.services.posts.stop()), within)
+        await self.step_down(within)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.services.kept.flush(), within)
 
     async def _unload_cogs(self) -> None:
         for name in list(self.cogs):

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
+from bot.core.errors import Deposed
 from bot.dms import queries as store
 from bot.dms.model import DeliveryReport, DmClosed, DmThrottled
 from bot.posts.model import nonce_for
@@ -115,6 +116,8 @@ class Broadcaster:
                 log.info("DMs throttled by Discord; pausing %.1f s", throttled.retry_after)
                 await asyncio.sleep(throttled.retry_after)
                 continue
+            except Deposed:
+                raise  # not a failure of this DM: the next active sends it, claimed as it is
             except Exception as error:
                 log.warning("DM to %s failed: %s", user_id, error)
                 return "failed", f"{type(error).__name__}: {error}"[:100]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core.clock import Clock, wall_seconds
+from bot.core.errors import Deposed
 from bot.posts import queries as store
 from bot.posts.model import PlannedPost, PostKind, PostRecord, plan_posts
 from bot.programme.service import ProgrammeService
@@ -239,6 +240,8 @@ class PostScheduler:
         for delay in RETRY_DELAYS:
             try:
                 return await self._handlers[post.kind](post, late)
+            except Deposed:
+                raise  # the next active sends it, claimed as it is
             except Exception as error:
                 log.warning("Post %s failed (%s); trying again in %g s", post.key, error, delay)
                 await asyncio.sleep(delay)
@@ -247,6 +250,9 @@ class PostScheduler:
     async def _deliver_and_record(self, post: PlannedPost, *, late: bool) -> None:
         try:
             message_id = await self._deliver_with_retries(post, late)
+        except Deposed:
+            log.info("Post %s is left to the next active instance", post.key)
+            return
         except Exception as error:
             log.exception("Could not send post %s", post.key)
             await self.db.run(

@@ -63,6 +63,12 @@ def _settle_from_thread(
         loop.call_soon_threadsafe(settle)
 
 
+def _boot_clock() -> float:
+    """Seconds on a clock that never goes back and, unlike `time.monotonic`, counts the time
+    the machine was suspended: a holder woken from a suspend sees its lease gone."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
 def _stamp(seconds: float | None) -> str:
     if seconds is None:
         return "never"
@@ -79,7 +85,7 @@ class Election:
         *,
         host: str | None = None,
         pid: int | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = _boot_clock,
     ) -> None:
         self.db = db
         self.terms = terms
@@ -90,6 +96,7 @@ class Election:
         #: The epoch this instance holds, while it holds the lease.
         self.epoch: int | None = None
         self._valid_until = float("-inf")
+        self._renewal_started = float("-inf")
         self._started_at: float | None = None
         self._last_said = float("-inf")
         self._worker_done = threading.Event()  # set: no lease transaction under way
@@ -105,7 +112,9 @@ class Election:
         assert self.epoch is not None, "only the holder fences its writes"
         return functools.partial(store.check_epoch, epoch=self.epoch)
 
-    async def _run(self, fn: Callable[..., T], /, within: float | None = None, **kwargs) -> T:
+    async def _run(
+        self, fn: Callable[..., T], /, within: float | None = None, write: bool = True, **kwargs
+    ) -> T:
         """One lease transaction in a thread of its own, given up after `within` seconds (by default
         the terms' store timeout). A thread hung on a silent network is left behind, its
         connection never reused, and no other starts until it comes back: a partition costs
@@ -119,7 +128,7 @@ class Election:
                 raise TimeoutError("the last lease transaction has not come back")
             await asyncio.sleep(0.005)
         future: asyncio.Future[T] = loop.create_future()
-        job = functools.partial(self.db.call, fn, write=True, **kwargs)
+        job = functools.partial(self.db.call, fn, write=write, **kwargs)
         done = self._worker_done = threading.Event()
         threading.Thread(
             target=_settle_from_thread,
@@ -129,16 +138,22 @@ class Election:
         ).start()
         return await asyncio.wait_for(future, max(deadline - loop.time(), 0.001))
 
-    async def _say(self, role: Role, *, force: bool = False) -> None:
+    async def _say(self, role: Role, *, force: bool = False, within: float | None = None) -> None:
         """Tell the others what this instance does, at most once a renewal period."""
         now = self.monotonic()
         if not force and now - self._last_said < self.terms.renew_every:
             return
         if self._started_at is None:
-            self._started_at = await self._run(store.store_now)
+            self._started_at = await self._run(store.store_now, within=within, write=False)
         started_at = self._started_at
         await self._run(
-            store.say, me=self.me, host=self.host, pid=self.pid, role=role, started_at=started_at
+            store.say,
+            within=within,
+            me=self.me,
+            host=self.host,
+            pid=self.pid,
+            role=role,
+            started_at=started_at,
         )
         self._last_said = now
 
@@ -148,8 +163,12 @@ class Election:
         while True:
             try:
                 await self._say(Role.STANDBY)
-                holder = await self._run(store.read_holder)
-                if holder.lapsed:
+                holder = await self._run(store.read_holder, write=False)
+                if holder.holder == self.me:
+                    # Claimed by a transaction whose answer came too late: give it back, and
+                    # claim it properly at the next look.
+                    await self._run(store.release, me=self.me)
+                elif holder.lapsed:
                     started = self.monotonic()
                     epoch = await self._run(
                         store.claim,
@@ -160,6 +179,7 @@ class Election:
                     )
                     if epoch is not None:
                         self.epoch = epoch
+                        self._renewal_started = started
                         self._valid_until = self.terms.valid_until(started)
                         log.info(
                             "Active: instance %s holds the lease (epoch %d); connecting to Discord",
@@ -190,7 +210,8 @@ class Election:
         instance may no longer act on it, even if the store never answers."""
         assert self.epoch is not None
         epoch = self.epoch
-        next_renewal = self.monotonic() + self.terms.renew_every
+        # Counted from the claim: the time taken to open the store and connect is no excuse.
+        next_renewal = self._renewal_started + self.terms.renew_every
         while True:
             deadline = self._valid_until
             await asyncio.sleep(max(min(next_renewal, deadline) - self.monotonic(), 0))
@@ -215,9 +236,10 @@ class Election:
                 return self._lose("another instance took the lease")
             self._valid_until = self.terms.valid_until(started)
             next_renewal = started + self.terms.renew_every
-            # The renewal is what matters; the listing catches up next time.
+            # The renewal is what matters: the listing may not delay the next one, and catches
+            # up next time.
             with contextlib.suppress(StoreUnavailable, TimeoutError):
-                await self._say(Role.ACTIVE)
+                await self._say(Role.ACTIVE, within=self.terms.renew_every / 2)
 
     def _lose(self, why: str) -> str:
         log.warning("Lost the lease (epoch %s): %s; standing by", self.epoch, why)
@@ -226,14 +248,13 @@ class Election:
         return why
 
     async def release(self) -> None:
-        """Give the lease up at once, for a graceful stop: a standby takes it at its next look."""
+        """Give the lease up at once, for a graceful stop: a standby takes it at its next look.
+        Also a lease claimed by a transaction whose answer this instance stopped waiting for."""
         epoch, self.epoch = self.epoch, None
         self._valid_until = float("-inf")
-        if epoch is None:
-            return
         try:
-            await self._run(store.release, me=self.me, epoch=epoch)
-            log.info("Released the lease (epoch %d)", epoch)
+            if await self._run(store.release, me=self.me):
+                log.info("Released the lease (epoch %s)", epoch)
         except (StoreUnavailable, TimeoutError) as error:
             log.warning("Could not release the lease; it lapses by itself: %s", error)
 

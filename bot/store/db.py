@@ -28,6 +28,7 @@ from bot.core.errors import StoreUnavailable
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+PG_CONNECT_TIMEOUT = 10  # seconds
 
 #: The name every worker thread of a `Database` starts with.
 STORE_THREADS = "amphi-db"
@@ -89,12 +90,13 @@ def make_engine(
     busy_ms = SQLITE_BUSY_TIMEOUT_MS if timeout is None else int(timeout * 1000)
     if parsed.get_backend_name() != "sqlite":
         if timeout is None:
-            idle = {}
+            # A store out of reach is told in seconds, not after the system's TCP timeout.
+            options: dict[str, object] = {"connect_timeout": PG_CONNECT_TIMEOUT}
             if idle_in_transaction is not None:
                 ms = int(idle_in_transaction * 1000)
-                idle = {"options": f"-c idle_in_transaction_session_timeout={ms}"}
+                options["options"] = f"-c idle_in_transaction_session_timeout={ms}"
             return create_engine(
-                url, pool_pre_ping=True, pool_size=8, max_overflow=4, connect_args=idle
+                url, pool_pre_ping=True, pool_size=8, max_overflow=4, connect_args=options
             )
         ms = int(timeout * 1000)
         # A transaction of this engine idle that long has lost its client: ended, its locks
@@ -156,7 +158,7 @@ class Database:
         self._writer = self.engine.execution_options(sqlite_immediate=True)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=STORE_THREADS)
         # SQLite has one writer: queueing our own writers here beats its busy handler's sleeps.
-        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
+        self._sqlite_writer = _sqlite_writer_of(self.engine) if self.is_sqlite else None
         #: Run first in every writing transaction when set: the active instance's check that it
         #: still holds the lease (`bot.standby.queries.check_epoch`), which raises otherwise.
         self.fence: Callable[[Session], None] | None = None
@@ -216,6 +218,21 @@ class Database:
         whatever they would still write is refused by the fence. Queued ones never start."""
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose(close=False)
+
+
+#: One writer lock per SQLite file in this process, shared by every Database on it: the lease's
+#: renewals then queue with the bot's writers instead of polling SQLite's busy handler.
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _sqlite_writer_of(engine: Engine) -> threading.Lock:
+    database = engine.url.database or ":memory:"
+    key = database if database == ":memory:" else str(Path(database).resolve())
+    if key == ":memory:":
+        return threading.Lock()
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(key, threading.Lock())
 
 
 def _fenced(fence: Callable[[Session], None], fn: Callable[..., T]) -> Callable[..., T]:

@@ -42,7 +42,7 @@ def elect(env: dict[str, str], *, standby: bool = True, release: bool = False) -
             db.call(queries.say, write=True, me=STANDBY, host="beta", pid=202, role=Role.STANDBY,
                     started_at=started)  # fmt: skip
         if release:
-            assert db.call(queries.release, write=True, me=ACTIVE, epoch=epoch)
+            assert db.call(queries.release, write=True, me=ACTIVE)
             db.call(queries.say, write=True, me=ACTIVE, host="alpha", pid=101, role=Role.STOPPED,
                     started_at=started)  # fmt: skip
     finally:

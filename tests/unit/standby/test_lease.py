@@ -77,7 +77,7 @@ def test_an_expired_lease_goes_to_the_next_claimer_and_the_deposed_cannot_renew(
     assert other.call(store.read_holder).lapsed
     assert claim(other, "b") == 2
     assert not db.call(store.renew, me="a", epoch=1, seconds=10, write=True)
-    assert not db.call(store.release, me="a", epoch=1, write=True)
+    assert not db.call(store.release, me="a", write=True)
     holder = db.call(store.read_holder)
     assert (holder.epoch, holder.holder, holder.lapsed) == (2, "b", False)
 
@@ -85,7 +85,7 @@ def test_an_expired_lease_goes_to_the_next_claimer_and_the_deposed_cannot_renew(
 def test_a_released_lease_is_taken_at_once(db: Database, other: Database) -> None:
     assert claim(db, "a") == 1
     assert claim(other, "b") is None
-    assert db.call(store.release, me="a", epoch=1, write=True)
+    assert db.call(store.release, me="a", write=True)
     assert claim(other, "b") == 2
 
 
