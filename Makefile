@@ -30,9 +30,8 @@ run: $(STAMP)
 	$(BIN)/amphi run --rehearse-without-token $(ARGS)
 
 # The tests mostly wait (on the fake Discord, the stores, processes): more workers than cores.
-# Tests that play against the wall clock share a worker (their xdist_group, tests/conftest.py).
-PYTEST_WORKERS ?= 4
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_WORKERS ?= 6
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -19,23 +19,6 @@ from tests.support.harness import BEFORE_MEETING, FakeClock, running_amphi, test
 from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_reason
 from tests.support.processes import Runs
 
-#: Tests that play against the wall clock (hard kills at timed moments, rehearsals at hundreds of
-#: times real speed): under pytest-xdist (`make test`), the tests of a group run on one worker,
-#: one after the other, so that they never slow each other down.
-WALL_CLOCK_GROUPS = {
-    "tests/e2e/test_crash": "hard_kills",
-    "tests/e2e/test_takeover": "hard_kills",
-    "tests/e2e/test_rehearsal.py": "rehearsals",
-    "tests/commands/test_rehearse.py": "rehearsals",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for prefix, group in WALL_CLOCK_GROUPS.items():
-            if item.nodeid.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
-
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:

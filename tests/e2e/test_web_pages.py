@@ -40,7 +40,6 @@ pytestmark = [
         reason="no /usr/bin/chromium: install Debian's chromium package (apt-get install -y "
         "chromium) to run the browser tests",
     ),
-    pytest.mark.xdist_group("browser"),
 ]
 
 

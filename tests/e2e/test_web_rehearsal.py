@@ -6,12 +6,9 @@ import asyncio
 from datetime import time
 
 import aiohttp
-import pytest
 
 from bot.rehearsal.run import Options, rehearse
 from tests.support.paths import SHIPPED_MEETING
-
-pytestmark = pytest.mark.xdist_group("rehearsals")  # plays against the wall clock
 
 
 async def test_a_rehearsal_serves_the_three_pages_while_the_day_plays() -> None:
