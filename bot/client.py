@@ -214,6 +214,10 @@ class AmphiBot(commands.Bot):
         what this run held)."""
         self.may_send = lambda: False
         self._stepped_down = True
+        # The posts being sent stop first, claimed as they are (the next active sends them
+        # again under the same nonce): the close below would cut their requests short, and a
+        # DM cut short is recorded as failed and never sent, though it may have arrived.
+        self.services.posts.stop_now()
         closing = asyncio.ensure_future(discord.Client.close(self))
         try:
             await asyncio.wait_for(asyncio.shield(closing), within)
@@ -223,7 +227,6 @@ class AmphiBot(commands.Bot):
             log.error("The gateway did not close within %g s; closing its connection", within)
             await self.http.close()
         self._cancel_tasks()
-        self.services.posts.stop_now()
         if self.services.web is not None:  # the pages are the active's to serve
             try:
                 await asyncio.wait_for(self.services.web.stop(), within)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import kill, meeting_file, run_env
+from fake_discord import Latency
+from tests.support.harness import eventually
+from tests.support.processes import kill, meeting_file, register_remote, run_env
 from tests.support.takeover import (
     HANDOVER_PROMISE,
     TAKEOVER_PROMISE,
@@ -151,6 +153,70 @@ async def test_a_graceful_stop_hands_over_and_a_restarted_process_stands_by(
 
 def _store(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+MEMBERS = 120
+LINK = "https://video.example/handover-test"
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_each_dm_arrives_once(
+    fake, tmp_path: Path, database_url: str, runs
+) -> None:
+    # The default lease (10 s). 120 link DMs at 40 a second take 3 s: the stop catches the
+    # broadcast under way, and the standby, not the stopping process, finishes it. As the stop
+    # comes, Discord slows to 300 ms a request: a DM is under way as the process leaves Discord.
+    now = datetime.now(UTC)
+    start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    reminder_due = now + timedelta(seconds=8)  # both processes are up by then
+    link_due = now + timedelta(seconds=9)
+    meetings = meeting_file(tmp_path, start, reminder_due, link_due)
+    env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="40")
+    members = [fake.add_member(f"h{i}") for i in range(MEMBERS)]
+    await register_remote(env, members, now)
+
+    def delivered() -> int:
+        return sum(1 for m in members if fake.dms(m))
+
+    first = await runs.start(fake, env)
+    second = await runs.start_standby(env)
+    try:
+        assert delivered() == 0, "the processes took too long to start"
+        await eventually(lambda: delivered() >= 20, timeout=30, interval=0.01)
+        dead = live_connection(fake)
+        fake.traffic.latency = Latency(300.0, sigma=0.0)  # REST only, not the gateway
+        stopped_at = await signal_active(first, signal.SIGTERM)
+        before = delivered()
+        # Back to speed once the stopping process is off the gateway, before the standby
+        # can take the lease (released after that).
+        await eventually(lambda: fake.gateway.closed_at(dead) is not None, timeout=10)
+        fake.traffic.latency = None
+        _live, took = await taken_over(fake, dead, stopped_at, timeout=10)
+        print(
+            f"handover {_store(database_url)}: SIGTERM with {before} of {MEMBERS} DMs "
+            f"delivered → standby live after {took:.2f} s"
+        )
+        assert took <= HANDOVER_PROMISE
+        assert before < MEMBERS  # the stop caught the broadcast under way
+        assert await asyncio.wait_for(first.wait(), 15) == 0, runs.log_of(1)
+        assert "Released the lease" in runs.log_of(1)
+        assert "Traceback" not in runs.log_of(1)
+        await eventually(lambda: delivered() == MEMBERS, timeout=60)
+        # The DM cut short by the stop is no failure: the standby sent it (same nonce).
+        await eventually(lambda: f"{MEMBERS} sent, 0 failed" in runs.log_of(2), timeout=10)
+        await asyncio.sleep(1.0)  # time for anything extra to arrive
+    finally:
+        await kill(first)
+        await kill(second)
+
+    assert_one_session_at_a_time(fake)
+    assert fake.already_acknowledged == []
+    assert [len(fake.dms(m)) for m in members] == [1] * MEMBERS
+    assert all(LINK in fake.dms(m)[0].content for m in members)
 
 
 async def test_a_standby_told_to_stop_stops_cleanly(fake, tmp_path: Path, runs) -> None:

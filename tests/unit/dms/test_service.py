@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.errors import Deposed
 from bot.dms import queries as store
 from bot.dms.model import DmClosed, DmThrottled
 from bot.dms.service import Broadcaster, throttle_floor
@@ -109,3 +110,26 @@ async def test_an_old_interrupted_dm_is_not_repeated(db: Database) -> None:
     report = await broadcaster.run("b5", [1, 2], str, inbox)
     assert [u for u, _t, _n in inbox.received] == [2]
     assert report.failures == {"interrupted while sending; not repeated": 1}
+
+
+async def test_a_lost_lease_is_no_failure_of_the_dm_being_sent(db: Database) -> None:
+    """The lease is lost as a DM goes out: the broadcast stops there, the DM stays claimed (not
+    recorded as failed), and the next active sends it, once."""
+    clock = FakeClock(NOW)
+    broadcaster = Broadcaster(db, clock, rate=1000.0)
+    deposed = Inbox()
+
+    async def send_until_deposed(user_id: int, text: str, nonce: str) -> None:
+        if len(deposed.received) == 3:
+            raise Deposed("this instance no longer holds the lease; nothing more is sent")
+        await deposed(user_id, text, nonce)
+
+    with pytest.raises(Deposed):
+        await broadcaster.run("b6", list(range(1, 8)), str, send_until_deposed)
+    rows = {r.user_id: r.status for r in db.call(store.deliveries, key="b6")}
+    assert [rows[u] for u in range(1, 8)] == ["sent"] * 3 + ["sending"] + ["pending"] * 3
+    clock.now = NOW + timedelta(seconds=5)
+    inbox = Inbox()
+    report = await broadcaster.run("b6", [], str, inbox)  # the next active resumes it
+    assert [u for u, _t, _n in inbox.received] == [4, 5, 6, 7]
+    assert (report.sent, report.failed) == (7, 0)

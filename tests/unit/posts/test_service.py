@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.clock import FastClock
+from bot.core.errors import Deposed
 from bot.posts import queries as store
 from bot.posts.model import PlannedPost, PostKind, post_key
 from bot.posts.service import NONCE_WINDOW, PostScheduler
@@ -389,3 +390,32 @@ async def test_a_post_missed_by_minutes_is_a_warning_one_long_past_is_informatio
     assert skipped[f"Skipped post {REMINDER}"] == logging.WARNING
     call = [level for text, level in skipped.items() if ":call-reminder" in text]
     assert call == [logging.INFO, logging.INFO]  # the call closed days before: nothing missed
+
+
+async def test_a_lost_lease_leaves_the_post_claimed_for_the_next_active(
+    engine, db, clock, monkeypatch
+) -> None:
+    """The lease is lost as a post goes out: not tried again, not recorded as failed; the next
+    active resumes it and sends it once."""
+    monkeypatch.setattr("bot.posts.service.RETRY_DELAYS", (0, 0))
+    await engine.start()
+    recorder = engine.recorder
+    deposed_attempts = 0
+
+    async def deposed(post, late: bool) -> int:
+        nonlocal deposed_attempts
+        deposed_attempts += 1
+        raise Deposed("this instance no longer holds the lease; nothing more is sent")
+
+    engine.handle(PostKind.SESSION_REMINDER, deposed)
+    clock.now = DUE
+    await engine.fire(REMINDER)
+    assert deposed_attempts == 1
+    assert db.call(store.get, key=REMINDER).status == "sending"
+    await engine.stop()
+
+    engine.handle(PostKind.SESSION_REMINDER, recorder)  # the next active
+    clock.now = DUE + timedelta(seconds=30)
+    await engine.start()
+    await eventually(lambda: statuses(db)[REMINDER] == "late")
+    assert recorder.sent == [(REMINDER, True)]
