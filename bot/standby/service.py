@@ -254,7 +254,10 @@ class Election:
         self._valid_until = float("-inf")
         try:
             if await self._run(store.release, me=self.me):
-                log.info("Released the lease (epoch %s)", epoch)
+                if epoch is None:  # claimed by a transaction whose answer came too late
+                    log.info("Released the lease")
+                else:
+                    log.info("Released the lease (epoch %d)", epoch)
         except (StoreUnavailable, TimeoutError) as error:
             log.warning("Could not release the lease; it lapses by itself: %s", error)
 

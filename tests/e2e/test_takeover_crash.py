@@ -3,7 +3,9 @@ question round and a DM broadcast, while a standby runs beside it: the standby t
 every promise is kept: nothing lost, nothing twice, one gateway session at a time.
 
 Every test here sets AMPHI_LEASE_SECONDS=3 to run faster (the takeover follows in about 3 s
-instead of about 10); tests/e2e/test_takeover.py measures the default lease's."""
+instead of about 10); tests/e2e/test_takeover.py measures the default lease's. In `make test`
+each scenario plays on one store (tests/e2e/test_takeover.py takes over on both); `make crash`
+plays each on both, with 20 seeds."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from bot.services import prepare
 from tests.e2e.test_crash import hold_the_seats
 from tests.e2e.test_crash_questions import _questions, all_published, approve_as_they_come, texts_in
 from tests.support.harness import eventually
-from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds
+from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds_on
 from tests.support.takeover import (
     assert_one_session_at_a_time,
     live_connection,
@@ -48,7 +50,9 @@ async def kill_and_take_over(fake, active, database_url: str, seed: int) -> None
     print(f"takeover {_store(database_url)} seed {seed}: kill -9 → standby live after {took:.2f} s")
 
 
-@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
+@pytest.mark.parametrize(
+    ("database_url", "seed"), store_seeds_on("postgresql"), indirect=["database_url"]
+)
 async def test_a_standby_takes_over_a_burst_and_keeps_every_promise(
     fake, tmp_path: Path, database_url: str, runs, seed: int
 ) -> None:
@@ -106,7 +110,9 @@ async def test_a_standby_takes_over_a_burst_and_keeps_every_promise(
         assert ("have a seat" in result.answer) == (member.id in seated), result.answer
 
 
-@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
+@pytest.mark.parametrize(
+    ("database_url", "seed"), store_seeds_on("sqlite"), indirect=["database_url"]
+)
 async def test_a_standby_takes_over_a_question_round_and_keeps_every_promise(
     fake, tmp_path: Path, database_url: str, runs, seed: int
 ) -> None:
@@ -186,7 +192,9 @@ async def test_a_standby_takes_over_a_question_round_and_keeps_every_promise(
         assert texts_in(fake.dms(speaker), asked) == 1, asked  # and one to the speaker
 
 
-@pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
+@pytest.mark.parametrize(
+    ("database_url", "seed"), store_seeds_on("postgresql"), indirect=["database_url"]
+)
 async def test_a_standby_takes_over_a_dm_broadcast_and_keeps_every_promise(
     fake, tmp_path: Path, database_url: str, runs, seed: int
 ) -> None:
