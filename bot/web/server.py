@@ -208,7 +208,9 @@ class WebServer:
             body=cached[1],
             content_type="text/html",
             charset="utf-8",
-            headers={"Cache-Control": "no-cache"},
+            # As fresh as the snapshot: a caching proxy in front of PUBLIC_URL may then answer
+            # a crowd itself, asking Amphi once a second per language.
+            headers={"Cache-Control": "public, max-age=1", "Vary": "Accept-Language"},
         )
 
     def _links(self, snapshot: Snapshot) -> dict[str, str]:

@@ -95,6 +95,15 @@ async def test_every_answer_carries_strict_headers(web) -> None:
         assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+async def test_a_proxy_may_keep_the_public_page_a_second_and_never_the_keyed_ones(web) -> None:
+    _, client = web
+    public = await client.get(f"/m/{SLUG}")
+    assert public.headers["Cache-Control"] == "public, max-age=1"
+    assert public.headers["Vary"] == "Accept-Language"  # one copy per language
+    for page in (SCREEN, DASHBOARD):
+        assert (await client.get(keyed(page))).headers["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize("page", [SCREEN, DASHBOARD])
 async def test_a_wrong_or_missing_key_gets_403_and_no_data(web, page) -> None:
     _, client = web
