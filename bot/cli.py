@@ -16,6 +16,7 @@ from bot.cli_common import fail, settings_or_exit
 from bot.core.config import ConfigError, load_settings, read_environment
 from bot.core.logs import JsonLines, keep_secrets_out
 from bot.db_cli import add_db_parser
+from bot.health_cli import add_health_parser
 from bot.programme.files import MeetingFileError, check_meetings
 from bot.schedule_import.cli import add_import_parser
 
@@ -224,54 +225,6 @@ def cmd_proposals_export(args: argparse.Namespace) -> int:
     return 0
 
 
-#: How long `amphi health` waits for the store to name the active instance: a store that does not
-#: answer must not make the health check fail, nor hang past the container's timeout.
-HEALTH_LOOK_SECONDS = 2.0
-
-
-def cmd_health(args: argparse.Namespace) -> int:
-    """For container health checks: the bot writes its role ("active" or "standby") to
-    AMPHI_HEALTH_FILE every 30 s while it is connected to Discord or stands by. Healthy while the
-    file is fresh, whichever role (a standby restarted by its container would be no standby),
-    unless `--role` names one; then, best effort, who is active according to the store."""
-    import time
-
-    settings = settings_or_exit()
-    path = settings.health_file
-    if path is None:
-        return fail("AMPHI_HEALTH_FILE is not set: the bot keeps no health file to read.")
-    try:
-        age = time.time() - path.stat().st_mtime
-        role = path.read_text(encoding="utf-8").strip() or "active"  # older bots wrote nothing
-    except FileNotFoundError:
-        print(f"unhealthy: {path} does not exist (not started yet, or stopped)", file=sys.stderr)
-        return 1
-    doing = "waiting" if role == "standby" else "connected"
-    if age > args.max_age:
-        print(f"unhealthy: {role}, {doing} last {age:.0f} s ago ({path})", file=sys.stderr)
-        return 1
-    if args.role not in (None, role):
-        print(f"unhealthy: this instance is {role}, not {args.role}", file=sys.stderr)
-        return 1
-    print(f"healthy: {role}, {doing} {age:.0f} s ago")
-    print(_active_elsewhere(settings.database_url, settings.lease_seconds))
-    return 0
-
-
-def _active_elsewhere(url: str, lease_seconds: float) -> str:
-    """The active instance as the store names it, or why the store did not say."""
-    from bot.core.errors import StoreUnavailable
-    from bot.standby.model import LeaseTerms
-    from bot.standby.render import active_line
-    from bot.standby.service import look
-
-    try:
-        holder, _ = look(url, LeaseTerms(lease_seconds), within=HEALTH_LOOK_SECONDS)
-    except StoreUnavailable as error:
-        return f"the store did not say which instance is active: {error}"
-    return active_line(holder)
-
-
 def cmd_doctor(_args: argparse.Namespace) -> int:
     from bot.doctor.checks import FAIL
     from bot.doctor.live import examine
@@ -342,18 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_rehearsal_options(run)
     run.set_defaults(func=cmd_run, meeting=None)
-    health = commands.add_parser(
-        "health", help="exit 0 while this instance is connected (active) or stands by (standby)"
-    )
-    health.add_argument(
-        "--max-age", type=float, default=90.0, help="seconds since the bot last said so"
-    )
-    health.add_argument(
-        "--role",
-        choices=("active", "standby"),
-        help="healthy only in this role (by default either: a standby is healthy too)",
-    )
-    health.set_defaults(func=cmd_health)
+    add_health_parser(commands)
     commands.add_parser(
         "doctor", help="check the server and the set-up with the real token (posts nothing)"
     ).set_defaults(func=cmd_doctor)

@@ -380,7 +380,7 @@ def test_the_test_support_never_imports_the_tests() -> None:
 
 def test_the_client_and_the_command_line_reach_feature_rows_only_through_services() -> None:
     """They may open the store (migrations, the bot's own state), never a feature's tables."""
-    command_line = {"bot.client", "bot.cli", "bot.cli_common", "bot.db_cli"}
+    command_line = {"bot.client", "bot.cli", "bot.cli_common", "bot.db_cli", "bot.health_cli"}
     imports = [i for i in all_imports("bot") if i.module in command_line]
     assert breaches(imports, (*modules_with(QUERIES), "bot.store.models")) == []
 
