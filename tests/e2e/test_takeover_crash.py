@@ -21,9 +21,13 @@ import pytest
 from bot.core.config import load_settings
 from bot.services import prepare
 from tests.e2e.test_crash import hold_the_seats
-from tests.e2e.test_crash_questions import _questions, all_published, approve_as_they_come, texts_in
 from tests.support.harness import eventually
 from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds_on
+from tests.support.question_round import (
+    approve_as_they_come,
+    assert_each_question_once,
+    finish_the_round,
+)
 from tests.support.takeover import (
     assert_one_session_at_a_time,
     live_connection,
@@ -144,34 +148,9 @@ async def test_a_standby_takes_over_a_question_round_and_keeps_every_promise(
         await asyncio.sleep(random.Random(seed).uniform(0, 1.0))
         await kill_and_take_over(fake, active, database_url, seed)
         results = await asyncio.gather(*asks)
-        promised = [(m, r) for m, r in zip(askers, results, strict=True) if r.acknowledged]
-        await eventually(lambda: all(r.answer for _, r in promised), timeout=60)
-        # The others saw "did not respond"; they ask again, and their question is there once.
-        for member, result in zip(askers, results, strict=True):
-            if not result.acknowledged:
-                retry = await fake.invoke("ask", {"question": text[member.id]}, user=member)
-                assert "waiting for a moderator" in (await retry.message(timeout=10)).content
         # A click on the dead active's cards went unanswered: the moderator clicks again.
         clicked.clear()
-        services = prepare(load_settings(env), clock=lambda: now)
-        try:
-
-            async def published() -> bool:
-                return all_published(await _questions(services))
-
-            await eventually(published, timeout=60, interval=0.25)
-            stored = await _questions(services)
-        finally:
-            services.close()
-
-        # Every DM owed arrives, if need be with the next catch-up pass (every minute).
-        def all_told() -> bool:
-            return texts_in(fake.dms(speaker), "") >= len(stored) and all(
-                fake.dms(q.author_id) for q in stored
-            )
-
-        await eventually(all_told, timeout=90, interval=0.1)
-        await asyncio.sleep(1.0)  # time for anything extra to arrive
+        stored = await finish_the_round(fake, env, now, askers, results, text, speaker)
         approving.cancel()
     finally:
         await kill(active)
@@ -179,17 +158,7 @@ async def test_a_standby_takes_over_a_question_round_and_keeps_every_promise(
 
     assert_one_session_at_a_time(fake)
     assert fake.already_acknowledged == []
-    by_author = {q.author_id: q for q in stored}
-    assert len(by_author) == len(stored) == ASKERS  # each member's question, once
-    for _member, result in promised:  # every acknowledged ask answered as the store says
-        assert "waiting for a moderator" in result.answer, result.answer
-    [thread] = [c for c in fake.state.channels.values() if c.is_thread]
-    for question in stored:
-        asked = text[question.author_id]
-        assert texts_in(fake.messages("moderation"), asked) == 1, asked  # one card
-        assert texts_in(fake.messages(thread.id), asked) == 1, asked  # one public post
-        assert texts_in(fake.dms(question.author_id), asked) == 1, asked  # one DM to the asker
-        assert texts_in(fake.dms(speaker), asked) == 1, asked  # and one to the speaker
+    assert_each_question_once(fake, stored, askers, results, text, speaker)
 
 
 @pytest.mark.parametrize(
