@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
-from bot.core.config import load_settings
-from bot.services import prepare
+from tests.support.burst import assert_registered_once_each, hold_the_seats
 from tests.support.harness import eventually
 from tests.support.processes import (
     kill,
@@ -72,33 +68,6 @@ async def test_hard_kills_lose_nothing_and_repeat_nothing(fake, tmp_path: Path, 
 
 
 BURST = 300
-#: How long another writer holds the seats' lock at the start of an odd seed's burst: past
-#: Amphi's wait for an answer in the first response, short of Discord's 3-second deadline.
-HOLD_SECONDS = 1.3
-
-
-def hold_the_seats(database_url: str, held: threading.Event) -> None:
-    """Another writer holds the seats' lock for `HOLD_SECONDS`: the burst's effects wait, so its
-    commands are written down, acknowledged with "thinking…" and answered later (on SQLite the
-    write of the kept commands waits too, and some go each way), the promises a kill can catch
-    half done."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        connection = sqlite3.connect(str(url.database), isolation_level=None)
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            held.set()
-            threading.Event().wait(HOLD_SECONDS)
-            connection.execute("ROLLBACK")
-        finally:
-            connection.close()
-        return
-    dsn = f"host={url.host} port={url.port} user={url.username} dbname={url.database}"
-    with psycopg.connect(dsn) as connection:
-        connection.execute("SELECT 1 FROM registration_control FOR UPDATE")
-        held.set()
-        threading.Event().wait(HOLD_SECONDS)
-        connection.rollback()
 
 
 @pytest.mark.parametrize(("database_url", "seed"), store_seeds(), indirect=["database_url"])
@@ -153,19 +122,7 @@ async def test_a_hard_kill_mid_burst_keeps_every_promise(
                 assert "registered" in (await retry.message(timeout=10)).content
     finally:
         await kill(second)
-    services = prepare(load_settings(env), clock=lambda: now)
-    try:
-        everyone = await services.registration.all_registrations()
-    finally:
-        services.close()
-    assert sorted(r.user_id for r in everyone) == sorted(m.id for m in members)  # once each
-    seated = {r.user_id for r in everyone if r.position is None}
-    assert len(seated) == 10  # the meeting's capacity: never more
-    positions = sorted(r.position for r in everyone if r.position is not None)
-    assert positions == list(range(1, BURST - 10 + 1))
-    for member, result in promised:  # every answer agrees with the store
-        assert result.answer is not None
-        assert ("have a seat" in result.answer) == (member.id in seated), result.answer
+    await assert_registered_once_each(env, now, members, promised, capacity=10)
 
 
 @pytest.mark.parametrize("hour", range(24))

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import load_settings
-from bot.services import prepare
-from tests.e2e.test_crash import hold_the_seats
+from tests.support.burst import assert_registered_once_each, hold_the_seats
 from tests.support.harness import eventually
 from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds_on
 from tests.support.question_round import (
@@ -99,19 +97,7 @@ async def test_a_standby_takes_over_a_burst_and_keeps_every_promise(
         await kill(standby)
     assert_one_session_at_a_time(fake)
     assert fake.already_acknowledged == []
-    services = prepare(load_settings(env), clock=lambda: now)
-    try:
-        everyone = await services.registration.all_registrations()
-    finally:
-        services.close()
-    assert sorted(r.user_id for r in everyone) == sorted(m.id for m in members)  # once each
-    seated = {r.user_id for r in everyone if r.position is None}
-    assert len(seated) == 10  # the meeting's capacity: never more
-    positions = sorted(r.position for r in everyone if r.position is not None)
-    assert positions == list(range(1, BURST - 10 + 1))
-    for member, result in promised:  # every answer agrees with the store
-        assert result.answer is not None
-        assert ("have a seat" in result.answer) == (member.id in seated), result.answer
+    await assert_registered_once_each(env, now, members, promised, capacity=10)
 
 
 @pytest.mark.parametrize(
