@@ -20,7 +20,6 @@ from sqlalchemy import CursorResult, Engine, Insert, Result, create_engine, even
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
 from bot.core.errors import StoreUnavailable
@@ -79,11 +78,10 @@ def make_engine(
     """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and real transactions.
 
     With `timeout` (seconds), no statement, lock wait or connection attempt takes longer, and on
-    PostgreSQL each transaction has a connection of its own (the lease's engine: a connection
-    left hanging by a broken network is dropped, not reused) and a transaction idle longer than
-    `timeout` is ended. With `idle_in_transaction` (seconds), PostgreSQL ends a transaction whose
-    client went silent that long, and the locks it held with it (an instance cut off from the
-    store cannot hold up the one taking over).
+    PostgreSQL a transaction idle longer than `timeout` is ended (the lease's engine). With
+    `idle_in_transaction` (seconds), PostgreSQL ends a transaction whose client went silent that
+    long, and the locks it held with it (an instance cut off from the store cannot hold up the
+    one taking over).
     """
     url = normalize_url(url)
     parsed = make_url(url)
@@ -102,9 +100,14 @@ def make_engine(
         # A transaction of this engine idle that long has lost its client: ended, its locks
         # with it (a lease renewal cut off before its COMMIT would lock out every claim).
         idle_ms = int((idle_in_transaction or timeout) * 1000)
+        # One connection, kept: a renewal costs one round trip, not a new session of the
+        # server's. The election runs one lease transaction at a time; a connection broken by
+        # the network fails its transaction, and the next one connects anew.
         return create_engine(
             url,
-            poolclass=NullPool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=timeout,
             connect_args={
                 "connect_timeout": max(1, round(timeout)),
                 "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"
