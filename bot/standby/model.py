@@ -12,6 +12,8 @@ What the design assumes, and why it holds:
 - Pauses of the active's process (a stopped VM, a swapped-out process) stay shorter than `margin`:
   a process paused between its check and its send cannot know its lease ran out meanwhile.
 - Clocks run at the same rate (an NTP slew changes them by far less than `margin` over a lease).
+- A renewal gets a third of the lease. On SQLite it waits for the store's one writer: a writer
+  holding the store longer than that makes the active step down (safe, not wanted).
 - The store's writes are fenced: each writing transaction of the active reads the lease's epoch
   locked for sharing, and taking the lease locks it for update, so a takeover waits for the
   writes under way and every later write of the last holder is refused.
