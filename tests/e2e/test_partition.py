@@ -271,32 +271,6 @@ async def test_a_partitioned_active_steps_down_before_the_standby_takes_over(
             print("A:", line[:220])
 
 
-async def test_a_standby_told_to_stop_stops_cleanly(
-    fake, tmp_path: Path, migrated_sqlite_url: str, runs
-) -> None:
-    now = datetime.now(UTC)
-    start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
-    meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
-    env = run_env(fake, meetings, migrated_sqlite_url, AMPHI_LEASE_SECONDS=str(int(LEASE)))
-    active = await runs.start(fake, env)
-    standby = await runs.start_standby(env)
-    try:
-        standby.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(standby.wait(), 4 * LEASE)
-        assert standby.returncode == 0
-        assert "Traceback" not in runs.log_of(2)
-        assert "Active:" not in runs.log_of(2)
-        # The active goes on, alone.
-        reply = await (
-            await fake.invoke("register", IN_PERSON, user=fake.add_member("x"))
-        ).message()
-        assert "You are registered" in reply.content
-        assert fake.gateway.most_live_sessions == 1
-    finally:
-        await kill(active)
-        await kill(standby)
-
-
 def pending_tasks_of_the_bot() -> list[str]:
     return sorted(
         task.get_name()
