@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from bot.core.errors import Deposed
 from bot.standby.model import Holder, Instance, Role
 from bot.store.db import rows_changed, upsert
-from bot.store.models import InstanceRow, LeaseRenewalRow, LeaseRow
+from bot.store.standby_models import InstanceRow, LeaseRenewalRow, LeaseRow
 
 #: The store's clock in seconds since 1970, in each dialect.
 _NOW = {

@@ -117,10 +117,16 @@ async def test_a_killed_client_shows_up_closed_at_once(fake: FakeDiscord) -> Non
         LINGERING_BOT,
         env=fake.subprocess_env(),
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.STDOUT,  # a client that cannot start says why, in the failure
     )
     try:
-        assert await asyncio.wait_for(process.stdout.readline(), 15) == b"ready\n"  # type: ignore[union-attr]
+        said = b""
+        async with asyncio.timeout(15):
+            while not said.endswith(b"ready\n"):
+                line = await process.stdout.readline()  # type: ignore[union-attr]
+                if not line:
+                    pytest.fail(f"the client did not start:\n{said.decode(errors='replace')}")
+                said += line
         gateway = fake.gateway
         assert gateway.live_sessions() == 1 and gateway.closed_at(1) is None
         killed_at = asyncio.get_running_loop().time()

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from bot.store import standby_models  # noqa: F401 - its tables, in the metadata too
 from bot.store.models import SQLModel
 
 engine = context.config.attributes["engine"]

@@ -20,7 +20,7 @@ from bot.standby.model import LeaseTerms
 from bot.standby.service import Election, lease_store
 from bot.store import state
 from bot.store.db import Database
-from bot.store.models import LeaseRenewalRow, LeaseRow
+from bot.store.standby_models import LeaseRenewalRow, LeaseRow
 
 
 @pytest.fixture
