@@ -29,9 +29,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/amphi run --rehearse-without-token $(ARGS)
 
-# The tests mostly wait (on the fake Discord, the stores, processes): more workers than cores.
+# The tests mostly wait (on the fake Discord, the stores, processes): more workers than cores;
+# a worker out of tests takes some of another's, as the end-to-end ones last seconds each.
 PYTEST_WORKERS ?= 6
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS)
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist worksteal
 
 test: $(STAMP)
 	$(BIN)/ruff check .
