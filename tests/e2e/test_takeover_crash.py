@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.burst import assert_registered_once_each, hold_the_seats
+from tests.support.burst import ask_again_unanswered, assert_registered_once_each, burst_cut_short
 from tests.support.harness import eventually
 from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds_on
 from tests.support.question_round import (
@@ -66,35 +65,25 @@ async def test_a_standby_takes_over_a_burst_and_keeps_every_promise(
     meetings = meeting_file(tmp_path, start, start - timedelta(minutes=5), start)
     env = run_env(fake, meetings, database_url, **BURST_LEASE[_store(database_url)])
     members = [fake.add_member(f"b{seed}-{i}") for i in range(BURST)]
-    options = {"mode": "in_person", "member": True}
 
     # Killed at a seeded random moment while 300 people register at once; on odd seeds the
     # store is slow at first, so the kill catches commands acknowledged but not yet answered.
     active = await runs.start(fake, env)
     standby = await runs.start_standby(env)
     try:
-        holding = None
-        if seed % 2:
-            held = threading.Event()
-            holding = asyncio.ensure_future(asyncio.to_thread(hold_the_seats, database_url, held))
-            await eventually(held.is_set)
-        burst = [asyncio.ensure_future(fake.invoke("register", options, user=m)) for m in members]
-        await eventually(lambda: any(t.done() and t.result().acknowledged for t in burst))
-        await asyncio.sleep(random.Random(seed).uniform(0, 0.6))
-        await kill_and_take_over(fake, active, database_url, seed)
-        results = await asyncio.gather(*burst)
-        if holding is not None:
-            await holding
+        results = await burst_cut_short(
+            fake,
+            database_url,
+            members,
+            seed,
+            lambda: kill_and_take_over(fake, active, database_url, seed),
+        )
         promised = [(m, r) for m, r in zip(members, results, strict=True) if r.acknowledged]
         # The standby, now active, answers every acknowledged command, unasked.
         await eventually(lambda: all(r.answer for _, r in promised), timeout=60)
         thinking = sum(1 for _, r in promised if r.thinking)
         print(f"seed {seed}: {len(promised)} acknowledged ({thinking} with thinking…)")
-        # The others saw "did not respond"; they try again and are told how they stand.
-        for member, result in zip(members, results, strict=True):
-            if not result.acknowledged:
-                retry = await fake.invoke("register", options, user=member)
-                assert "registered" in (await retry.message(timeout=10)).content
+        await ask_again_unanswered(fake, members, results)
     finally:
         await kill(active)
         await kill(standby)

@@ -3,6 +3,8 @@ writer holding the seats' lock as it begins, and the store checked once the bot 
 
 from __future__ import annotations
 
+import asyncio
+import random
 import sqlite3
 import threading
 from datetime import datetime
@@ -12,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.core.config import load_settings
 from bot.services import prepare
+from tests.support.harness import eventually
 
 #: How long another writer holds the seats' lock at the start of an odd seed's burst: past
 #: Amphi's wait for an answer in the first response, short of Discord's 3-second deadline.
@@ -60,3 +63,35 @@ async def assert_registered_once_each(
     for member, result in promised:  # every answer agrees with the store
         assert result.answer is not None
         assert ("have a seat" in result.answer) == (member.id in seated), result.answer
+
+
+#: What every member of a burst asks.
+IN_PERSON = {"mode": "in_person", "member": True}
+
+
+async def burst_cut_short(fake, database_url: str, members, seed: int, cut) -> list:
+    """Every member runs `/register` at once (on odd seeds with the seats' lock held first, so
+    that commands are acknowledged with "thinking…" before they are answered); `await cut()` at
+    a seeded moment once one is acknowledged. What each member's command got."""
+    holding = None
+    if seed % 2:
+        held = threading.Event()
+        holding = asyncio.ensure_future(asyncio.to_thread(hold_the_seats, database_url, held))
+        await eventually(held.is_set)
+    burst = [asyncio.ensure_future(fake.invoke("register", IN_PERSON, user=m)) for m in members]
+    await eventually(lambda: any(t.done() and t.result().acknowledged for t in burst))
+    await asyncio.sleep(random.Random(seed).uniform(0, 0.6))
+    await cut()
+    results = await asyncio.gather(*burst)
+    if holding is not None:
+        await holding
+    return results
+
+
+async def ask_again_unanswered(fake, members, results) -> None:
+    """The members whose command was never acknowledged saw "did not respond": they register
+    again and are told how they stand."""
+    for member, result in zip(members, results, strict=True):
+        if not result.acknowledged:
+            retry = await fake.invoke("register", IN_PERSON, user=member)
+            assert "registered" in (await retry.message(timeout=10)).content
