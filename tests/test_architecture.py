@@ -43,6 +43,7 @@ ROLES = {
     "bot.proposals.refusals": MODEL,  # the call's refusals, each with what to do instead
     "bot.web.signing": MODEL,  # the organizers' pages' keys: an HMAC, no I/O
     "bot.web.server": ADAPTER,  # the aiohttp server of the public page, screen and dashboard
+    "bot.web.front": ADAPTER,  # the process that takes the visitors, in front of the server
 }
 
 #: Service methods that make more than one store round trip, and why that is right.

@@ -1,4 +1,5 @@
-"""The web pages' HTTP server (aiohttp), run by the bot's own process while the bot runs.
+"""The web pages' HTTP server (aiohttp), run by the bot's own process while the bot runs, behind
+its front (`front`: the process that takes the visitors' connections).
 
 Public: the meeting page and its calendar. Keyed (an HMAC per meeting and page, `signing`): the
 room screen with its server-sent events, and the organizers' dashboard. Every answer comes from
@@ -21,6 +22,7 @@ from bot.core.errors import N_, NoMeeting
 from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from bot.programme.ics import build_calendar, calendar_filename
 from bot.web import render
+from bot.web.front import FrontProcess
 from bot.web.model import Snapshot, screen_state
 from bot.web.service import WebSnapshots
 from bot.web.signing import DASHBOARD, SCREEN, key_matches, page_key
@@ -87,6 +89,7 @@ class WebServer:
         self.snapshots = snapshots
         self.port = settings.web_port or 0
         self._runner: web.AppRunner | None = None
+        self._front: FrontProcess | None = None
         self._closing = asyncio.Event()
         self._pages: dict[tuple[str, str, str], tuple[Snapshot, bytes]] = {}
         self._turns = asyncio.Semaphore(TURNS)
@@ -129,24 +132,32 @@ class WebServer:
         return app
 
     async def start(self) -> None:
-        """Listen on WEB_HOST:WEB_PORT (port 0: a free one, then kept in `port`)."""
+        """Listen on 127.0.0.1 for the front, and start the front on WEB_HOST:WEB_PORT (port 0:
+        a free one, then kept in `port`)."""
         self._closing.clear()
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(
-            runner, self.settings.web_host, self.settings.web_port or 0, backlog=BACKLOG
-        )
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=BACKLOG)
         await site.start()
         self._runner = runner
         server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-        log.info("Web pages at %s (listening on %s:%d)", self.base_url, site.name, self.port)
+        backend = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        front = FrontProcess(self.settings.web_host, self.port, backend)
+        try:
+            self.port = await front.start()
+        except OSError:
+            await self.stop()
+            raise
+        self._front = front
+        host = self.settings.web_host
+        log.info("Web pages at %s (listening on %s:%d)", self.base_url, host, self.port)
 
     async def stop(self) -> None:
-        """Close the streams and stop listening."""
+        """Stop the front, close the streams and stop listening."""
         self._closing.set()
+        if self._front is not None:
+            front, self._front = self._front, None
+            await front.stop()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -305,5 +316,8 @@ def _private() -> dict[str, str]:
 
 
 async def _strict_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path.startswith("/static/") and response.status == 200:
+        # The same files until the bot is upgraded: the front and browsers keep them a minute.
+        response.headers.setdefault("Cache-Control", "public, max-age=60")
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
