@@ -30,8 +30,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 log = logging.getLogger(__name__)
 
-#: What the front answers from its copy: the public page, its calendar, the static files.
-SHARED = re.compile(r"^/(m/[^/]+(/calendar\.ics)?|static/[^?]+)?$")
+#: What the front answers from its copy: the public page, its calendar and figures, the static
+#: files.
+SHARED = re.compile(r"^/(m/[^/]+(/calendar\.ics|/counters\.json)?|static/[^?]+)?$")
 #: Answers kept at once (each a page per language): a visitor's odd address costs one.
 KEPT = 256
 #: The longest a shared answer is kept, whatever it says.

@@ -75,10 +75,29 @@ def registration_state(snapshot: Snapshot, tr: Translator, language: str) -> str
     return tr.gettext("Closed since {time}", time=when) if when else tr.gettext("Closed")
 
 
+def public_counters(
+    snapshot: Snapshot, tr: Translator, language: str
+) -> list[tuple[str, str, str]]:
+    """The public page's live figures: (key, label, value), those of /capacity."""
+    figures = snapshot.view.figures
+    remote = str(figures.remote)
+    if figures.remote_capacity is not None:
+        remote += f" / {figures.remote_capacity}"
+    return [
+        ("members", tr.gettext("Members of the network"), str(figures.members)),
+        ("non-members", tr.gettext("Non-members"), str(figures.non_members)),
+        ("in-person", tr.gettext("Registered in person"), str(figures.in_person)),
+        ("remote", tr.gettext("Registered remote"), remote),
+        ("capacity", tr.gettext("Room capacity"), str(figures.capacity)),
+        ("seats-left", tr.gettext("Seats left"), str(figures.seats_left)),
+        ("waitlist", tr.gettext("Waitlist"), str(figures.waitlist)),
+        ("registration", tr.gettext("Registration"), registration_state(snapshot, tr, language)),
+    ]
+
+
 def public_page(snapshot: Snapshot, tr: Translator, *, language: str, links: dict[str, str]) -> str:
     """The meeting's public page: no personal data, every figure a count."""
     meeting, view = snapshot.meeting, snapshot.view
-    figures = view.figures
     days = [
         {
             "date": format_date(day, format="full", locale=language),
@@ -95,19 +114,7 @@ def public_page(snapshot: Snapshot, tr: Translator, *, language: str, links: dic
         }
         for day in meeting.days
     ]
-    remote = str(figures.remote)
-    if figures.remote_capacity is not None:
-        remote += f" / {figures.remote_capacity}"
-    counters = [
-        ("members", tr.gettext("Members of the network"), str(figures.members)),
-        ("non-members", tr.gettext("Non-members"), str(figures.non_members)),
-        ("in-person", tr.gettext("Registered in person"), str(figures.in_person)),
-        ("remote", tr.gettext("Registered remote"), remote),
-        ("capacity", tr.gettext("Room capacity"), str(figures.capacity)),
-        ("seats-left", tr.gettext("Seats left"), str(figures.seats_left)),
-        ("waitlist", tr.gettext("Waitlist"), str(figures.waitlist)),
-        ("registration", tr.gettext("Registration"), registration_state(snapshot, tr, language)),
-    ]
+    counters = public_counters(snapshot, tr, language)
     call = ""
     if meeting.call is not None:
         closes = meeting.call.closes
@@ -130,6 +137,7 @@ def public_page(snapshot: Snapshot, tr: Translator, *, language: str, links: dic
         ),
         organizers=meeting.organizers,
         counters=counters,
+        counters_src=f"/m/{meeting.slug}/counters.json?lang={language}",
         call=call,
         days=days,
         links=links,

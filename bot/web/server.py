@@ -123,6 +123,7 @@ class WebServer:
                 web.get("/favicon.ico", self.no_icon),
                 web.get("/m/{slug}", self.public),
                 web.get("/m/{slug}/calendar.ics", self.calendar),
+                web.get("/m/{slug}/counters.json", self.counters),
                 web.get("/m/{slug}/screen", self.screen),
                 web.get("/m/{slug}/screen/events", self.screen_events),
                 web.get("/m/{slug}/dashboard", self.dashboard),
@@ -221,6 +222,16 @@ class WebServer:
             charset="utf-8",
             # As fresh as the snapshot: a caching proxy in front of PUBLIC_URL may then answer
             # a crowd itself, asking Amphi once a second per language.
+            headers={"Cache-Control": "public, max-age=1", "Vary": "Accept-Language"},
+        )
+
+    async def counters(self, request: web.Request) -> web.Response:
+        """The public page's figures, which an open page asks for again every few seconds."""
+        language = _language(request)
+        snapshot = await self.snapshots.snapshot(request.match_info["slug"])
+        figures = render.public_counters(snapshot, Translator(language), language)
+        return web.json_response(
+            {key: value for key, _label, value in figures},
             headers={"Cache-Control": "public, max-age=1", "Vary": "Accept-Language"},
         )
 

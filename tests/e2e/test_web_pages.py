@@ -147,6 +147,27 @@ async def test_the_public_page_shows_what_capacity_says_in_both_languages(
     assert page.console_errors == []
 
 
+async def test_an_open_public_page_keeps_its_figures_live(web_amphi, fake, clock, page) -> None:
+    _bot, services = web_amphi
+    await page.clock.install()  # the page's timers run when the test says
+    await page.goto(services.web.public_link(SLUG) + "?lang=en")
+    seats = page.locator("#counter-seats-left")
+    assert await seats.inner_text() == "600"
+    await register_crowd(services, clock, clock.now)
+    _, capacity = await reply_to(fake, "capacity", user=fake.add_member("visitor"))
+    shown = {f["name"]: f["value"] for embed in capacity.embeds for f in embed["fields"]}
+    assert shown["Seats left"] != "600"
+
+    async def refreshed() -> bool:
+        await page.clock.run_for(10_000)  # the page asks for its figures every 10 s
+        return await seats.inner_text() == shown["Seats left"]
+
+    await eventually(refreshed, 15, interval=0.5)  # the shared copy lasts a second or two
+    for key, label in (("members", "Members of the network"), ("remote", "Registered remote")):
+        assert await page.locator(f"#counter-{key}").inner_text() == shown[label]
+    assert page.console_errors == []
+
+
 async def browser_in_french(page, url: str) -> str:
     await page.set_extra_http_headers({"Accept-Language": "fr-FR,fr;q=0.9"})
     await page.goto(url)

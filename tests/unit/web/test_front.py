@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 import textwrap
 
@@ -239,7 +238,7 @@ async def test_the_front_cannot_listen_on_a_port_taken(backend) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         process = FrontProcess("127.0.0.1", taken.getsockname()[1], backend.port)
-        with pytest.raises(OSError, match="could not listen on 127.0.0.1"):
+        with pytest.raises(OSError, match=r"could not listen on 127\.0\.0\.1"):
             await process.start()
 
 
@@ -258,23 +257,23 @@ async def test_the_front_ends_when_the_bots_process_is_killed(backend) -> None:
         asyncio.run(main())
         """
     )
-    bot = subprocess.Popen(
-        [sys.executable, "-c", script],
+    bot = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", script),
         cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
-        assert bot.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(bot.stdout.readline), 30)
-        assert line, bot.stderr.read() if bot.stderr else ""
+        assert bot.stdout is not None and bot.stderr is not None
+        line = await asyncio.wait_for(bot.stdout.readline(), 30)
+        assert line, (await bot.stderr.read()).decode()  # its output, should it not start
         port, pid = map(int, line.split())
         assert await answers(port)
         bot.send_signal(signal.SIGKILL)
-        bot.wait()
+        await bot.wait()
         await eventually(lambda: not alive(pid), 10, interval=0.1)
         assert not await answers(port)
     finally:
-        bot.kill()
-        bot.wait()
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()

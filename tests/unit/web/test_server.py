@@ -85,6 +85,25 @@ async def test_the_public_page_shows_the_figures_and_no_personal_data(web) -> No
     assert f'href="/m/{SLUG}/calendar.ics"' in page
 
 
+async def test_the_public_figures_follow_registrations_in_the_page_s_language(web) -> None:
+    services, client = web
+    before = await (await client.get(f"/m/{SLUG}/counters.json?lang=en")).json()
+    await register(services, 3, member=True, mode=Mode.IN_PERSON, name="Zoé Secrète")
+    answer = await client.get(f"/m/{SLUG}/counters.json?lang=fr")
+    after = await answer.json()
+    assert answer.headers["Cache-Control"] == "public, max-age=1"
+    assert (before["seats-left"], after["seats-left"]) == ("600", "597")
+    assert (before["members"], after["members"]) == ("0", "3")
+    assert before["registration"].startswith("Open until")
+    assert after["registration"].startswith("Ouvertes jusqu")
+    assert "Zoé" not in await answer.text()
+    page = await (await client.get(f"/m/{SLUG}?lang=fr")).text()
+    assert f'data-src="/m/{SLUG}/counters.json?lang=fr"' in page
+    assert all(f'id="counter-{key}">' in page for key in after)  # each figure has its place
+    unknown = await client.get("/m/nothing-here/counters.json")
+    assert unknown.status == 404
+
+
 async def test_every_answer_carries_strict_headers(web) -> None:
     _, client = web
     for path in (f"/m/{SLUG}", keyed(SCREEN), "/static/amphi.css", f"/m/{SLUG}/screen?key=x"):
