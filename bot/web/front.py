@@ -269,9 +269,12 @@ async def _ended(process: asyncio.subprocess.Process, grace: float) -> None:
     try:
         await asyncio.wait_for(process.wait(), grace)
     except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
+        pass
+    finally:
+        if process.returncode is None:  # it lingers, or the stop was cut short: killed
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+    await process.wait()
 
 
 async def _whole(upstream: ClientResponse) -> bytes:
