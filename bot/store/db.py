@@ -72,6 +72,20 @@ def sqlite_file_missing(url: str) -> bool:
     return database == ":memory:" or not Path(database).is_file()
 
 
+def silent_line_limits(seconds: float) -> dict[str, object]:
+    """libpq's limits on a line gone silent (a partition): a request unacknowledged for
+    `seconds`, or an answer awaited on a line that stopped answering TCP's probes (sent each
+    second after a third of `seconds`, three times), fails the connection instead of hanging
+    its thread until the network heals."""
+    return {
+        "tcp_user_timeout": max(1000, int(seconds * 1000)),
+        "keepalives": 1,
+        "keepalives_idle": max(1, round(seconds / 3)),
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+    }
+
+
 def make_engine(
     url: str, *, timeout: float | None = None, idle_in_transaction: float | None = None
 ) -> Engine:
@@ -89,7 +103,10 @@ def make_engine(
     if parsed.get_backend_name() != "sqlite":
         if timeout is None:
             # A store out of reach is told in seconds, not after the system's TCP timeout.
-            options: dict[str, object] = {"connect_timeout": PG_CONNECT_TIMEOUT}
+            options: dict[str, object] = {
+                "connect_timeout": PG_CONNECT_TIMEOUT,
+                **silent_line_limits(PG_CONNECT_TIMEOUT),
+            }
             if idle_in_transaction is not None:
                 ms = int(idle_in_transaction * 1000)
                 options["options"] = f"-c idle_in_transaction_session_timeout={ms}"
@@ -110,6 +127,7 @@ def make_engine(
             pool_timeout=timeout,
             connect_args={
                 "connect_timeout": max(1, round(timeout)),
+                **silent_line_limits(timeout),
                 "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"
                 f" -c idle_in_transaction_session_timeout={idle_ms}",
             },

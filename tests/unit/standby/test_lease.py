@@ -366,3 +366,26 @@ async def test_stand_by_polls_through_an_outage_and_takes_the_lease_when_it_come
         assert election.holds()
     finally:
         election.db.abandon()
+
+
+@pytest.mark.postgres
+def test_a_silent_line_fails_the_store_s_connections_instead_of_hanging_them(
+    postgres_url: str,
+) -> None:
+    """libpq is told to give up on a line that stops acknowledging or answering TCP's probes,
+    for the lease's engine (within the lease) and the bot's (within the connect timeout).
+    A partition cannot be played on this machine's loopback, whose kernel acknowledges all:
+    what is checked is what each connection was told."""
+    terms = LeaseTerms(6)
+    for database, expected_ms in (
+        (lease_store(postgres_url, terms), str(max(1000, int(terms.store_timeout * 1000)))),
+        (Database(postgres_url), "10000"),
+    ):
+        try:
+            with database.engine.connect() as connection:
+                told = connection.connection.dbapi_connection.info.get_parameters()
+        finally:
+            database.close()
+        assert told["keepalives"] == "1"
+        assert told["keepalives_count"] == "3"
+        assert told["tcp_user_timeout"] == expected_ms
