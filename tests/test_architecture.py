@@ -31,6 +31,7 @@ ADAPTER = "adapter"
 ROLES = {
     "bot.programme.diff": MODEL,  # what changed between two versions of a programme
     "bot.programme.files": MODEL,  # the meeting files read into the model
+    "bot.programme.sessions_file": MODEL,  # the [[sessions]] of a meeting file, in order
     "bot.programme.toml_reader": MODEL,
     "bot.programme.ics": RENDER,
     "bot.changes.following": SERVICE,  # files and exports reloaded into the programme
