@@ -33,6 +33,7 @@ ROLES = {
     "bot.programme.files": MODEL,  # the meeting files read into the model
     "bot.programme.sessions_file": MODEL,  # the [[sessions]] of a meeting file, in order
     "bot.programme.toml_reader": MODEL,
+    "bot.programme.talk_queries": QUERIES,  # a meeting's talks saved, keeping what hangs on them
     "bot.programme.ics": RENDER,
     "bot.changes.following": SERVICE,  # files and exports reloaded into the programme
     "bot.changes.held": SERVICE,  # a re-import held for an organizer, next to its meeting file
