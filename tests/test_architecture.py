@@ -43,6 +43,7 @@ ROLES = {
     "bot.events.steps": MODEL,  # what a sync pass does to each event
     "bot.proposals.call_file": MODEL,  # the [call] table of a meeting file
     "bot.proposals.refusals": MODEL,  # the call's refusals, each with what to do instead
+    "bot.proposals.review_queries": QUERIES,  # reviews, decisions told once, the cards
     "bot.web.signing": MODEL,  # the organizers' pages' keys: an HMAC, no I/O
     "bot.web.server": ADAPTER,  # the aiohttp server of the public page, screen and dashboard
 }
