@@ -40,6 +40,7 @@ ROLES = {
     "bot.registration.desk": SERVICE,  # seat changes batched into transactions
     "bot.registration.seating": QUERIES,  # the locked transaction of a batch
     "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread
+    "bot.questions.talk_qa": SERVICE,  # which talk; its Q&A window, thread and speakers
     "bot.events.steps": MODEL,  # what a sync pass does to each event
     "bot.proposals.call_file": MODEL,  # the [call] table of a meeting file
     "bot.proposals.refusals": MODEL,  # the call's refusals, each with what to do instead
