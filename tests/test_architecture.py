@@ -31,16 +31,20 @@ ADAPTER = "adapter"
 ROLES = {
     "bot.programme.diff": MODEL,  # what changed between two versions of a programme
     "bot.programme.files": MODEL,  # the meeting files read into the model
+    "bot.programme.sessions_file": MODEL,  # the [[sessions]] of a meeting file, in order
     "bot.programme.toml_reader": MODEL,
+    "bot.programme.talk_queries": QUERIES,  # a meeting's talks saved, keeping what hangs on them
     "bot.programme.ics": RENDER,
     "bot.changes.following": SERVICE,  # files and exports reloaded into the programme
     "bot.changes.held": SERVICE,  # a re-import held for an organizer, next to its meeting file
     "bot.registration.desk": SERVICE,  # seat changes batched into transactions
     "bot.registration.seating": QUERIES,  # the locked transaction of a batch
     "bot.questions.talks": QUERIES,  # a talk's Q&A window and thread
+    "bot.questions.talk_qa": SERVICE,  # which talk; its Q&A window, thread and speakers
     "bot.events.steps": MODEL,  # what a sync pass does to each event
     "bot.proposals.call_file": MODEL,  # the [call] table of a meeting file
     "bot.proposals.refusals": MODEL,  # the call's refusals, each with what to do instead
+    "bot.proposals.review_queries": QUERIES,  # reviews, decisions told once, the cards
     "bot.web.signing": MODEL,  # the organizers' pages' keys: an HMAC, no I/O
     "bot.web.server": ADAPTER,  # the aiohttp server of the public page, screen and dashboard
     "bot.web.front": ADAPTER,  # the process that takes the visitors, in front of the server

@@ -1,17 +1,18 @@
 """Meeting files: the TOML files under `data/meetings/`, read into `Meeting` objects.
 
-Every problem of every file is reported at once, with its file, key and what was expected.
+Every problem of every file is reported at once, with its file, key and what was expected. The
+sessions and their talks are read in `sessions_file`, the call for contributions in
+`bot.proposals.call_file`; here the meeting is put together, its times made UTC.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from math import inf
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,11 +21,11 @@ from bot.programme.model import (
     EventSettings,
     FollowSettings,
     Meeting,
-    Person,
     ReminderSettings,
     Session,
     Talk,
 )
+from bot.programme.sessions_file import read_person, read_sessions
 from bot.programme.toml_reader import (
     FILE_KEY,
     FileProblem,
@@ -39,7 +40,6 @@ from bot.proposals.call_file import build_call, read_call
 SLUG_MAX_LENGTH = 48
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_CLOCK_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 # Lowercase letters that Unicode does not decompose into an ASCII base letter.
 _TRANSLITERATE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
 
@@ -107,11 +107,6 @@ def check_meetings(path: Path) -> list[FileProblem]:
     return []
 
 
-def _clock(value: str) -> time | None:
-    match = _CLOCK_RE.fullmatch(value.strip())
-    return time(int(match[1]), int(match[2])) if match else None
-
-
 def is_zone(value: str) -> bool:
     """Whether `value` names an IANA timezone."""
     try:
@@ -132,7 +127,6 @@ _SLUG = Kind("a slug of lowercase letters, digits and hyphens", {"string"}, SLUG
 _COUNT = Kind("an integer ≥ 0", {"integer"}, lambda v: v >= 0)
 _MINUTES = Kind("a number of minutes ≥ 0", {"integer", "float"}, lambda v: 0 <= v < inf, float)
 _FLAG = Kind("true or false", {"boolean"})
-_CLOCK = Kind('a time "HH:MM" (24-hour)', {"string"}, _clock, _clock)
 _DAY = Kind("a TOML local date such as 2021-06-28 (no quotes)", {"local date"})
 _ZONE = Kind('an IANA timezone name such as "Europe/Paris"', {"string"}, is_zone)
 _URL = Kind("an http:// or https:// address", {"string"}, is_web_address, str.strip)
@@ -142,11 +136,7 @@ _MOMENT = Kind("a TOML date-time such as 2021-06-27T23:59:00+02:00 (no quotes)",
 _REQUIRED = {"slug": _SLUG, "title": _TEXT, "date": _DAY, "timezone": _ZONE, "venue": _STRING}
 _REQUIRED |= {"capacity": _COUNT}
 _OPTIONAL = {"url": _URL, "remote_capacity": _COUNT, "registration_closes": _MOMENT}
-_ID = Kind("a non-empty string (the source's id)", {"string"}, lambda v: v.strip(), str.strip)
 _REFRESH = Kind("a number of minutes ≥ 1", {"integer", "float"}, lambda v: 1 <= v < inf, float)
-_REFERENCE = Kind(
-    'a proposal reference such as "P-12"', {"string"}, re.compile(r"P-[1-9][0-9]*").fullmatch
-)
 
 
 def _follow(top: Table, path: Path) -> FollowSettings:
@@ -161,13 +151,6 @@ def _follow(top: Table, path: Path) -> FollowSettings:
     refresh = top.get("source_refresh_minutes", _REFRESH)
     defaults = FollowSettings()
     return FollowSettings(source, fmt, defaults.refresh_minutes if refresh is None else refresh)
-
-
-def _person(table: Table) -> Person:
-    name = table.get("name", _TEXT, required=True) or ""
-    affiliation = table.get("affiliation", _STRING) or ""
-    table.done()
-    return Person(name, affiliation)
 
 
 def _reminders(top: Table) -> ReminderSettings:
@@ -227,109 +210,6 @@ def _events(top: Table, path: Path) -> EventSettings:
     return EventSettings(scope=scope, image=image)
 
 
-@dataclass
-class _TalkDraft:
-    key: str
-    start: time | None
-    end: time | None  # None when absent (or invalid, which is a problem)
-    details: dict[str, Any]  # the other fields of the Talk
-
-
-@dataclass
-class _SessionDraft:
-    key: str  # where it is in the file: "sessions[2]"
-    title: str
-    day: date | None  # None: the meeting's date
-    start: time | None
-    end: time | None
-    details: dict[str, Any]  # room, uid
-    talks: list[_TalkDraft]
-
-
-_Span = tuple[time, time] | None
-_SPEAKER = '{ name = "...", affiliation = "..." }'
-
-
-def _read_sessions(r: Reader, top: Table, first_day: date | None) -> list[_SessionDraft]:
-    """The sessions and their talks: sessions in order of date and start, not overlapping
-    another session in the same room; talks in order within their session."""
-    if not top.data.get("sessions"):
-        r.problem("sessions", "expected at least one session ([[sessions]]), got none")
-    sessions: list[_SessionDraft] = []
-    previous_start: tuple[date, time] | None = None
-    room_ends: dict[str, tuple[date, time]] = {}  # each room's latest session end
-    talk_ids: dict[str, str] = {}  # a talk's id → where it is: one talk each
-    for table in top.tables("sessions", "[[sessions]]"):
-        title = table.get("title", _TEXT, required=True) or ""
-        day = table.get("date", _DAY)
-        if day and first_day and day < first_day:
-            expected = f"a date on or after the meeting's date {first_day:%Y-%m-%d}"
-            r.problem(f"{table.prefix}.date", f"expected {expected}, got {day:%Y-%m-%d}")
-        on = day or first_day
-        start = table.get("start", _CLOCK, required=True)
-        end = table.get("end", _CLOCK, required=True)
-        room = table.get("room", _STRING) or ""
-        details = {"room": room, "uid": table.get("id", _ID) or ""}
-        if start and end and end <= start:
-            r.bad_time(f"{table.prefix}.end", f"a time after its start {start:%H:%M}", end)
-        if on and start:
-            if previous_start and (on, start) < previous_start:
-                expected = "a session starting at or after the previous one (sessions in order"
-                r.problem(
-                    f"{table.prefix}.start",
-                    f"expected {expected} of date and start), got {start:%H:%M} on {on:%Y-%m-%d}",
-                )
-            room_end = room_ends.get(room)
-            if room_end and (on, start) < room_end and on == room_end[0]:
-                what = f"previous session's end {room_end[1]:%H:%M}"
-                where = f" in {room}" if room else ""
-                r.bad_time(f"{table.prefix}.start", f"a time at or after the {what}{where}", start)
-            previous_start = max(filter(None, (previous_start, (on, start))))
-            if end and end > start:
-                room_ends[room] = max(filter(None, (room_ends.get(room), (on, end))))
-        bounds = (start, end) if start and end and start < end else None
-        talks: list[_TalkDraft] = []
-        for talk in table.tables("talks", "[[sessions.talks]]"):
-            draft = _TalkDraft(
-                talk.prefix, talk.get("start", _CLOCK, required=True), talk.get("end", _CLOCK), {}
-            )
-            draft.details = {
-                "title": talk.get("title", _TEXT, required=True),
-                "invited": bool(talk.get("invited", _FLAG)),
-                "speakers": tuple(map(_person, talk.tables("speakers", _SPEAKER))),
-                "abstract": talk.get("abstract", _STRING) or "",
-                "room": talk.get("room", _STRING) or room,
-                "uid": talk.get("id", _ID) or "",
-                "proposal": talk.get("proposal", _REFERENCE) or "",
-            }
-            talk.done()
-            if uid := draft.details["uid"]:
-                if uid in talk_ids:
-                    expected = f"an id no other talk has, got {spelled(uid)} (also {talk_ids[uid]})"
-                    r.problem(f"{talk.prefix}.id", f"expected {expected}")
-                talk_ids.setdefault(uid, talk.prefix)
-            _check_talk(r, draft, next((t for t in reversed(talks) if t.start), None), bounds)
-            talks.append(draft)
-        table.done()
-        sessions.append(_SessionDraft(table.prefix, title, day, start, end, details, talks))
-    return sessions
-
-
-def _check_talk(r: Reader, talk: _TalkDraft, previous: _TalkDraft | None, bounds: _Span) -> None:
-    """Inside its session, and not before the previous talk (overlaps are only warned of)."""
-    start, end = talk.start, talk.end
-    inside = f"a time within its session ({bounds[0]:%H:%M}–{bounds[1]:%H:%M})" if bounds else ""
-    if start and bounds and not bounds[0] <= start < bounds[1]:
-        r.bad_time(f"{talk.key}.start", inside, start)
-    if start and end and end <= start:
-        r.bad_time(f"{talk.key}.end", f"a time after its start {start:%H:%M}", end)
-    elif end and bounds and end > bounds[1]:
-        r.bad_time(f"{talk.key}.end", inside, end)
-    if start and previous and previous.start and start < previous.start:
-        expected = f"a time at or after the previous talk's start {previous.start:%H:%M}"
-        r.bad_time(f"{talk.key}.start", f"{expected} (talks in order)", start)
-
-
 def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     """The meeting (None when the file has problems), its slug when valid, and the problems."""
     r = Reader(path)
@@ -341,9 +221,9 @@ def _parse(path: Path) -> tuple[Meeting | None, str | None, list[FileProblem]]:
     reminders = _reminders(top)
     events = _events(top, path)
     follow = _follow(top, path)
-    organizers = tuple(map(_person, top.tables("organizers", "[[organizers]]")))
+    organizers = tuple(map(read_person, top.tables("organizers", "[[organizers]]")))
     raw_call = read_call(top)
-    sessions = _read_sessions(r, top, values["date"])
+    sessions = read_sessions(r, top, values["date"])
     top.done()
     if r.problems:
         return None, values["slug"], r.problems

@@ -1,5 +1,6 @@
 """Proposals in the store: numbered per meeting, held to the call's rules in the transaction
-that writes them; reviews one per organizer; decisions recorded, then told once."""
+that writes them, read back with their reviews counted; their authors' edits, withdrawals and
+confirmations. The organizers' side (reviews, decisions, telling, cards) is `review_queries`."""
 
 from __future__ import annotations
 
@@ -13,16 +14,13 @@ from sqlmodel import Session, col, select
 from bot.programme.model import Meeting
 from bot.programme.queries import meeting_call, meeting_id
 from bot.proposals.model import (
-    COMMENT_MAX_CHARS,
     Author,
     CallState,
     Confirmation,
     Draft,
     Proposal,
     ProposalStatus,
-    Review,
     check_open,
-    check_score,
     clean_draft,
     clean_text,
     mean_score,
@@ -88,7 +86,7 @@ def _check_open(session: Session, meeting: int, now: datetime) -> ProposalCallRo
 
 
 # ----- reading ----------------------------------------------------------------------------------
-def _proposals(session: Session, rows: Sequence[ProposalRow]) -> list[Proposal]:
+def as_proposals(session: Session, *, rows: Sequence[ProposalRow]) -> list[Proposal]:
     """The rows as domain objects, with their reviews counted and averaged."""
     ids = [row.id for row in rows]
     scores: dict[int, list[int]] = {}
@@ -129,11 +127,14 @@ def _proposal(row: ProposalRow, slug: str, scores: list[int]) -> Proposal:
     )
 
 
-def _one(session: Session, row: ProposalRow) -> Proposal:
-    return _proposals(session, [row])[0]
+def as_proposal(session: Session, *, row: ProposalRow) -> Proposal:
+    """One row as a domain object, with its reviews counted and averaged."""
+    return as_proposals(session, rows=[row])[0]
 
 
-def _row(session: Session, proposal_id: int, *, lock: bool = False) -> ProposalRow:
+def proposal_row(session: Session, *, proposal_id: int, lock: bool = False) -> ProposalRow:
+    """The proposal's row (UnknownProposal when there is none); `lock` holds it to the
+    transaction's end."""
     query = select(ProposalRow).where(ProposalRow.id == proposal_id)
     row = session.exec(query.with_for_update() if lock else query).first()
     if row is None:
@@ -143,7 +144,7 @@ def _row(session: Session, proposal_id: int, *, lock: bool = False) -> ProposalR
 
 def get(session: Session, *, proposal_id: int) -> Proposal:
     """One proposal (UnknownProposal when there is none with this id)."""
-    return _one(session, _row(session, proposal_id))
+    return as_proposal(session, row=proposal_row(session, proposal_id=proposal_id))
 
 
 def by_reference(session: Session, *, slug: str, number: int) -> Proposal | None:
@@ -154,7 +155,7 @@ def by_reference(session: Session, *, slug: str, number: int) -> Proposal | None
         .where(MeetingRow.slug == slug)
         .where(ProposalRow.number == number)
     ).first()
-    return None if row is None else _one(session, row)
+    return None if row is None else as_proposal(session, row=row)
 
 
 def of_meeting(
@@ -175,57 +176,7 @@ def of_meeting(
         query = query.where(ProposalRow.user_id == user_id)
     if status is not None:
         query = query.where(ProposalRow.status == status.value)
-    return _proposals(session, session.exec(query).all())
-
-
-def reviews(session: Session, *, proposal_id: int) -> list[Review]:
-    """A proposal's reviews, in the order they were last changed."""
-    rows = session.exec(
-        select(ProposalReviewRow)
-        .where(ProposalReviewRow.proposal_id == proposal_id)
-        .order_by(col(ProposalReviewRow.updated_at), col(ProposalReviewRow.reviewer_id))
-    )
-    return [Review(r.proposal_id, r.reviewer_id, r.score, r.comment) for r in rows]
-
-
-def with_reviews(
-    session: Session, *, slug: str, accepted_only: bool
-) -> list[tuple[Proposal, list[Review]]]:
-    """The export: every proposal of the meeting with its reviews; or the accepted ones only,
-    without those their authors withdrew."""
-    found = of_meeting(
-        session, slug=slug, status=ProposalStatus.ACCEPTED if accepted_only else None
-    )
-    if accepted_only:
-        found = [p for p in found if p.confirmation is not Confirmation.WITHDRAWN]
-    return [(p, reviews(session, proposal_id=p.id)) for p in found]
-
-
-def untold(session: Session, *, slug: str) -> list[Proposal]:
-    """The decided proposals whose proposer has not been told yet."""
-    decided = (ProposalStatus.ACCEPTED.value, ProposalStatus.DECLINED.value)
-    rows = session.exec(
-        select(ProposalRow)
-        .join(MeetingRow, col(MeetingRow.id) == ProposalRow.meeting_id)
-        .where(MeetingRow.slug == slug)
-        .where(col(ProposalRow.status).in_(decided))
-        .where(col(ProposalRow.told).is_(False))
-        .order_by(col(ProposalRow.number))
-    ).all()
-    return _proposals(session, rows)
-
-
-def without_card(session: Session, *, slug: str) -> list[Proposal]:
-    """The proposals still to be shown to the reviewers (a withdrawn one needs no card)."""
-    rows = session.exec(
-        select(ProposalRow)
-        .join(MeetingRow, col(MeetingRow.id) == ProposalRow.meeting_id)
-        .where(MeetingRow.slug == slug)
-        .where(col(ProposalRow.card_message_id).is_(None))
-        .where(ProposalRow.status != ProposalStatus.WITHDRAWN.value)
-        .order_by(col(ProposalRow.number))
-    ).all()
-    return _proposals(session, rows)
+    return as_proposals(session, rows=session.exec(query).all())
 
 
 # ----- a member's proposals ---------------------------------------------------------------------
@@ -256,7 +207,7 @@ def propose(
         .where(ProposalRow.abstract == clean.abstract)
     ).first()
     if same is not None:
-        return _one(session, same)
+        return as_proposal(session, row=same)
     if call.per_member is not None:
         standing = session.exec(
             select(func.count())
@@ -285,7 +236,7 @@ def propose(
     )
     session.add(row)
     session.flush()
-    return _one(session, row)
+    return as_proposal(session, row=row)
 
 
 def _authors_json(authors: Sequence[Author]) -> str:
@@ -296,7 +247,7 @@ def _authors_json(authors: Sequence[Author]) -> str:
 
 def _own_while_open(session: Session, user_id: int, proposal_id: int, now: datetime) -> ProposalRow:
     """The member's own proposal, still submitted, while its call is open; or the refusal."""
-    row = _row(session, proposal_id, lock=True)
+    row = proposal_row(session, proposal_id=proposal_id, lock=True)
     if row.user_id != user_id:
         raise NotYourProposal()
     if row.status == ProposalStatus.WITHDRAWN.value:
@@ -318,7 +269,7 @@ def edit(
     row.kind, row.title, row.abstract = clean.kind, clean.title, clean.abstract
     row.authors_json, row.note, row.updated_at = _authors_json(clean.authors), clean.note, now
     session.add(row)
-    return _one(session, row)
+    return as_proposal(session, row=row)
 
 
 def withdraw(session: Session, *, user_id: int, proposal_id: int, now: datetime) -> Proposal:
@@ -326,14 +277,14 @@ def withdraw(session: Session, *, user_id: int, proposal_id: int, now: datetime)
     row = _own_while_open(session, user_id, proposal_id, now)
     row.status, row.updated_at = ProposalStatus.WITHDRAWN.value, now
     session.add(row)
-    return _one(session, row)
+    return as_proposal(session, row=row)
 
 
 def confirm(
     session: Session, *, user_id: int, proposal_id: int, confirmed: bool, now: datetime
 ) -> Proposal:
     """An accepted author confirms they will give it, or withdraws (and may change their mind)."""
-    row = _row(session, proposal_id, lock=True)
+    row = proposal_row(session, proposal_id=proposal_id, lock=True)
     if row.user_id != user_id:
         raise NotYourProposal()
     if row.status != ProposalStatus.ACCEPTED.value:
@@ -341,57 +292,7 @@ def confirm(
     answer = Confirmation.CONFIRMED if confirmed else Confirmation.WITHDRAWN
     row.confirmation, row.updated_at = answer.value, now
     session.add(row)
-    return _one(session, row)
-
-
-# ----- the organizers' side ---------------------------------------------------------------------
-def review(
-    session: Session, *, reviewer_id: int, proposal_id: int, score: int, comment: str, now: datetime
-) -> Proposal:
-    """Keep an organizer's review of a proposal, replacing their earlier one."""
-    check_score(score)
-    row = _row(session, proposal_id)
-    if row.status == ProposalStatus.WITHDRAWN.value:
-        raise ProposalWithdrawn()
-    text = clean_text(comment, lines=True)[:COMMENT_MAX_CHARS]
-    found = session.get(ProposalReviewRow, (proposal_id, reviewer_id))
-    if found is None:
-        found = ProposalReviewRow(
-            proposal_id=proposal_id, reviewer_id=reviewer_id, score=score, updated_at=now
-        )
-    found.score, found.comment, found.updated_at = score, text, now
-    session.add(found)
-    session.flush()
-    return _one(session, row)
-
-
-def decide(session: Session, *, by: int, proposal_id: int, accept: bool, now: datetime) -> Proposal:
-    """Record the organizers' decision; a changed decision is told again (and asked again)."""
-    row = _row(session, proposal_id, lock=True)
-    if row.status == ProposalStatus.WITHDRAWN.value:
-        raise ProposalWithdrawn()
-    status = ProposalStatus.ACCEPTED if accept else ProposalStatus.DECLINED
-    if row.status != status.value:
-        row.status, row.told = status.value, False
-        row.confirmation = Confirmation.PENDING.value
-    row.decided_by, row.decided_at, row.updated_at = by, now, now
-    session.add(row)
-    return _one(session, row)
-
-
-def mark_told(session: Session, *, proposal_id: int, status: ProposalStatus | None = None) -> None:
-    """The proposer was told the decision (`status`: only if it is still this one)."""
-    row = _row(session, proposal_id, lock=True)
-    if status is None or row.status == status.value:
-        row.told = True
-        session.add(row)
-
-
-def set_card(session: Session, *, proposal_id: int, channel_id: int, message_id: int) -> None:
-    """Remember the proposal's card in the reviewers' channel."""
-    row = _row(session, proposal_id)
-    row.card_channel_id, row.card_message_id = channel_id, message_id
-    session.add(row)
+    return as_proposal(session, row=row)
 
 
 def named_by_talks(

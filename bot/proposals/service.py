@@ -18,6 +18,7 @@ from bot.kept.model import KeptCommand
 from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
 from bot.proposals import queries as store
+from bot.proposals import review_queries as reviewing
 from bot.proposals.model import (
     CallState,
     Draft,
@@ -129,7 +130,7 @@ class ProposalService:
     ) -> Proposal:
         """An organizer's score (1–5) and comment; their earlier review of it is replaced."""
         return await self.db.run(
-            store.review,
+            reviewing.review,
             reviewer_id=reviewer_id,
             proposal_id=proposal_id,
             score=score,
@@ -140,12 +141,12 @@ class ProposalService:
 
     async def reviews(self, proposal_id: int) -> list[Review]:
         """A proposal's reviews."""
-        return await self.db.run(store.reviews, proposal_id=proposal_id)
+        return await self.db.run(reviewing.reviews, proposal_id=proposal_id)
 
     async def decide(self, *, by: int, proposal_id: int, accept: bool) -> Proposal:
         """Record the organizers' decision (telling the proposer is `decisions_to_tell`'s)."""
         return await self.db.run(
-            store.decide,
+            reviewing.decide,
             by=by,
             proposal_id=proposal_id,
             accept=accept,
@@ -180,7 +181,7 @@ class ProposalService:
     async def card_posted(self, *, proposal_id: int, channel_id: int, message_id: int) -> None:
         """Remember the proposal's card in the reviewers' channel."""
         await self.db.run(
-            store.set_card,
+            reviewing.set_card,
             proposal_id=proposal_id,
             channel_id=channel_id,
             message_id=message_id,
@@ -190,7 +191,7 @@ class ProposalService:
     async def without_card(self) -> list[Proposal]:
         """The active meeting's proposals whose card is still to be posted (the catch-up)."""
         meeting = await self._meeting()
-        return await self.db.run(store.without_card, slug=meeting.slug)
+        return await self.db.run(reviewing.without_card, slug=meeting.slug)
 
     async def notify_preview(self) -> NotifyPreview:
         """What `/proposals notify` would send now."""
@@ -199,11 +200,11 @@ class ProposalService:
     async def decisions_to_tell(self) -> list[Proposal]:
         """The active meeting's decided proposals whose proposer is not told yet."""
         meeting = await self._meeting()
-        return await self.db.run(store.untold, slug=meeting.slug)
+        return await self.db.run(reviewing.untold, slug=meeting.slug)
 
     async def told(self, *, proposal_id: int, status: ProposalStatus | None = None) -> None:
         """The proposer was told its decision (`status`: only if the decision is still this)."""
-        await self.db.run(store.mark_told, proposal_id=proposal_id, status=status, write=True)
+        await self.db.run(reviewing.mark_told, proposal_id=proposal_id, status=status, write=True)
 
     async def confirm(self, *, user_id: int, proposal_id: int, confirmed: bool) -> Proposal:
         """An accepted author confirms they will give it, or withdraws."""
@@ -221,7 +222,9 @@ class ProposalService:
     ) -> tuple[Meeting, list[tuple[Proposal, list[Review]]]]:
         """The active meeting and its proposals with their reviews (or the accepted ones)."""
         meeting = await self._meeting()
-        rows = await self.db.run(store.with_reviews, slug=meeting.slug, accepted_only=accepted_only)
+        rows = await self.db.run(
+            reviewing.with_reviews, slug=meeting.slug, accepted_only=accepted_only
+        )
         return meeting, rows
 
     def references(self, meetings: list[Meeting]) -> dict[tuple[str, str], Proposal | None]:

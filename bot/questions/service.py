@@ -1,11 +1,12 @@
-"""Audience questions: asking, moderation, votes, the chair's next question, speakers' accounts.
+"""Audience questions: asking, moderation, votes, the chair's next question.
 
 Every rule that must hold under concurrency (one decision per question, one vote per member,
 one chair per question, the asking quota) is enforced by a single transaction in
 `bot.questions.queries`: an approval is `approve`, one conditional UPDATE whose row count picks
 the first moderator, read with what the question's post needs. The Q&A window, the text rules
-and when a failed publication may be retried are `bot.questions.model`. This service picks the
-talk, cleans the input and reads the clock; a user's action is one transaction.
+and when a failed publication may be retried are `bot.questions.model`. This service cleans the
+input and reads the clock; which talk, and the talk's own Q&A (its window, thread and speakers'
+accounts), are `bot.questions.talk_qa`'s, which it builds on. A user's action is one transaction.
 
 A talk option names a talk of the active meeting; from the moment a question exists, all that
 follows it (its approval, its post, the thread, the DMs, the digest) goes by the talk's id, so
@@ -24,7 +25,7 @@ from bot.core.errors import AmphiError, NoMeeting, UnknownTalk
 from bot.dms import queries as deliveries
 from bot.kept import queries as commands
 from bot.kept.model import KeptCommand
-from bot.programme.model import Meeting, Person, Talk
+from bot.programme.model import Meeting, Talk
 from bot.programme.service import ProgrammeService
 from bot.questions import queries as store
 from bot.questions import talks
@@ -35,18 +36,13 @@ from bot.questions.model import (
     RATE_LIMIT_WINDOW,
     NextQuestion,
     Publication,
-    QaState,
-    QaWindow,
     Question,
-    QuestionNotFound,
     QuestionStatus,
-    SpeakerNeeded,
-    UnknownSpeaker,
     VoteOutcome,
     check_question,
-    default_talk,
     qa_window,
 )
+from bot.questions.talk_qa import TalkQaService
 from bot.registration.model import DISPLAY_NAME_LIMIT, clean_text
 from bot.store.db import Database
 
@@ -61,8 +57,8 @@ def dm_key(question_id: int) -> str:
     return f"{DM_PREFIX}{question_id}"
 
 
-class QuestionService:
-    """The Q&A of the meetings: talk options name the active meeting's talks."""
+class QuestionService(TalkQaService):
+    """The Q&A of the meetings: questions asked, moderated, voted on and taken by the chair."""
 
     def __init__(
         self,
@@ -75,45 +71,11 @@ class QuestionService:
         member_limit: int = MEMBER_LIMIT_COUNT,
         member_window: timedelta = MEMBER_LIMIT_WINDOW,
     ) -> None:
-        self.db = db
-        self.programme = programme
-        self.clock = clock
+        super().__init__(db, programme, clock)
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.member_limit = member_limit
         self.member_window = member_window
-
-    # ----- which talk ----------------------------------------------------------------------
-    async def talk(self, query: str | None = None) -> tuple[Meeting, Talk]:
-        """The talk a `talk` option names; without one, the talk on now (or next in session)."""
-        if query and query.strip():
-            return await self.programme.find_talk(query)
-        meeting = await self.programme.active_meeting()
-        return meeting, default_talk(meeting, self.clock())
-
-    async def talk_in(self, meeting_slug: str, talk_key: str) -> tuple[Meeting, Talk]:
-        """A talk of a given meeting, by key (kept commands, the scheduler)."""
-        meeting = await self.programme.meeting(meeting_slug)
-        found = meeting.talk(talk_key)
-        if found is None:
-            raise UnknownTalk(talk_key)
-        return meeting, found
-
-    async def talk_of(self, talk_id: int) -> tuple[Meeting, Talk]:
-        """The talk with this store id, in its own meeting."""
-        slug, key = await self.db.run(talks.talk_ref, talk_id=talk_id)
-        return await self._known_talk(slug, key)
-
-    async def _known_talk(self, meeting_slug: str, talk_key: str) -> tuple[Meeting, Talk]:
-        """A talk named by the store, in its meeting (QuestionNotFound once it is gone)."""
-        try:
-            return await self.talk_in(meeting_slug, talk_key)
-        except UnknownTalk as gone:
-            raise QuestionNotFound() from gone
-
-    async def talk_id(self, meeting: Meeting, talk: Talk) -> int:
-        """The store's id of `talk`."""
-        return await self.db.run(talks.talk_id, meeting=meeting, talk_key=talk.key)
 
     # ----- asking ----------------------------------------------------------------------------
     async def ask(
@@ -321,69 +283,6 @@ class QuestionService:
         """The chair never got `question`, taken at `taken_at`: the next `/qa next` offers it
         again (unless another chair has taken it since)."""
         await self.db.run(store.give_back, question_id=question.id, taken_at=taken_at, write=True)
-
-    # ----- a talk's Q&A ------------------------------------------------------------------------
-    async def window(self, talk: str | None = None) -> tuple[Talk, QaWindow]:
-        """When the talk takes questions, with the moderators' override."""
-        meeting, found = await self.talk(talk)
-
-        def transaction(session: Session) -> QaState:
-            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
-            return talks.qa_state(session, talk_id=talk_id)
-
-        return found, qa_window(meeting, found, await self.db.run(transaction))
-
-    async def set_state(self, talk: str, state: QaState) -> tuple[Talk, QaWindow]:
-        """Open or close the talk's questions (a moderator's decision)."""
-        meeting, found = await self.talk(talk)
-
-        def transaction(session: Session) -> None:
-            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
-            talks.set_qa_state(session, talk_id=talk_id, state=state)
-
-        await self.db.run(transaction, write=True)
-        return found, qa_window(meeting, found, state)
-
-    async def thread_id(self, talk_id: int) -> int | None:
-        """The talk's Q&A thread, once created."""
-        return await self.db.run(talks.thread_id, talk_id=talk_id)
-
-    async def set_thread_id(self, talk_id: int, thread_id: int | None) -> None:
-        """Remember the talk's Q&A thread (None: it was deleted)."""
-        await self.db.run(talks.set_thread_id, talk_id=talk_id, thread_id=thread_id, write=True)
-
-    async def forget_thread(self, talk_id: int, thread_id: int) -> None:
-        """The talk's Q&A thread `thread_id` was deleted (unless another replaced it already)."""
-        await self.db.run(talks.forget_thread, talk_id=talk_id, thread_id=thread_id, write=True)
-
-    async def link_speaker(
-        self, *, talk: str, user_id: int, speaker: str | None = None
-    ) -> tuple[Talk, Person]:
-        """Link a speaker of the talk (the only one, or the one named) to a Discord account."""
-        meeting, found = await self.talk(talk)
-        names = [p.name for p in found.speakers]
-        if speaker and speaker.strip():
-            wanted = speaker.strip().casefold()
-            chosen = next((p for p in found.speakers if p.name.casefold() == wanted), None)
-            if chosen is None:
-                raise UnknownSpeaker(speaker, found.title, names)
-        elif len(found.speakers) == 1:
-            chosen = found.speakers[0]
-        elif not found.speakers:
-            raise UnknownSpeaker(speaker or "", found.title, names)
-        else:
-            raise SpeakerNeeded(found.title, names)
-
-        def transaction(session: Session) -> None:
-            talk_id = talks.talk_id(session, meeting=meeting, talk_key=found.key)
-            talks.link_speaker(session, talk_id=talk_id, speaker_name=chosen.name, user_id=user_id)
-
-        await self.db.run(transaction, write=True)
-        return found, chosen
-
-    async def speaker_accounts(self, talk_id: int) -> list[int]:
-        """The Discord accounts of the talk's linked speakers."""
-        return await self.db.run(talks.speaker_accounts, talk_id=talk_id)
 
 
 def taken_result(taken: tuple[Question | None, int]) -> dict[str, Any]:

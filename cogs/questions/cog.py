@@ -1,4 +1,5 @@
-"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and the buttons.
+"""/ask, /questions, the moderators' /qa, the organizers' /speaker link, and what each
+button does when pressed (the buttons themselves: `cogs/questions/buttons.py`).
 
 `/ask` and `/qa next` are kept commands (written down before their "thinking…", finished after
 a restart: `cogs/questions/kept.py`). A question's later steps (its card, its public post, its
@@ -11,18 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import AmphiBot, amphi, reader, report_error
+from bot.client import AmphiBot, reader
 from bot.core.config import Settings
 from bot.core.errors import AmphiError
-from bot.core.i18n import Translator
 from bot.core.permissions import Standing
 from bot.dms.service import Broadcaster
 from bot.kept.model import KeptCommand
@@ -39,16 +36,12 @@ from bot.questions.model import (
 )
 from bot.questions.render import (
     QUESTIONS_PER_PAGE,
-    approve_label,
     ask_ack,
     moderation_text,
-    more_label,
     next_question_text,
     qa_state_text,
     question_list,
-    reject_label,
     speaker_linked_text,
-    upvote_label,
     vote_ack,
 )
 from bot.questions.service import QuestionService
@@ -63,6 +56,13 @@ from cogs.common import (
 )
 from cogs.dm import DirectMessages
 from cogs.kept import KeptReplies, Reply
+from cogs.questions.buttons import (
+    COG_NAME,
+    QuestionButton,
+    card_buttons,
+    more_button,
+    upvote_button,
+)
 from cogs.questions.catch_up import QuestionCatchUp
 from cogs.questions.dms import DigestReport, QuestionDms
 from cogs.questions.kept import ASK, QA_NEXT, KeptQuestions
@@ -70,73 +70,8 @@ from cogs.questions.relay import QuestionRelay
 
 log = logging.getLogger(__name__)
 
-_STYLES = {
-    "approve": discord.ButtonStyle.success,
-    "reject": discord.ButtonStyle.danger,
-    "vote": discord.ButtonStyle.primary,
-    "more": discord.ButtonStyle.secondary,
-}
 
-
-class QuestionButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=(
-        r"amphi:q:(?P<action>approve|reject|vote):(?P<id>\d+)"
-        r"|amphi:q:more:(?P<talk>\d+):(?P<offset>\d+)"
-    ),
-):
-    """Approve and Reject (moderators), Upvote and More (everyone): what a button does lives in
-    its custom_id, so old messages keep working after a restart (`bot.add_dynamic_items`)."""
-
-    def __init__(self, action: str, *ids: int, label: str | None) -> None:
-        custom_id = ":".join(["amphi:q", action, *map(str, ids)])
-        super().__init__(discord.ui.Button(label=label, style=_STYLES[action], custom_id=custom_id))
-        self.action, self.ids = action, ids
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> QuestionButton:
-        label = getattr(item, "label", None)
-        if match["talk"] is not None:
-            return cls("more", int(match["talk"]), int(match["offset"]), label=label)
-        return cls(match["action"], int(match["id"]), label=label)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = amphi(interaction).cog(QuestionsCog)
-        handlers: dict[str, Callable[..., Awaitable[None]]] = {
-            "approve": cog.on_approve,
-            "reject": cog.on_reject,
-            "vote": cog.on_vote,
-            "more": cog.on_more,
-        }
-        try:
-            await handlers[self.action](interaction, *self.ids)
-        except Exception as error:  # discord.py would only log a dynamic item's error
-            await report_error(interaction, error)
-
-
-def _buttons(*items: QuestionButton) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for item in items:
-        view.add_item(item)
-    return view
-
-
-def card_buttons(question_id: int, tr: Translator) -> discord.ui.View:
-    """Approve and Reject, under a question's card in the moderation channel."""
-    return _buttons(
-        QuestionButton("approve", question_id, label=approve_label(tr)),
-        QuestionButton("reject", question_id, label=reject_label(tr)),
-    )
-
-
-def upvote_button(question_id: int, votes: int, tr: Translator) -> discord.ui.View:
-    """The Upvote toggle with its count, under the public post."""
-    return _buttons(QuestionButton("vote", question_id, label=upvote_label(votes, tr)))
-
-
-class QuestionsCog(commands.Cog):
+class QuestionsCog(commands.Cog, name=COG_NAME):
     """Audience questions: asked, moderated, voted on, taken by the chair, sent to speakers."""
 
     qa = privileged_group("qa", "Moderators: the questions of a talk", Standing.MODERATOR)
@@ -268,8 +203,7 @@ class QuestionsCog(commands.Cog):
         following = offset + QUESTIONS_PER_PAGE
         view = None
         if following < len(approved):  # More: the next page of these questions' talk
-            talk_id = approved[0].talk_id
-            view = _buttons(QuestionButton("more", talk_id, following, label=more_label(tr)))
+            view = more_button(approved[0].talk_id, following, tr)
         await send_cards(interaction, cards, view=view)
 
     # ----- moderators ----------------------------------------------------------------------------
@@ -370,7 +304,7 @@ class QuestionsCog(commands.Cog):
             if typed in p.name.casefold()
         ]
 
-    # ----- buttons (QuestionButton) --------------------------------------------------------------
+    # ----- buttons (QuestionButton, in buttons.py) ------------------------------------------------
     async def on_approve(self, interaction: discord.Interaction, question_id: int) -> None:
         """Approve: one decision, the card shows it, the question goes public, people are told.
 

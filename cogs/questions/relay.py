@@ -53,7 +53,7 @@ def post_nonce(question_id: int) -> str:
 
 
 #: Approve and Reject under a question's card: (question, translator) to view. The buttons are
-#: the questions cog's, which hands them to the relay.
+#: `cogs/questions/buttons.py`'s, which the questions cog hands to the relay.
 CardButtons = Callable[[int, Translator], discord.ui.View]
 #: The Upvote button with its count: (question, votes, translator) to view.
 UpvoteButton = Callable[[int, int, Translator], discord.ui.View]
