@@ -172,8 +172,10 @@ async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_eac
     # comes, Discord slows to 300 ms a request: a DM is under way as the process leaves Discord.
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
-    reminder_due = now + timedelta(seconds=8)  # both processes are up by then
-    link_due = now + timedelta(seconds=9)
+    # Both processes are up by then, on a loaded machine too (each start migrates the store
+    # and loads the meeting; the members' registration comes first).
+    reminder_due = now + timedelta(seconds=20)
+    link_due = now + timedelta(seconds=21)
     meetings = meeting_file(tmp_path, start, reminder_due, link_due)
     env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="40")
     members = [fake.add_member(f"h{i}") for i in range(MEMBERS)]
@@ -186,7 +188,7 @@ async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_eac
     second = await runs.start_standby(env)
     try:
         assert delivered() == 0, "the processes took too long to start"
-        await eventually(lambda: delivered() >= 20, timeout=30, interval=0.01)
+        await eventually(lambda: delivered() >= 20, timeout=45, interval=0.01)
         dead = live_connection(fake)
         fake.traffic.latency = Latency(300.0, sigma=0.0)  # REST only, not the gateway
         stopped_at = await signal_active(first, signal.SIGTERM)
