@@ -18,7 +18,8 @@ from typing import TypeVar
 
 from bot.client import HEALTH_INTERVAL, AmphiBot
 from bot.core.errors import StoreUnavailable
-from bot.services import Services, open_services
+from bot.programme.files import MeetingFileError
+from bot.services import Services, import_meeting_files, open_services
 from bot.standby.model import LeaseTerms
 from bot.standby.service import Election, lease_store
 from bot.store.db import STORE_THREADS
@@ -117,10 +118,10 @@ def create_bot(services: Services, **client_options) -> AmphiBot:
 
 async def serve(services: Services) -> None:
     """Take part in the election on the store: stand by until this instance holds the lease,
-    then run the bot until the lease is lost (stand by again, and start again on fresh services
-    once it holds the lease anew) or the process is told to stop (SIGTERM or SIGINT: the lease
-    is released as it stops, so a standby takes over at once). Closes the services it ends
-    with."""
+    then load its meeting files into the store (only the lease holder writes the programme) and
+    run the bot until the lease is lost (stand by again, and start again on fresh services once
+    it holds the lease anew) or the process is told to stop (SIGTERM or SIGINT: the lease is
+    released as it stops, so a standby takes over at once). Closes the services it ends with."""
     settings = services.settings
     terms = LeaseTerms(settings.lease_seconds)
     election = Election(lease_store(settings.database_url, terms), terms)
@@ -146,7 +147,7 @@ async def serve(services: Services) -> None:
                         break
                     current = opening.result()
                 current.db.fence = election.fence()
-                await current.programme.reload()  # the last active may have changed it
+                await _load_programme(current)
             except StoreUnavailable as error:
                 log.warning("The store went away as this instance took the lease: %s", error)
                 await election.release()
@@ -173,6 +174,22 @@ async def serve(services: Services) -> None:
             # need not wait for the file to age.
             with contextlib.suppress(OSError):
                 settings.health_file.unlink(missing_ok=True)
+
+
+async def _load_programme(services: Services) -> None:
+    """Write this instance's meeting files into the store now that it holds the lease (the
+    write fenced by its epoch), as a restart does; if they have become unreadable since start-up,
+    run on the programme the store holds (as the last active may have left it)."""
+    try:
+        await asyncio.to_thread(import_meeting_files, services)
+    except MeetingFileError as error:
+        log.warning(
+            "The meeting files at %s have problems since start-up, so they were not loaded; "
+            "running on the programme the store holds. %s",
+            services.settings.meetings_path,
+            error,
+        )
+        await services.programme.reload()
 
 
 STOPPED = "stopped"

@@ -23,7 +23,7 @@ from bot.schedule_import.cli import add_import_parser
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import leave_hung_store_threads, serve
-    from bot.services import prepare
+    from bot.services import open_services
 
     if args.rehearse_without_token and not read_environment().get("DISCORD_TOKEN", "").strip():
         return cmd_rehearse(args)
@@ -40,10 +40,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         root=True,
     )
     keep_secrets_out(level, settings.secrets())
-    try:
-        services = prepare(settings)
-    except MeetingFileError as error:
-        return fail("the meeting files have problems:\n" + "\n".join(map(str, error.errors)))
+    # Refused here, before standing by; the files are written into the store only by the
+    # instance that takes the lease (`serve`), so a standby never changes the active's programme.
+    problems = check_meetings(settings.meetings_path)
+    if problems:
+        return fail("the meeting files have problems:\n" + "\n".join(map(str, problems)))
+    services = open_services(settings)  # migrated now: the election's tables live in the store
     try:
         asyncio.run(serve(services))  # closes the services
     except discord.LoginFailure:

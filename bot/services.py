@@ -16,6 +16,7 @@ from bot.dms.service import Broadcaster, DmChannels
 from bot.events.service import EventService
 from bot.kept.service import KeptCommands
 from bot.posts.service import PostScheduler
+from bot.programme.model import Meeting
 from bot.programme.service import ProgrammeService
 from bot.proposals.service import ProposalService
 from bot.questions.service import QuestionService
@@ -119,13 +120,22 @@ def open_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     )
 
 
+def import_meeting_files(services: Services) -> list[Meeting]:
+    """Write the meeting files into the store (blocking); raises MeetingFileError. Only the
+    instance holding the lease may: a standby would change the programme under the active."""
+    path = services.settings.meetings_path
+    meetings = services.programme.import_files(path)
+    log.info("Loaded %d meeting(s) from %s", len(meetings), path)
+    return meetings
+
+
 def prepare(settings: Settings, *, clock: Clock = utc_now) -> Services:
-    """Services with the meeting files loaded into the store; raises MeetingFileError."""
+    """Services with the meeting files loaded into the store, for a process alone on it (a
+    rehearsal, the command line); raises MeetingFileError."""
     services = open_services(settings, clock=clock)
     try:
-        meetings = services.programme.import_files(settings.meetings_path)
+        import_meeting_files(services)
     except Exception:
         services.close()
         raise
-    log.info("Loaded %d meeting(s) from %s", len(meetings), settings.meetings_path)
     return services

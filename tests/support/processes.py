@@ -135,6 +135,19 @@ class Runs:
         assert process.returncode is None, f"amphi run stopped (status {process.returncode})"
         return process
 
+    async def run_refused(self, env: dict[str, str], timeout: float = 30) -> int:  # noqa: ASYNC109 - a test deadline
+        """An `amphi run` expected to stop by itself at start-up: its exit status."""
+        log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
+        self.logs.append(log)
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
+            )
+        try:
+            return await asyncio.wait_for(process.wait(), timeout)
+        finally:
+            await kill(process)
+
     def log_of(self, process_number: int) -> str:
         """What the `process_number`-th run (from 1) has written so far."""
         return self.logs[process_number - 1].read_text(errors="replace")
