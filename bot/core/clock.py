@@ -42,3 +42,8 @@ class FastClock:
 def wall_seconds(clock: Clock, span: timedelta) -> float:
     """How many seconds `span` of `clock`'s time lasts on the wall clock."""
     return span.total_seconds() / getattr(clock, "speed", 1.0)
+
+
+def clock_span(clock: Clock, seconds: float) -> timedelta:
+    """How much of `clock`'s time passes in `seconds` on the wall clock."""
+    return timedelta(seconds=seconds * getattr(clock, "speed", 1.0))

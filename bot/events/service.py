@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, clock_span
 from bot.events import queries as store
 from bot.events.model import EventPlan, EventStatus, ListedEvent, Place, event_key, plan_events
 from bot.events.steps import (
+    LEAD,
     Action,
     Adopt,
     Cancel,
@@ -38,6 +39,9 @@ from bot.programme.service import ProgrammeService
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
+
+#: How long a request to Discord may take to reach it, on the wall clock.
+REQUEST_SECONDS = 2.0
 
 #: A meeting this long over has no event left to end: its passes stop.
 SETTLED = timedelta(days=1)
@@ -99,6 +103,10 @@ class EventService:
         self.db = db
         self.programme = programme
         self.clock = clock
+        # A session under way has its event start this far ahead: Discord takes no start in
+        # the past, and a request takes a moment to reach it (many minutes of a rehearsal's
+        # fast clock).
+        self.lead = max(LEAD, clock_span(clock, REQUEST_SECONDS))
         self._lock = asyncio.Lock()  # one pass at a time: two would create twice
         self._ids: dict[str, dict[str, int]] = {}  # slug → key → event id, of live events
         self._passes = 0  # a read of the ids begun before a pass ended is not cached
@@ -137,7 +145,7 @@ class EventService:
                 stored = await self.db.run(store.stored_events, slug=meeting.slug)
                 plans = plan_events(meeting, place)
                 actions = reconcile(
-                    plans, stored, listed, now=now, bot_id=bot_id, recreate=recreate
+                    plans, stored, listed, now=now, bot_id=bot_id, recreate=recreate, lead=self.lead
                 )
                 for action in actions:
                     if not retry and self._waits(meeting.slug, action, now):

@@ -92,9 +92,11 @@ def reconcile(
     now: datetime,
     bot_id: int,
     recreate: bool = False,
+    lead: timedelta = LEAD,
 ) -> list[Action]:
     """What one pass does. The events that stop (ended or cancelled) come first: a stage
-    channel holds one active event at a time, so the next session's cannot start before."""
+    channel holds one active event at a time, so the next session's cannot start before.
+    `lead`: how far ahead of `now` a session under way has its event start."""
     stops: list[Action] = []
     steps: list[Action] = []
     plans = list(plans)
@@ -109,13 +111,13 @@ def reconcile(
             if event is None:
                 if row.end <= now or plan.end <= now:
                     steps.append(Done(row))
-                elif recreate and creatable(plan, now):
-                    steps.append(create(plan, now))
+                elif recreate and creatable(plan, now, lead):
+                    steps.append(create(plan, now, lead))
                 else:
                     steps.append(Lost(row))
             else:
                 stops += _stop(plan, event, now)
-                steps += _keep(plan, row.digest, event, now)
+                steps += _keep(plan, row.digest, event, now, lead)
             continue
         if row is not None and row.status == "lost" and not recreate:
             continue
@@ -124,9 +126,9 @@ def reconcile(
             held.add(orphan.id)
             steps.append(Adopt(plan, orphan.id))
             stops += _stop(plan, orphan, now)
-            steps += _keep(plan, "", orphan, now)
-        elif creatable(plan, now):
-            steps.append(create(plan, now))
+            steps += _keep(plan, "", orphan, now, lead)
+        elif creatable(plan, now, lead):
+            steps.append(create(plan, now, lead))
     for row in stored.values():
         if row.key in wanted or row.status not in ("live", "creating"):
             continue
@@ -139,14 +141,14 @@ def reconcile(
     return stops + steps
 
 
-def creatable(plan: EventPlan, now: datetime) -> bool:
+def creatable(plan: EventPlan, now: datetime, lead: timedelta = LEAD) -> bool:
     """Whether an event can still be made for the plan: its session is not (nearly) over."""
-    return plan.end > max(plan.start, now + LEAD)
+    return plan.end > max(plan.start, now + lead)
 
 
-def create(plan: EventPlan, now: datetime) -> Create:
+def create(plan: EventPlan, now: datetime, lead: timedelta = LEAD) -> Create:
     """The creation of a plan's event; one whose session is under way starts soon instead."""
-    return Create(plan) if plan.start > now + LEAD else Create(plan, now + LEAD)
+    return Create(plan) if plan.start > now + lead else Create(plan, now + lead)
 
 
 def _live(plan: EventPlan, event: ListedEvent) -> bool:
@@ -160,20 +162,24 @@ def _stop(plan: EventPlan, event: ListedEvent, now: datetime) -> list[Action]:
     return []
 
 
-def _keep(plan: EventPlan, digest: str, event: ListedEvent, now: datetime) -> list[Action]:
+def _keep(
+    plan: EventPlan, digest: str, event: ListedEvent, now: datetime, lead: timedelta
+) -> list[Action]:
     """An event of a session not over yet: edited if its session changed, started once it is
     under way."""
     if plan.end <= now:
         return []
     steps: list[Action] = []
     if digest != plan.digest:
-        steps.append(Update(plan, event.id, changes(plan, event, now)))
+        steps.append(Update(plan, event.id, changes(plan, event, now, lead)))
     if _live(plan, event) and event.status is EventStatus.SCHEDULED and plan.start <= now:
         steps.append(Start(plan, event.id))
     return steps
 
 
-def changes(plan: EventPlan, event: ListedEvent, now: datetime) -> dict[str, object]:
+def changes(
+    plan: EventPlan, event: ListedEvent, now: datetime, lead: timedelta = LEAD
+) -> dict[str, object]:
     """What of the plan Discord's event lacks: only that is sent, and never a start in the
     past (Discord refuses it, as it refuses any change of start or place once under way). The
     cover image is not in the list; the service adds it."""
@@ -192,7 +198,7 @@ def changes(plan: EventPlan, event: ListedEvent, now: datetime) -> dict[str, obj
     if (event.kind, event.channel_id) != place or (not live and event.location != plan.location):
         for name in ("entity_type", "channel_id", "entity_metadata"):
             sent[name] = wanted[name]
-    soon = now + LEAD
+    soon = now + lead
     if event.start != plan.start:
         if plan.start > soon:
             sent["scheduled_start_time"] = wanted["scheduled_start_time"]

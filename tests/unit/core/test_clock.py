@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.clock import FastClock, utc_now, wall_seconds
+from bot.core.clock import FastClock, clock_span, utc_now, wall_seconds
 
 NINE = datetime(2021, 6, 28, 7, 0, tzinfo=UTC)
 
@@ -50,3 +50,8 @@ def test_wall_seconds_divide_by_the_clocks_speed() -> None:
     assert wall_seconds(FastClock(NINE, 600), timedelta(minutes=10)) == 1.0
     assert wall_seconds(utc_now, timedelta(minutes=10)) == 600.0
     assert wall_seconds(lambda: NINE, timedelta(seconds=-3)) == -3.0
+
+
+def test_a_clock_span_multiplies_by_the_clocks_speed() -> None:
+    assert clock_span(FastClock(NINE, 600), 2.0) == timedelta(minutes=20)
+    assert clock_span(utc_now, 2.0) == timedelta(seconds=2)

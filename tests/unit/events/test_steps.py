@@ -55,6 +55,19 @@ def test_a_session_under_way_without_an_event_gets_one_starting_now() -> None:
     assert reconcile(STAGED, {}, {}, now=nearly_over, bot_id=BOT) == [Create(SECOND)]
 
 
+def test_on_a_fast_clock_a_session_under_way_starts_as_far_ahead_as_a_request_takes() -> None:
+    during = FIRST.start + timedelta(minutes=30)
+    lead = timedelta(minutes=20)  # two seconds of a rehearsal at 600 times real speed
+    assert reconcile(STAGED, {}, {}, now=during, bot_id=BOT, lead=lead) == [
+        Create(FIRST, during + lead),
+        Create(SECOND),
+    ]
+    # Within the lead of its end, no event is made for it.
+    assert reconcile(STAGED, {}, {}, now=FIRST.end - lead, bot_id=BOT, lead=lead) == [
+        Create(SECOND)
+    ]
+
+
 def test_a_claim_whose_session_was_removed_cancels_the_event_it_made() -> None:
     claimed = {FIRST.key: stored(FIRST, None, status="creating", digest="")}
     made = {9: listed(FIRST, 9)}
