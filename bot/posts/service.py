@@ -69,11 +69,14 @@ class PostScheduler:
         self._handlers[kind] = deliver
 
     async def start(self) -> None:
-        """Reconcile with the store, then fire each post at its time."""
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.start()
+        """Reconcile with the store, then fire each post at its time (unless stopped meanwhile:
+        a process told to stop as it starts)."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = scheduler
+        scheduler.start()
         await self.replan()
-        self.started.set()
+        if self._scheduler is scheduler:
+            self.started.set()
 
     async def stop(self) -> None:
         """Stop scheduling; posts being sent finish first."""
@@ -134,14 +137,17 @@ class PostScheduler:
         return await self.db.run(store.timeline, slug=slug)
 
     async def _schedule(self, records: list[PostRecord], *, prune: bool = False) -> None:
-        """Schedule the open `records`; `prune` drops the jobs of posts no longer open."""
-        assert self._scheduler is not None
-        now = self.clock()
-        if prune:
+        """Schedule the open `records`; `prune` drops the jobs of posts no longer open. Stopped
+        meanwhile (while the store was read), nothing is scheduled."""
+        scheduler = self._scheduler
+        if prune and scheduler is not None:
             open_keys = {r.post.key for r in await self.db.run(store.open_posts)}
-            for job in self._scheduler.get_jobs():
+            for job in scheduler.get_jobs():
                 if job.id not in open_keys:
                     job.remove()
+        if scheduler is None or self._scheduler is not scheduler:
+            return
+        now = self.clock()
         for record in records:
             post = record.post
             if record.status == "sending":
@@ -156,7 +162,7 @@ class PostScheduler:
                 # the real one agree.
                 wait = wall_seconds(self.clock, post.due - now)
                 run_at = datetime.now(UTC) + timedelta(seconds=wait)
-                self._scheduler.add_job(
+                scheduler.add_job(
                     self._job,
                     "date",
                     run_date=run_at,

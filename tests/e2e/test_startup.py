@@ -53,7 +53,7 @@ async def test_amphi_run_reaches_ready_and_syncs_its_commands(fake, tmp_path: Pa
     output = "".join(lines) + rest.decode()
     assert process.returncode == 0, output
     assert fake.token not in output
-    assert "Traceback" not in output
+    assert "Traceback" not in output, output
 
 
 async def test_a_debug_log_holds_neither_the_video_link_nor_what_members_typed(

@@ -418,3 +418,28 @@ async def test_a_lost_lease_leaves_the_post_claimed_for_the_next_active(
     await engine.start()
     await eventually(lambda: statuses(db)[REMINDER] == "late")
     assert recorder.sent == [(REMINDER, True)]
+
+
+async def test_a_stop_while_starting_leaves_nothing_scheduled_and_no_error(
+    engine, db, monkeypatch
+) -> None:
+    """Told to stop as it starts (a process stopped at once): the start reading the store
+    ends quietly, and nothing is left scheduled."""
+    reading = asyncio.Event()
+    carry_on = asyncio.Event()
+    run = db.run
+
+    async def slow_run(*args, **kwargs):
+        reading.set()
+        await carry_on.wait()
+        return await run(*args, **kwargs)
+
+    monkeypatch.setattr(db, "run", slow_run)
+    starting = asyncio.create_task(engine.start())
+    await asyncio.wait_for(reading.wait(), 5)
+    await engine.stop()
+    carry_on.set()
+    await asyncio.wait_for(starting, 5)  # no error
+    assert not engine.started.is_set()
+    assert engine._scheduler is None
+    assert engine.recorder.sent == []
