@@ -172,14 +172,14 @@ async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_eac
     # comes, Discord slows to 300 ms a request: a DM is under way as the process leaves Discord.
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
-    # Both processes are up by then, on a loaded machine too (each start migrates the store
-    # and loads the meeting; the members' registration comes first).
-    reminder_due = now + timedelta(seconds=20)
-    link_due = now + timedelta(seconds=21)
-    meetings = meeting_file(tmp_path, start, reminder_due, link_due)
+    meetings = meeting_file(tmp_path, start, start, start)  # its posts are planned below
     env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="40")
     members = [fake.add_member(f"h{i}") for i in range(MEMBERS)]
     await register_remote(env, members, now)
+    # Due once both processes are up, on a loaded machine too: the active reads the file as it
+    # takes the lease (the standby only once it takes over).
+    ready = datetime.now(UTC)
+    meeting_file(tmp_path, start, ready + timedelta(seconds=11), ready + timedelta(seconds=12))
 
     def delivered() -> int:
         return sum(1 for m in members if fake.dms(m))
