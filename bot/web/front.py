@@ -59,6 +59,8 @@ HOP_BY_HOP = frozenset(
 )
 #: What a visitor's request passes on to the bot's server: nothing that names them.
 PASSED_ON = ("Accept", "Accept-Language", "Last-Event-ID", "If-None-Match", "If-Modified-Since")
+#: The longest header value passed on (a language list is a few dozen characters).
+HEADER_CHARS = 200
 #: The front's own answers (the bot's server away, a method the pages do not take).
 OWN_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
@@ -139,7 +141,7 @@ class Front:
     async def shared(self, request: web.Request) -> Answer:
         """The answer kept for this address and language, or the one being asked for, or a new
         one: one request of the bot's server for a crowd."""
-        key = (request.path_qs, request.headers.get("Accept-Language", "")[:100].lower())
+        key = (request.path_qs, _passed_on(request).get("Accept-Language", "").lower())
         kept = self._kept.get(key)
         if kept is not None and kept.keep_until > self.now():
             self._kept.move_to_end(key)
@@ -169,7 +171,10 @@ class Front:
         self.asked += 1
         timeout = ClientTimeout(total=PAGE_SECONDS)
         async with self._http.get(
-            self.backend + request.path_qs, headers=_passed_on(request), timeout=timeout
+            self.backend + request.path_qs,
+            headers=_passed_on(request),
+            timeout=timeout,
+            allow_redirects=False,  # `/` leads the visitor to the active meeting's page
         ) as upstream:
             body = await _whole(upstream)
             headers = passed_back(upstream.headers)
@@ -288,7 +293,10 @@ async def _whole(upstream: ClientResponse) -> bytes:
 
 
 def _passed_on(request: web.Request) -> dict[str, str]:
-    return {name: request.headers[name] for name in PASSED_ON if name in request.headers}
+    """The headers passed on, each cut to HEADER_CHARS: the same as the copies' keys."""
+    return {
+        name: request.headers[name][:HEADER_CHARS] for name in PASSED_ON if name in request.headers
+    }
 
 
 async def serve(host: str, port: int, backend: int) -> None:

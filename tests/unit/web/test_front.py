@@ -37,6 +37,7 @@ class Backend:
                 web.get("/m/{slug}/screen", self.keyed),
                 web.get("/m/{slug}/screen/events", self.events),
                 web.get("/static/{name}", self.static),
+                web.get("/", self.home),
             ]
         )
 
@@ -57,6 +58,10 @@ class Backend:
         for piece in range(64):
             await response.write(bytes([piece]) * 16384)
         return response
+
+    async def home(self, request: web.Request) -> web.Response:
+        self.asked.append(request.path_qs)
+        raise web.HTTPFound("/m/day")
 
     async def keyed(self, request: web.Request) -> web.Response:
         self.asked.append(request.path_qs)
@@ -132,6 +137,13 @@ async def test_a_large_file_is_kept_whole(front, backend) -> None:
         assert answer.status == 200
         assert await answer.read() == expected
     assert backend.asked == ["/static/chart.js"]
+
+
+async def test_the_home_address_leads_the_visitor_on(front, backend) -> None:
+    _, client, _ = front
+    answer = await client.get("/", allow_redirects=False)
+    assert (answer.status, answer.headers["Location"]) == (302, "/m/day")
+    assert backend.asked == ["/"]  # the front did not follow it itself
 
 
 async def test_each_language_and_address_has_its_own_copy(front, backend) -> None:
