@@ -14,10 +14,10 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from bot.core.languages import DEFAULT_LANGUAGE, LANGUAGES
+
 LOCALES_DIR = Path(__file__).parents[1] / "locales"
 DOMAIN = "amphi"
-DEFAULT_LANGUAGE = "en"
-LANGUAGES = ("en", "fr")
 
 Key = str | tuple[str, str]
 

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import resource
 import signal
 import sys
 import time
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 
 from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, TCPConnector, web
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from bot.core.languages import LANGUAGES, preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,15 @@ MAX_BODY = 8 * 1024 * 1024
 BACKLOG = 1024
 #: How long the bot's server may take to answer a page (its streams have no limit).
 PAGE_SECONDS = 30.0
-#: Headers of one connection, never passed on (RFC 9110, 7.6.1).
-HOP_BY_HOP = frozenset(
+#: A visitor's connection left idle this long is closed: a crowd must not hold them all.
+KEEP_ALIVE_SECONDS = 15.0
+#: How long the bot's server may stay silent on a passed request (the screen's stream says
+#: something every 15 s).
+SILENCE_SECONDS = 60.0
+#: The bot's server away is logged at most this often, not once per visitor.
+WARN_EVERY = 10.0
+#: Headers not passed back: those of one connection (RFC 9110, 7.6.1), and the date.
+NOT_PASSED_BACK = frozenset(
     h.lower()
     for h in (
         "Connection",
@@ -55,10 +65,12 @@ HOP_BY_HOP = frozenset(
         "Transfer-Encoding",
         "Upgrade",
         "Content-Length",
+        "Date",  # the front's own: a copy's would age
     )
 )
-#: What a visitor's request passes on to the bot's server: nothing that names them.
-PASSED_ON = ("Accept", "Accept-Language", "Last-Event-ID", "If-None-Match", "If-Modified-Since")
+#: What a visitor's request passes on to the bot's server: nothing that names them, and no
+#: condition (a 304 asked by one visitor must not reach the others sharing the answer).
+PASSED_ON = ("Accept", "Accept-Language", "Last-Event-ID")
 #: The longest header value passed on (a language list is a few dozen characters).
 HEADER_CHARS = 200
 #: The front's own answers (the bot's server away, a method the pages do not take).
@@ -88,6 +100,22 @@ class Answer:
         return web.Response(status=self.status, headers=self.headers, body=self.body)
 
 
+def shared_ask(request: web.Request) -> tuple[str, str] | None:
+    """What a shared page's answer depends on, and all that is asked of the bot's server: its
+    path, `?lang=` and the language the browser prefers (a static file: its path alone). An
+    address of its own per visitor (another query, an odd header) costs no request more. None
+    for an unknown `?lang=`, which is passed as it comes (the server says why)."""
+    path = request.path
+    if path.startswith("/static/"):
+        return path, ""
+    lang = request.query.get("lang")
+    if lang is None:
+        return path, preferred_language(request.headers.get("Accept-Language", "")[:HEADER_CHARS])
+    if lang.lower() not in LANGUAGES:
+        return None
+    return f"{path}?lang={lang.lower()}", ""
+
+
 def keep_for(headers: CIMultiDict[str]) -> float:
     """How long an answer may be kept, by its Cache-Control: `public, max-age=N`, else 0."""
     control = headers.get("Cache-Control", "").lower()
@@ -98,7 +126,7 @@ def keep_for(headers: CIMultiDict[str]) -> float:
 
 
 def passed_back(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
-    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in HOP_BY_HOP)
+    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in NOT_PASSED_BACK)
 
 
 class Front:
@@ -109,6 +137,7 @@ class Front:
         self.backend = f"http://127.0.0.1:{backend}"
         self.now = now
         self.asked = 0  # requests made of the bot's server, for tests and benchmarks
+        self._warned_at = -WARN_EVERY
         self._kept: OrderedDict[tuple[str, str], Answer] = OrderedDict()
         self._asking: dict[tuple[str, str], asyncio.Future[Answer]] = {}
         self._http: ClientSession | None = None
@@ -131,24 +160,27 @@ class Front:
                 status=405, text="GET only.\n", headers={**OWN_HEADERS, "Allow": "GET, HEAD"}
             )
         try:
-            if SHARED.match(request.path):
-                return (await self.shared(request)).response()
+            shared = shared_ask(request) if SHARED.match(request.path) else None
+            if shared is not None:
+                return (await self.shared(*shared)).response()
             return await self.passed(request)
         except (ClientError, TimeoutError) as error:
-            log.warning("The bot's server did not answer %s: %s", request.path, error)
+            if self.now() - self._warned_at >= WARN_EVERY:
+                self._warned_at = self.now()
+                log.warning("The bot's server did not answer %s: %s", request.path, error)
             return web.Response(status=503, text=AWAY, headers={**OWN_HEADERS, "Retry-After": "5"})
 
-    async def shared(self, request: web.Request) -> Answer:
+    async def shared(self, address: str, language: str) -> Answer:
         """The answer kept for this address and language, or the one being asked for, or a new
         one: one request of the bot's server for a crowd."""
-        key = (request.path_qs, _passed_on(request).get("Accept-Language", "").lower())
+        key = (address, language)
         kept = self._kept.get(key)
         if kept is not None and kept.keep_until > self.now():
             self._kept.move_to_end(key)
             return kept
         asking = self._asking.get(key)
         if asking is None:
-            asking = asyncio.ensure_future(self._ask(request))
+            asking = asyncio.ensure_future(self._ask(address, language))
             self._asking[key] = asking
             asking.add_done_callback(lambda done: self._asked(key, done))
         return await asyncio.shield(asking)  # a visitor leaving does not cancel the others'
@@ -166,13 +198,13 @@ class Front:
         else:
             self._kept.pop(key, None)
 
-    async def _ask(self, request: web.Request) -> Answer:
+    async def _ask(self, address: str, language: str) -> Answer:
         assert self._http is not None
         self.asked += 1
         timeout = ClientTimeout(total=PAGE_SECONDS)
         async with self._http.get(
-            self.backend + request.path_qs,
-            headers=_passed_on(request),
+            self.backend + address,
+            headers={"Accept-Language": language} if language else {},
             timeout=timeout,
             allow_redirects=False,  # `/` leads the visitor to the active meeting's page
         ) as upstream:
@@ -185,7 +217,7 @@ class Front:
         """The bot's server's answer, passed as it comes (the room screen's stream lasts)."""
         assert self._http is not None
         self.asked += 1
-        timeout = ClientTimeout(total=None, sock_connect=5, sock_read=None)
+        timeout = ClientTimeout(total=None, sock_connect=5, sock_read=SILENCE_SECONDS)
         async with self._http.request(
             request.method,
             self.backend + request.path_qs,
@@ -237,6 +269,10 @@ class FrontProcess:
             line = await asyncio.wait_for(process.stdout.readline(), self.START_SECONDS)
         except TimeoutError:
             line = b""
+        except BaseException:  # cancelled as it starts: it must not outlive this
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            raise
         if not line.startswith(b"listening "):
             await _ended(process, 0)
             raise OSError(f"the web pages' front could not listen on {self.host}:{self.port}")
@@ -302,7 +338,9 @@ def _passed_on(request: web.Request) -> dict[str, str]:
 async def serve(host: str, port: int, backend: int) -> None:
     """Listen on host:port until standard input closes."""
     front = Front(backend)
-    runner = web.AppRunner(front.app, access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(
+        front.app, access_log=None, shutdown_timeout=1.0, keepalive_timeout=KEEP_ALIVE_SECONDS
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=BACKLOG, reuse_address=True)
     await site.start()
@@ -316,10 +354,20 @@ async def serve(host: str, port: int, backend: int) -> None:
         await runner.cleanup()
 
 
+def _allow_a_crowd() -> None:
+    """As many open connections as the system allows this process (often 1,024 by default)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="front: %(message)s")
     # Ctrl+C in a terminal reaches the whole group: the bot stops the front in its turn.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _allow_a_crowd()
     host, port, backend = argv[0], int(argv[1]), int(argv[2])
     try:
         asyncio.run(serve(host, port, backend))

@@ -19,7 +19,8 @@ from aiohttp import web
 
 from bot.core.config import Settings
 from bot.core.errors import N_, NoMeeting
-from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from bot.core.i18n import Translator
+from bot.core.languages import LANGUAGES, preferred_language
 from bot.programme.ics import build_calendar, calendar_filename
 from bot.web import render
 from bot.web.front import FrontProcess
@@ -74,11 +75,7 @@ def choose_language(query: str | None, accept: str) -> str:
                 lang=query[:20],
             )
         return query.lower()
-    for part in accept.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.split("-")[0] in LANGUAGES:
-            return tag.split("-")[0]
-    return DEFAULT_LANGUAGE
+    return preferred_language(accept)
 
 
 class WebServer:
@@ -252,7 +249,10 @@ class WebServer:
         return web.Response(
             body=build_calendar(meeting, generated_at=snapshot.taken_at),
             content_type="text/calendar",
-            headers={"Content-Disposition": f'attachment; filename="{calendar_filename(meeting)}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{calendar_filename(meeting)}"',
+                "Cache-Control": "public, max-age=60",  # the programme, which seldom moves
+            },
         )
 
     async def _keyed(self, request: web.Request, page: str) -> Snapshot:

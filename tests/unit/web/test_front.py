@@ -28,6 +28,7 @@ class Backend:
 
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.next_event = asyncio.Event()
         self.slow = 0.0
         self.app = web.Application()
@@ -43,6 +44,7 @@ class Backend:
 
     async def public(self, request: web.Request) -> web.Response:
         self.asked.append(request.path_qs)
+        self.headers.append(dict(request.headers))
         await asyncio.sleep(self.slow)  # the crowd arrives while the page is being made
         language = request.headers.get("Accept-Language", "en")[:2]
         return web.Response(
@@ -65,6 +67,7 @@ class Backend:
 
     async def keyed(self, request: web.Request) -> web.Response:
         self.asked.append(request.path_qs)
+        self.headers.append(dict(request.headers))
         if request.query.get("key") != "right":
             return web.Response(status=403, text="no", headers={"Cache-Control": "no-store"})
         cookie = request.headers.get("Cookie", "none")
@@ -146,15 +149,37 @@ async def test_the_home_address_leads_the_visitor_on(front, backend) -> None:
     assert backend.asked == ["/"]  # the front did not follow it itself
 
 
-async def test_each_language_and_address_has_its_own_copy(front, backend) -> None:
+async def test_each_language_has_its_copy_whatever_the_browser_or_the_address_adds(
+    front, backend
+) -> None:
     _, client, _ = front
-    french = await client.get("/m/day", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
-    english = await client.get("/m/day", headers={"Accept-Language": "en"})
-    other = await client.get("/m/day?lang=fr")
-    assert await french.text() == "page 1 in fr"
-    assert await english.text() == "page 2 in en"
-    assert await other.text() == "page 3 in en"
-    assert backend.asked == ["/m/day", "/m/day", "/m/day?lang=fr"]
+    pages = {}
+    browsers = ("fr-FR,fr;q=0.9,en;q=0.8", "fr", "FR-ca", "en-GB", "de, en-US;q=0.5", "x" * 5000)
+    for accept in browsers:
+        answer = await client.get("/m/day?utm=1&x=2", headers={"Accept-Language": accept})
+        pages[accept] = await answer.text()
+    assert set(pages.values()) == {"page 1 in fr", "page 2 in en"}
+    assert backend.asked == ["/m/day", "/m/day"]  # nothing of the query but ?lang=
+    assert [h["Accept-Language"] for h in backend.headers] == ["fr", "en"]
+    for lang in ("fr", "FR"):
+        assert await (await client.get(f"/m/day?lang={lang}&x=1")).text() == "page 3 in en"
+    assert backend.asked[2:] == ["/m/day?lang=fr"]
+
+
+async def test_an_unknown_language_is_passed_to_the_server_which_says_why(front, backend) -> None:
+    _, client, _ = front
+    for _ in range(2):
+        await client.get("/m/day?lang=klingon")
+    assert backend.asked == ["/m/day?lang=klingon"] * 2  # not kept: the server's refusal
+
+
+async def test_no_visitor_s_condition_reaches_the_server(front, backend) -> None:
+    _, client, _ = front
+    conditions = {"If-None-Match": '"abc"', "If-Modified-Since": "Mon, 07 Dec 2026 10:00:00 GMT"}
+    await client.get("/m/day", headers={**conditions, "Cookie": "a=1"})
+    await client.get("/m/day/screen?key=right", headers=conditions)
+    for seen in backend.headers:
+        assert not {"If-None-Match", "If-Modified-Since", "Cookie"} & set(seen)
 
 
 async def test_keyed_pages_pass_through_each_time_without_the_visitors_cookies(
@@ -223,11 +248,11 @@ async def answers(port: int) -> bool:
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        # A zombie (ended, not yet reaped by a dead parent's successor) has ended too.
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
         return False
-    # A zombie (ended, not yet reaped by a dead parent's successor) has ended too.
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        return stat.read().split(") ")[1][0] != "Z"
 
 
 async def test_the_front_process_serves_stops_and_starts_again_when_it_dies(backend) -> None:
@@ -243,6 +268,19 @@ async def test_the_front_process_serves_stops_and_starts_again_when_it_dies(back
     finally:
         await process.stop()
     assert not await answers(port)
+
+
+async def test_a_front_whose_start_is_cut_short_does_not_outlive_it(
+    backend, unused_tcp_port
+) -> None:
+    process = FrontProcess("127.0.0.1", unused_tcp_port, backend.port)
+    starting = asyncio.create_task(process.start())
+    await asyncio.sleep(0.05)  # the front is being started, not listening yet
+    starting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await starting
+    await asyncio.sleep(3)  # time enough for a front left behind to listen
+    assert not await answers(unused_tcp_port)
 
 
 async def test_the_front_cannot_listen_on_a_port_taken(backend) -> None:
