@@ -176,16 +176,15 @@ async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_eac
     env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="40")
     members = [fake.add_member(f"h{i}") for i in range(MEMBERS)]
     await register_remote(env, members, now)
-    # Due once both processes are up, on a loaded machine too: the active reads the file as it
-    # takes the lease (the standby only once it takes over).
+    # Due once both processes are up, on a loaded machine too (they start side by side): the
+    # active reads the file as it takes the lease (the standby only once it takes over).
     ready = datetime.now(UTC)
     meeting_file(tmp_path, start, ready + timedelta(seconds=11), ready + timedelta(seconds=12))
 
     def delivered() -> int:
         return sum(1 for m in members if fake.dms(m))
 
-    first = await runs.start(fake, env)
-    second = await runs.start_standby(env)
+    (first, active), (second, standby) = await runs.start_pair(fake, env)
     try:
         assert delivered() == 0, "the processes took too long to start"
         await eventually(lambda: delivered() >= 20, timeout=45, interval=0.01)
@@ -204,12 +203,12 @@ async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_eac
         )
         assert took <= HANDOVER_PROMISE
         assert before < MEMBERS  # the stop caught the broadcast under way
-        assert await asyncio.wait_for(first.wait(), 15) == 0, runs.log_of(1)
-        assert "Released the lease" in runs.log_of(1)
-        assert "Traceback" not in runs.log_of(1)
+        assert await asyncio.wait_for(first.wait(), 15) == 0, runs.log_of(active)
+        assert "Released the lease" in runs.log_of(active)
+        assert "Traceback" not in runs.log_of(active)
         await eventually(lambda: delivered() == MEMBERS, timeout=60)
         # The DM cut short by the stop is no failure: the standby sent it (same nonce).
-        await eventually(lambda: f"{MEMBERS} sent, 0 failed" in runs.log_of(2), timeout=10)
+        await eventually(lambda: f"{MEMBERS} sent, 0 failed" in runs.log_of(standby), timeout=10)
         await asyncio.sleep(1.0)  # time for anything extra to arrive
     finally:
         await kill(first)

@@ -148,6 +148,41 @@ class Runs:
         finally:
             await kill(process)
 
+    async def start_pair(
+        self, fake, env: dict[str, str]
+    ) -> tuple[tuple[asyncio.subprocess.Process, int], tuple[asyncio.subprocess.Process, int]]:
+        """Two `amphi run` started together (a loaded machine starts each in seconds: one after
+        the other would take the sum): ((active, its number), (standby, its number)) once one
+        is on the gateway and the other stands by. Numbers are those of `log_of`."""
+        started = []
+        for _ in range(2):
+            log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
+            self.logs.append(log)
+            with log.open("wb") as output:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
+                )
+            started.append((process, len(self.logs)))
+
+        def standing_by(number: int) -> bool:
+            return "Standing by" in self.log_of(number)
+
+        def ready() -> bool:
+            stopped = any(process.returncode is not None for process, _ in started)
+            waiting = [n for _, n in started if standing_by(n)]
+            return stopped or (fake.gateway.connected and len(waiting) == 1)
+
+        try:
+            await eventually(ready, timeout=60, interval=0.05)
+        finally:
+            if not ready():
+                for process, _ in started:
+                    await kill(process)
+        for process, number in started:
+            assert process.returncode is None, f"amphi run {number} stopped ({process.returncode})"
+        first, second = started
+        return (second, first) if standing_by(first[1]) else (first, second)
+
     def log_of(self, process_number: int) -> str:
         """What the `process_number`-th run (from 1) has written so far."""
         return self.logs[process_number - 1].read_text(errors="replace")
