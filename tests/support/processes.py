@@ -98,13 +98,18 @@ class Runs:
         self.folder = folder
         self.logs: list[Path] = []
 
-    async def start(self, fake, env: dict[str, str]) -> asyncio.subprocess.Process:
+    async def _spawn(self, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, int]:
+        """An `amphi run` writing to a log of its own: the process and its number (`log_of`)."""
         log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
         self.logs.append(log)
         with log.open("wb") as output:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
             )
+        return process, len(self.logs)
+
+    async def start(self, fake, env: dict[str, str]) -> asyncio.subprocess.Process:
+        process, _ = await self._spawn(env)
         try:
             await eventually(
                 lambda: fake.gateway.connected or process.returncode is not None, timeout=30
@@ -117,15 +122,10 @@ class Runs:
 
     async def start_standby(self, env: dict[str, str]) -> asyncio.subprocess.Process:
         """An `amphi run` that finds another active: returns once it says it stands by."""
-        log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
-        self.logs.append(log)
-        with log.open("wb") as output:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
-            )
+        process, number = await self._spawn(env)
 
         def standing_by() -> bool:
-            return "Standing by" in log.read_text(errors="replace")
+            return "Standing by" in self.log_of(number)
 
         try:
             await eventually(lambda: standing_by() or process.returncode is not None, timeout=30)
@@ -137,12 +137,7 @@ class Runs:
 
     async def run_refused(self, env: dict[str, str], timeout: float = 30) -> int:  # noqa: ASYNC109 - a test deadline
         """An `amphi run` expected to stop by itself at start-up: its exit status."""
-        log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
-        self.logs.append(log)
-        with log.open("wb") as output:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
-            )
+        process, _ = await self._spawn(env)
         try:
             return await asyncio.wait_for(process.wait(), timeout)
         finally:
@@ -154,15 +149,7 @@ class Runs:
         """Two `amphi run` started together (a loaded machine starts each in seconds: one after
         the other would take the sum): ((active, its number), (standby, its number)) once one
         is on the gateway and the other stands by. Numbers are those of `log_of`."""
-        started = []
-        for _ in range(2):
-            log = self.folder / f"amphi-run-{len(self.logs) + 1}.log"
-            self.logs.append(log)
-            with log.open("wb") as output:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot", "run", env=env, stdout=output, stderr=output
-                )
-            started.append((process, len(self.logs)))
+        started = [await self._spawn(env), await self._spawn(env)]
 
         def standing_by(number: int) -> bool:
             return "Standing by" in self.log_of(number)
