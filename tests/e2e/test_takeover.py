@@ -12,7 +12,7 @@ import pytest
 
 from fake_discord import Latency
 from tests.support.harness import eventually
-from tests.support.processes import kill, meeting_file, register_remote, run_env
+from tests.support.processes import kill, meeting_file, posts_due_in, register_remote, run_env
 from tests.support.takeover import (
     HANDOVER_PROMISE,
     TAKEOVER_PROMISE,
@@ -103,11 +103,6 @@ async def test_standbys_stay_off_discord_and_take_over_one_at_a_time(
     assert fake.already_acknowledged == []
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-)
 async def test_a_graceful_stop_hands_over_and_a_restarted_process_stands_by(
     fake, tmp_path: Path, database_url: str, runs
 ) -> None:
@@ -159,11 +154,6 @@ MEMBERS = 120
 LINK = "https://video.example/handover-test"
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-)
 async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_each_dm_arrives_once(
     fake, tmp_path: Path, database_url: str, runs
 ) -> None:
@@ -176,10 +166,7 @@ async def test_a_stop_in_the_middle_of_a_dm_broadcast_hands_over_at_once_and_eac
     env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="40")
     members = [fake.add_member(f"h{i}") for i in range(MEMBERS)]
     await register_remote(env, members, now)
-    # Due once both processes are up, on a loaded machine too (they start side by side): the
-    # active reads the file as it takes the lease (the standby only once it takes over).
-    ready = datetime.now(UTC)
-    meeting_file(tmp_path, start, ready + timedelta(seconds=11), ready + timedelta(seconds=12))
+    posts_due_in(tmp_path, start, reminder=11, link_dms=12)
 
     def delivered() -> int:
         return sum(1 for m in members if fake.dms(m))

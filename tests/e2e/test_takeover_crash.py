@@ -19,7 +19,14 @@ import pytest
 
 from tests.support.burst import ask_again_unanswered, assert_registered_once_each, burst_cut_short
 from tests.support.harness import eventually
-from tests.support.processes import kill, meeting_file, register_remote, run_env, store_seeds_on
+from tests.support.processes import (
+    kill,
+    meeting_file,
+    posts_due_in,
+    register_remote,
+    run_env,
+    store_seeds_on,
+)
 from tests.support.question_round import (
     approve_as_they_come,
     assert_each_question_once,
@@ -147,20 +154,17 @@ async def test_a_standby_takes_over_a_dm_broadcast_and_keeps_every_promise(
 ) -> None:
     now = datetime.now(UTC)
     start = (now + timedelta(minutes=3)).replace(second=0, microsecond=0)
-    # Both processes are up well before these seconds, even on a loaded machine; the reminder
-    # goes out just before the DMs, which last 6 s (120 at 20 a second).
-    reminder_due = now + timedelta(seconds=11)
-    link_due = now + timedelta(seconds=12)
-    meetings = meeting_file(tmp_path, start, reminder_due, link_due)
+    meetings = meeting_file(tmp_path, start, start, start)  # its posts are planned below
     env = run_env(fake, meetings, database_url, REMOTE_LINK=LINK, DM_RATE="20", **LEASE)
     members = [fake.add_member(f"d{seed}-{i}") for i in range(MEMBERS)]
     await register_remote(env, members, now)
+    # The reminder goes out just before the DMs, which last 6 s (120 at 20 a second).
+    posts_due_in(tmp_path, start, reminder=11, link_dms=12)
 
     def delivered() -> int:
         return sum(1 for m in members if fake.dms(m))
 
-    active = await runs.start(fake, env)
-    standby = await runs.start_standby(env)
+    (active, _), (standby, _) = await runs.start_pair(fake, env)
     try:
         # Killed at a seeded moment of the broadcast.
         await eventually(lambda: delivered() >= 1, timeout=30)

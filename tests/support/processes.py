@@ -91,6 +91,16 @@ end = "{start + timedelta(minutes=30):%H:%M}"
     return path
 
 
+def posts_due_in(folder: Path, start: datetime, reminder: float, link_dms: float) -> None:
+    """Plan the meeting file's reminder and link DMs `reminder` and `link_dms` seconds from now.
+    Called once the members are registered, just before the processes start side by side
+    (`Runs.start_pair`): the active reads the file as it takes the lease, so a loaded machine
+    pays for one start before the posts are due, not for the registration and two starts."""
+    now = datetime.now(UTC)
+    due = now + timedelta(seconds=reminder), now + timedelta(seconds=link_dms)
+    meeting_file(folder, start, *due)
+
+
 class Runs:
     """Each `amphi run` of a test, its output kept in a file and shown when the test fails."""
 
