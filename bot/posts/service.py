@@ -215,7 +215,17 @@ class PostScheduler:
             self._in_flight.discard(key)
 
     async def _resume(self, post: PlannedPost) -> None:
-        """A post claimed before a crash: send it again only where no duplicate can result."""
+        """A post claimed before a crash: send it again only where no duplicate can result. One
+        this process is sending (a replan meanwhile reads it as claimed) is left to that send."""
+        if post.key in self._in_flight:
+            return
+        self._in_flight.add(post.key)
+        try:
+            await self._resume_claimed(post)
+        finally:
+            self._in_flight.discard(post.key)
+
+    async def _resume_claimed(self, post: PlannedPost) -> None:
         now = self.clock()
         claimed = await self.db.run(store.claimed_at, key=post.key)
         # Delivery rows keep broadcasts (the digest's DMs too) from repeating; a single post's
